@@ -1,0 +1,37 @@
+"""Search algorithms, written once against the ask/tell contract of :mod:`._base`.
+
+``available()`` lists the registered names; ``create(name, benchmark, params)`` builds one with
+the defaults of the paper it reproduces on that benchmark.
+"""
+
+from benchsim.algorithms._base import (
+    FINISHED,
+    Evaluate,
+    Job,
+    Outcome,
+    Problem,
+    SampledEval,
+    Searcher,
+    TaskSpec,
+    TrainPass,
+    algorithm_class,
+    available,
+    create,
+    register_algorithm,
+)
+
+__all__ = [
+    "FINISHED",
+    "Evaluate",
+    "Job",
+    "Outcome",
+    "Problem",
+    "SampledEval",
+    "Searcher",
+    "TaskSpec",
+    "TrainPass",
+    "algorithm_class",
+    "available",
+    "create",
+    "register_algorithm",
+]

@@ -1,0 +1,274 @@
+"""The contract between a search algorithm and the runner: ask/tell over backend-neutral jobs.
+
+An algorithm never imports a backend and never reads a clock.  The runner drives it:
+
+1. ``searcher.setup(problem, rng)`` once, before anything else: the search space, the tasks with
+   their search metric (always higher-is-better) and the searcher's own Generator.
+2. ``searcher.ask()`` whenever a (simulated) worker is free.  It returns a :class:`Job`, ``None``
+   when it must wait for outstanding results (e.g. the end of a generation), or :data:`FINISHED`
+   when it has nothing more to do.
+3. ``searcher.tell(job, outcome)`` when a job's result arrives, in simulated-time order.
+4. ``searcher.recommend(task)`` at the end: the architecture the search returns for ``task``.
+
+Jobs are the three questions a NAS algorithm asks of a backend: :class:`Evaluate` (train one
+architecture with the benchmark's protocol and report its validation metric), and the two
+weight-sharing steps of EMT-NAS, :class:`TrainPass` (Algorithm 3 of the supplementary: one pass
+over the task's training data, one individual per mini-batch) and :class:`SampledEval`
+(Algorithm 4: accuracy on one random validation mini-batch).  The table backend answers them from
+the recorded benchmark; the live backend by training.
+
+Hyperparameters are dataclass fields (constructors only store them); learned state ends in ``_``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from benchsim.errors import ConfigError, UnknownNameError
+from benchsim.spaces import SearchSpace
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What a searcher may know of a task: its name, search metric and schedule length."""
+
+    name: str
+    metric: str
+    epochs: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything a searcher is told at set-up.
+
+    Attributes
+    ----------
+    space
+        The search space (sample, mutate, crossover, encode, ...).
+    tasks
+        The tasks of this search, in order; a single-task searcher gets exactly one.
+    benchmark
+        Name of the benchmark, so defaults can differ per benchmark (never used to branch on the
+        backend kind: a searcher does not know whether answers are looked up or trained).
+    source_tasks
+        Other tasks of the benchmark whose observations a transfer method may use
+        (XferNAS), with the :class:`Job`-level API: the runner answers :class:`Evaluate` on them.
+    """
+
+    space: SearchSpace
+    tasks: tuple[TaskSpec, ...]
+    benchmark: str
+    source_tasks: tuple[TaskSpec, ...] = ()
+
+    def task(self, name: str) -> TaskSpec:
+        for spec in (*self.tasks, *self.source_tasks):
+            if spec.name == name:
+                return spec
+        raise UnknownNameError("task", name, [t.name for t in self.tasks], "in this search")
+
+
+@dataclass(frozen=True)
+class Evaluate:
+    """Train ``arch`` on ``task`` with the run's protocol; the outcome value is its metric."""
+
+    task: str
+    arch: int
+
+    @property
+    def size(self) -> int:
+        return 1
+
+
+@dataclass(frozen=True)
+class TrainPass:
+    """One pass over ``task``'s training data; each mini-batch trains one of ``archs``.
+
+    ``weights`` (optional, same length) are selection probabilities per mini-batch, e.g. from a
+    binary tournament; ``None`` = uniform.  The outcome carries no values, only the cost.
+    """
+
+    task: str
+    archs: tuple[int, ...]
+    weights: tuple[float, ...] | None = None
+
+    @property
+    def size(self) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class SampledEval:
+    """Estimate each of ``archs`` on ``task`` from one random validation mini-batch."""
+
+    task: str
+    archs: tuple[int, ...]
+    batch_size: int = 256
+
+    @property
+    def size(self) -> int:
+        return len(self.archs)
+
+
+Job = Evaluate | TrainPass | SampledEval
+FINISHED = "finished"
+"""Returned by :meth:`Searcher.ask` when the searcher has no more work."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Answer to a job: ``values`` (one per architecture; empty for a TrainPass) and ``cost``."""
+
+    values: np.ndarray
+    cost: float
+
+    @property
+    def value(self) -> float:
+        return float(self.values[0])
+
+
+class Searcher(ABC):
+    """Base class of every search algorithm (see the module docstring for the call sequence).
+
+    Subclasses are dataclasses whose fields are the hyperparameters.  ``multi_task`` says whether
+    one instance searches all tasks at once (EMT-NAS, KTNAS) or the runner gives each task its own
+    instance (random search, REA, REINFORCE, PPO, XferNAS).
+    """
+
+    multi_task: ClassVar[bool] = False
+    name: ClassVar[str] = ""
+
+    # ------------------------------------------------------------------ life cycle
+    def setup(self, problem: Problem, rng: np.random.Generator) -> None:
+        """Store the problem and the Generator, then call :meth:`_setup`."""
+        self.problem_ = problem
+        self.rng_ = rng
+        self.best_: dict[str, tuple[int, float]] = {}
+        self._setup()
+
+    def _setup(self) -> None:  # noqa: B027 - a hook that does nothing by default
+        """Hook: initialise learned state."""
+
+    @abstractmethod
+    def ask(self) -> Job | str | None:
+        """Next job, ``None`` to wait for outstanding results, or :data:`FINISHED`."""
+
+    def tell(self, job: Job, outcome: Outcome) -> None:
+        """Record the best :class:`Evaluate` result per task, then call :meth:`_tell`."""
+        if isinstance(job, Evaluate):
+            value = outcome.value
+            best = self.best_.get(job.task)
+            if value == value and (best is None or value > best[1]):
+                self.best_[job.task] = (job.arch, value)
+        self._tell(job, outcome)
+
+    @abstractmethod
+    def _tell(self, job: Job, outcome: Outcome) -> None:
+        """Hook: update the searcher's state with a result."""
+
+    def recommend(self, task: str) -> tuple[int, float] | None:
+        """Architecture returned for ``task`` and its search-metric value (``None``: nothing yet).
+
+        Default: the best fully evaluated architecture (:class:`Evaluate` results only).
+        """
+        return self.best_.get(task)
+
+    # ------------------------------------------------------------------ configuration
+    @classmethod
+    def hyperparameters(cls) -> dict[str, Any]:
+        """Field name -> default value, for config files and ``--help``."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if f.default is not dataclasses.MISSING:
+                out[f.name] = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                out[f.name] = f.default_factory()
+        return out
+
+    @classmethod
+    def defaults_for(cls, benchmark: str) -> dict[str, Any]:
+        """Hyperparameters of the paper whose table this algorithm reproduces on ``benchmark``."""
+        return {}
+
+    @classmethod
+    def default_budget(cls, benchmark: str) -> str | None:
+        """Default per-task budget on ``benchmark`` (see :mod:`benchsim.runner.budget`).
+
+        ``None``: no runner-imposed limit, for searchers that stop themselves (EMT-NAS ends after
+        its generations by returning :data:`FINISHED`).
+        """
+        return "12000s" if benchmark.startswith("nb201") else "50"
+
+    def config(self) -> dict[str, Any]:
+        """The resolved hyperparameters of this instance."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- registry
+_REGISTRY: dict[str, type[Searcher]] = {}
+
+
+def register_algorithm(name: str) -> Callable[[type[Searcher]], type[Searcher]]:
+    """Class decorator: make a :class:`Searcher` available as ``name``; duplicates refused."""
+
+    def decorate(cls: type[Searcher]) -> type[Searcher]:
+        if name in _REGISTRY:
+            raise ValueError(f"algorithm {name!r} is already registered by {_REGISTRY[name]}")
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return decorate
+
+
+BUILTIN_MODULES = ("random_search", "rea", "reinforce", "ppo", "emtnas", "ktnas", "xfernas")
+"""Modules under :mod:`benchsim.algorithms` whose import registers the built-in algorithms."""
+
+
+def _load_builtin() -> None:
+    # Importing the modules runs their @register_algorithm decorators.
+    import importlib
+
+    for module in BUILTIN_MODULES:
+        importlib.import_module(f"benchsim.algorithms.{module}")
+
+
+def available() -> tuple[str, ...]:
+    """Registered algorithm names, sorted."""
+    _load_builtin()
+    return tuple(sorted(_REGISTRY))
+
+
+def algorithm_class(name: str) -> type[Searcher]:
+    """The class registered as ``name``; an unknown name lists the available ones."""
+    _load_builtin()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownNameError("algorithm", name, available()) from None
+
+
+def create(name: str, benchmark: str = "", params: Mapping[str, Any] | None = None) -> Searcher:
+    """Instantiate ``name`` with the benchmark's defaults overridden by ``params``.
+
+    Raises :class:`ConfigError` naming any key that is not a hyperparameter.
+    """
+    cls = algorithm_class(name)
+    allowed = cls.hyperparameters()
+    values = {**allowed, **cls.defaults_for(benchmark)}
+    for key, value in (params or {}).items():
+        if key not in allowed:
+            raise ConfigError(
+                f"unknown hyperparameter {key!r} for algorithm {name}; "
+                f"allowed: {', '.join(sorted(allowed)) or '(none)'}"
+            )
+        values[key] = value
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"bad hyperparameters for {name}: {err}") from None

@@ -1,0 +1,63 @@
+"""Regularized evolution (REA; Real et al., AAAI 2019), as NAS-Bench-201 and TNB101 run it.
+
+Aging evolution: a queue of the ``population_size`` most recent architectures; each cycle
+samples ``sample_size`` of them, mutates the best one (one edge's op, or for the TNB101 macro
+space: add, delete or change a module) and pushes the child, dropping the oldest.  The first
+``population_size`` evaluations are random.  Settings: NB201 paper (population 10, sample 3,
+``R-EA.sh cifar10 3 -1``); TNB101 supplementary Sec. 5 (population 10, sample 10, 50
+architectures).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from benchsim.algorithms._base import Evaluate, Job, Outcome, Searcher, register_algorithm
+from benchsim.errors import ConfigError
+
+
+@register_algorithm("rea")
+@dataclass
+class RegularizedEvolution(Searcher):
+    """Aging evolution; see the module docstring."""
+
+    population_size: int = 10
+    sample_size: int = 3
+
+    def __post_init__(self) -> None:
+        if self.population_size < 2:
+            raise ConfigError(f"population_size == {self.population_size}, must be >= 2")
+        if not 1 <= self.sample_size <= self.population_size:
+            raise ConfigError(
+                f"sample_size == {self.sample_size}, must be in 1..population_size "
+                f"({self.population_size})"
+            )
+
+    @classmethod
+    def defaults_for(cls, benchmark: str) -> dict:
+        if benchmark.startswith("tnb101"):
+            return {"population_size": 10, "sample_size": 10}
+        return {"population_size": 10, "sample_size": 3}
+
+    def _setup(self) -> None:
+        self.population_: deque[tuple[int, float]] = deque()
+        self.started_ = 0
+
+    def ask(self) -> Job:
+        space, task = self.problem_.space, self.problem_.tasks[0].name
+        if self.started_ < self.population_size or not self.population_:
+            self.started_ += 1
+            return Evaluate(task=task, arch=space.sample(self.rng_))
+        members = list(self.population_)
+        picks = self.rng_.choice(
+            len(members), size=min(self.sample_size, len(members)), replace=False
+        )
+        parent = max((members[i] for i in picks), key=lambda m: m[1])
+        self.started_ += 1
+        return Evaluate(task=task, arch=space.mutate(parent[0], self.rng_))
+
+    def _tell(self, job: Job, outcome: Outcome) -> None:
+        self.population_.append((job.arch, outcome.value))
+        while len(self.population_) > self.population_size:
+            self.population_.popleft()

@@ -1,0 +1,466 @@
+"""The query contract every backend meets (table lookups today, live training tomorrow).
+
+A :class:`Benchmark` answers "train architecture ``arch`` on ``task`` and tell me ``metric``":
+:meth:`Benchmark.query` for one question, :meth:`Benchmark.query_many` for a vector of them.
+Every answer carries the cost in seconds of obtaining it (the recorded training time on the table
+backend, real seconds on the live one) so a simulated clock can charge it, and says which split,
+seed, epoch and schedule produced it.
+
+Call sequence: ``bench = benchsim.benchmark("nb201")``; ``bench.tasks`` lists the tasks;
+``bench.task_info(task)`` names the task's metrics, its search metric (validation) and its test
+metric; then any number of ``query`` / ``query_many`` calls.  The public methods validate their
+arguments and then call the private ``_query`` / ``_query_many`` hooks that subclasses implement.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from benchsim.errors import BackendError, ConfigError, UnknownMetricError, UnknownTaskError
+from benchsim.spaces import ArchLike, SearchSpace
+
+SeedLike = int | Literal["sample"] | None
+"""``None``: the mean over recorded training seeds; an int: that recorded seed; ``"sample"``:
+one recorded seed drawn with the benchmark's generator (as the official NB201 API's
+``is_random=True`` does)."""
+
+_set_attribute = object.__setattr__
+
+
+def _check_seed(seed: object) -> None:
+    """Raise :class:`ConfigError` unless ``seed`` is a :data:`SeedLike` (``None`` is checked
+    by the caller, so the common case costs nothing)."""
+    if isinstance(seed, str):
+        if seed == "sample":
+            return
+    elif isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+        return
+    raise ConfigError(f"seed == {seed!r}, must be None, an int or 'sample'")
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What one task offers.
+
+    Attributes
+    ----------
+    name
+        Canonical task name (``"cifar10"``, ``"class_scene"``, ...).
+    metrics
+        Every metric column the task carries (``valid_acc``, ``test_acc``, ``train_time_s``...).
+    search_metric
+        The validation metric a search may use (never a test split).
+    test_metric
+        The metric reported for the architecture a search returns.
+    higher_is_better
+        Direction of ``search_metric`` and ``test_metric``.
+    epochs
+        Length of the task's standard training schedule, in epochs.
+    description
+        One line saying which split and setting the metrics come from.
+    """
+
+    name: str
+    metrics: tuple[str, ...]
+    search_metric: str
+    test_metric: str
+    higher_is_better: bool = True
+    epochs: int = 200
+    description: str = ""
+    aliases: tuple[str, ...] = field(default=())
+    train_size: int | None = None
+    """Training examples per epoch (None where the source does not say)."""
+
+
+@dataclass(frozen=True, init=False)
+class Result:
+    """One answered query.
+
+    ``metrics`` maps each requested metric to its value; ``cost`` is the seconds it took (or, on
+    the table backend, that the benchmark recorded) to obtain them.  ``seed`` is the training
+    seed the values come from (``None`` = mean over recorded seeds), ``epoch`` the epoch
+    (``None`` = end of the schedule) and ``schedule`` the schedule length in epochs.
+    """
+
+    arch: int
+    task: str
+    metrics: Mapping[str, float]
+    cost: float
+    seed: int | None = None
+    epoch: int | None = None
+    schedule: int | None = None
+
+    def __init__(
+        self,
+        arch: int,
+        task: str,
+        metrics: Mapping[str, float],
+        cost: float,
+        seed: int | None = None,
+        epoch: int | None = None,
+        schedule: int | None = None,
+    ) -> None:
+        # Hand-written instead of the generated frozen ``__init__`` (one ``object.__setattr__``
+        # per field): a table lookup is a few microseconds and building its Result was half of
+        # it.  Same signature, still a frozen dataclass (``replace``, ``asdict`` and ``==`` work).
+        _set_attribute(
+            self,
+            "__dict__",
+            {
+                "arch": arch,
+                "task": task,
+                "metrics": metrics,
+                "cost": cost,
+                "seed": seed,
+                "epoch": epoch,
+                "schedule": schedule,
+            },
+        )
+
+    def __getitem__(self, metric: str) -> float:
+        try:
+            return self.metrics[metric]
+        except KeyError:
+            raise UnknownMetricError(metric, self.metrics, "in this result") from None
+
+    @property
+    def value(self) -> float:
+        """The value of the single metric asked for (the first one if several)."""
+        return next(iter(self.metrics.values()))
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain-JSON form (used by ``benchsim query``)."""
+        return {
+            "arch": self.arch,
+            "task": self.task,
+            "metrics": {k: (None if v != v else float(v)) for k, v in self.metrics.items()},
+            "cost_s": float(self.cost),
+            "seed": self.seed,
+            "epoch": self.epoch,
+            "schedule": self.schedule,
+        }
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Answers of :meth:`Benchmark.query_many`: ``values[i]`` and ``cost[i]`` per question."""
+
+    values: np.ndarray
+    cost: np.ndarray
+
+
+class Benchmark(ABC):
+    """A multi-task benchmark over one search space; see the module docstring for the sequence.
+
+    Subclasses set ``name``, ``space`` and ``_tasks`` (a mapping name -> :class:`TaskInfo`) and
+    implement :meth:`_query` and :meth:`_query_many`.
+    """
+
+    name: str
+    space: SearchSpace
+    _tasks: Mapping[str, TaskInfo]
+    _resolved_queries: dict | None = None
+
+    # ------------------------------------------------------------------ tasks and metrics
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """Canonical names of the tasks this benchmark answers for, in a fixed order."""
+        return tuple(self._tasks)
+
+    def task_info(self, task: str) -> TaskInfo:
+        """:class:`TaskInfo` of ``task`` (canonical name or alias)."""
+        return self._tasks[self.resolve_task(task)]
+
+    def resolve_task(self, task: str) -> str:
+        """Canonical name of ``task``; raises :class:`UnknownTaskError` listing the tasks."""
+        if isinstance(task, str):
+            if task in self._tasks:
+                return task
+            folded = task.lower()
+            for info in self._tasks.values():
+                if folded == info.name.lower() or folded in (a.lower() for a in info.aliases):
+                    return info.name
+        raise UnknownTaskError(task, self.tasks, f"in benchmark {self.name}")
+
+    def resolve_metric(self, task: str, metric: str | None) -> str:
+        """Validated metric name; ``None`` means the task's search metric."""
+        info = self.task_info(task)
+        if metric is None:
+            return info.search_metric
+        if metric not in info.metrics:
+            raise UnknownMetricError(metric, info.metrics, f"for task {info.name} of {self.name}")
+        return metric
+
+    # ------------------------------------------------------------------ queries
+    def query(
+        self,
+        arch: ArchLike,
+        task: str,
+        metric: str | Sequence[str] | None = None,
+        *,
+        epoch: int | None = None,
+        seed: SeedLike = None,
+        schedule: int | None = None,
+    ) -> Result:
+        """Metrics of one architecture on one task, with the cost of obtaining them.
+
+        Parameters
+        ----------
+        arch
+            Index, official string, or NASLib op_indices.
+        task
+            Task name (see :attr:`tasks`).
+        metric
+            One metric, a list of them, or ``None`` for the task's search metric.
+        epoch
+            0-based epoch of the schedule; ``None`` = the end of the schedule.
+        seed
+            See :data:`SeedLike`.
+        schedule
+            Schedule length in epochs (NB201: 200, or 12 for the separate short schedule);
+            ``None`` = the task's standard schedule.
+
+        Examples
+        --------
+        >>> bench = benchmark("nb201")  # doctest: +SKIP
+        >>> bench.query(0, "cifar10", "test_acc")["test_acc"]  # doctest: +SKIP
+        85.86333333333334
+        """
+        # Validation is the same for every call with the same (task, metric), so its outcome
+        # is cached: a table lookup costs microseconds and re-resolving names would dominate.
+        cache = self._resolved_queries
+        if cache is None:
+            cache = self._resolved_queries = {}
+        try:
+            key = (task, metric if metric is None or isinstance(metric, str) else tuple(metric))
+            name, metrics = cache[key]
+        except (KeyError, TypeError):
+            name, metrics = self._resolve_query(task, metric)
+            with suppress(TypeError):  # unhashable task or metric: valid, just not cached
+                cache[key] = (name, metrics)
+        space = self.space
+        index = arch if type(arch) is int and 0 <= arch < space.size else space.index(arch)
+        if seed is not None:
+            _check_seed(seed)
+        return self._query(index, name, metrics, epoch=epoch, seed=seed, schedule=schedule)
+
+    def _resolve_query(
+        self, task: str, metric: str | Sequence[str] | None
+    ) -> tuple[str, tuple[str, ...]]:
+        """Canonical task name and validated metric tuple of one :meth:`query` call."""
+        name = self.resolve_task(task)
+        if metric is None or isinstance(metric, str):
+            names = [metric]
+        elif isinstance(metric, (list, tuple)):
+            names = list(metric)
+        else:
+            raise ConfigError(
+                f"metric == {metric!r} has type {type(metric).__name__}; give a metric name, "
+                "a list of names or None"
+            )
+        if not names:
+            raise ConfigError("metric == [], give at least one metric name")
+        return name, tuple(self.resolve_metric(name, m) for m in names)
+
+    def query_many(
+        self,
+        archs: Sequence[ArchLike] | np.ndarray,
+        tasks: str | Sequence[str] | np.ndarray,
+        metric: str | None = None,
+        *,
+        seed: SeedLike = None,
+    ) -> BatchResult:
+        """Vectorised :meth:`query` of final metrics.
+
+        ``tasks`` is one task name for all questions, or an array with one entry per question:
+        task names, or integer task codes (positions in :attr:`tasks`, the fastest form).
+        Only final (end-of-schedule) values are served here; per-epoch questions go to
+        :meth:`query`.  With ``metric=None`` every task in the batch must share its search
+        metric (TransNAS-Bench-101's tasks do not: name the metric there).
+        """
+        if (
+            type(archs) is np.ndarray
+            and archs.dtype == np.int64
+            and (archs.size == 0 or archs.view(np.uint64).max() < self.space.size)
+        ):
+            indices = archs  # already valid: one pass (negatives wrap to huge when unsigned)
+        else:
+            indices = self.space.indices(archs)
+        n_tasks = len(self._tasks)
+        if isinstance(tasks, str):
+            name = self.resolve_task(tasks)
+            resolved = self.resolve_metric(name, metric)
+            codes: np.ndarray | int = self.tasks.index(name)
+        else:
+            arr = np.asarray(tasks)
+            if arr.shape != indices.shape:
+                raise ConfigError(
+                    f"tasks has shape {arr.shape}, must be a single name or match archs "
+                    f"{indices.shape}"
+                )
+            present: np.ndarray | None = None
+            if arr.dtype.kind in "iu":
+                codes = arr.astype(np.int64, copy=False)
+                # One pass: a negative code viewed as unsigned is huge, so max() catches both.
+                if codes.size and codes.view(np.uint64).max() >= n_tasks:
+                    raise UnknownTaskError(
+                        int(codes[(codes < 0) | (codes >= n_tasks)][0]),
+                        [f"{i}={t}" for i, t in enumerate(self.tasks)],
+                        f"code in benchmark {self.name}",
+                    )
+            elif arr.dtype.kind in "USO":
+                uniq, inverse = np.unique(arr, return_inverse=True)
+                names = [self.resolve_task(str(u)) for u in uniq]
+                lookup = np.array([self.tasks.index(n) for n in names], dtype=np.int64)
+                codes = lookup[inverse.reshape(arr.shape)]
+                present = np.unique(lookup)
+            else:
+                raise ConfigError(
+                    f"tasks has dtype {arr.dtype}; give task names or integer task codes "
+                    f"0..{n_tasks - 1}"
+                )
+            resolved = self._batch_metric(metric, codes, present)
+        if seed is not None:
+            _check_seed(seed)
+        return self._query_many(indices, codes, resolved, seed=seed)
+
+    def _batch_metric(
+        self, metric: str | None, codes: np.ndarray, present: np.ndarray | None
+    ) -> str:
+        """The one metric a mixed-task batch asks for, valid on every task it holds.
+
+        The cheap check against all tasks comes first; only when it fails does the batch get
+        scanned for the tasks it really holds (an O(n) pass instead of a sort).
+        """
+        infos = list(self._tasks.values())
+        if metric is None and len({i.search_metric for i in infos}) == 1:
+            return infos[0].search_metric
+        if metric is not None and all(metric in i.metrics for i in infos):
+            return metric
+        if present is None:
+            present = np.flatnonzero(np.bincount(codes.ravel(), minlength=len(infos)))
+        held = [infos[int(i)] for i in present] or infos[:1]
+        if metric is None:
+            wanted = {i.search_metric for i in held}
+            if len(wanted) > 1:
+                listed = ", ".join(f"{i.name}: {i.search_metric}" for i in held)
+                raise ConfigError(
+                    f"metric == None over tasks whose search metrics differ ({listed}); "
+                    "give metric explicitly"
+                )
+            return held[0].search_metric
+        for info in held:
+            self.resolve_metric(info.name, metric)
+        return metric
+
+    @abstractmethod
+    def _query(
+        self,
+        index: int,
+        task: str,
+        metrics: tuple[str, ...],
+        *,
+        epoch: int | None,
+        seed: SeedLike,
+        schedule: int | None,
+    ) -> Result:
+        """Answer one validated question."""
+
+    @abstractmethod
+    def _query_many(
+        self, indices: np.ndarray, task_codes: np.ndarray | int, metric: str, *, seed: SeedLike
+    ) -> BatchResult:
+        """Answer validated vectorised questions (``task_codes`` int or int64 array)."""
+
+    # ------------------------------------------------------------------ weight-sharing steps
+    def train_pass(
+        self,
+        task: str,
+        archs: Sequence[int] | np.ndarray,
+        *,
+        rng: np.random.Generator,
+        weights: Sequence[float] | None = None,
+    ) -> float:
+        """One pass over ``task``'s training data, each mini-batch training one of ``archs``.
+
+        EMT-NAS's sampled training (Algorithm 3 of its supplementary).  ``weights`` are the
+        per-mini-batch selection probabilities of the architectures (uniform if ``None``).
+        Returns the cost in seconds: real training time on a live backend, the recorded time of
+        one training epoch of the architectures involved on a table.
+        """
+        name = self.resolve_task(task)
+        indices = self.space.indices(archs)
+        if indices.size == 0:
+            raise ConfigError("train_pass got no architectures; give at least one")
+        probs = None
+        if weights is not None:
+            probs = np.asarray(weights, dtype=np.float64)
+            if probs.shape != indices.shape or (probs < 0).any() or probs.sum() <= 0:
+                raise ConfigError(
+                    f"weights {weights!r} must be one non-negative number per architecture "
+                    "with a positive sum"
+                )
+            probs = probs / probs.sum()
+        return float(self._train_pass(name, indices, rng=rng, weights=probs))
+
+    def sampled_eval(
+        self,
+        task: str,
+        archs: Sequence[int] | np.ndarray,
+        *,
+        rng: np.random.Generator,
+        batch_size: int = 256,
+    ) -> BatchResult:
+        """Search-metric estimate of each of ``archs`` from one random validation mini-batch.
+
+        EMT-NAS's sampled evaluating (Algorithm 4).  Returns one value and one cost per
+        architecture.
+        """
+        name = self.resolve_task(task)
+        indices = self.space.indices(archs)
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ConfigError(f"batch_size == {batch_size!r}, must be an integer >= 1")
+        return self._sampled_eval(name, indices, rng=rng, batch_size=int(batch_size))
+
+    def _train_pass(
+        self,
+        task: str,
+        indices: np.ndarray,
+        *,
+        rng: np.random.Generator,
+        weights: np.ndarray | None,
+    ) -> float:
+        """Hook: see :meth:`train_pass`."""
+        raise BackendError(f"backend {type(self).__name__} does not support weight-sharing steps")
+
+    def _sampled_eval(
+        self, task: str, indices: np.ndarray, *, rng: np.random.Generator, batch_size: int
+    ) -> BatchResult:
+        """Hook: see :meth:`sampled_eval`."""
+        raise BackendError(f"backend {type(self).__name__} does not support weight-sharing steps")
+
+    def evaluation_protocol(self, task: str) -> dict[str, object]:
+        """Default way a search's "evaluate this architecture" is answered on ``task``.
+
+        Keys: ``seed`` (see :data:`SeedLike`), ``cost_scale`` (fraction of the reported cost
+        charged) and ``note`` (one line saying what the protocol is, stored with the run).
+        """
+        return {"seed": None, "cost_scale": 1.0, "note": "full training, reported cost"}
+
+    def provenance(self) -> dict[str, object]:
+        """What a run must record to be reproducible from this backend (e.g. data checksums)."""
+        return {}
+
+    @property
+    def is_tabular(self) -> bool:
+        """True when answers are free lookups (so a runner may record test metrics for free)."""
+        return False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}: tasks {', '.join(self.tasks)}>"

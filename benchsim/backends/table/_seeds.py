@@ -1,0 +1,81 @@
+"""``seeds.parquet`` as dense arrays, read on the first query that names a seed.
+
+The long table (one row per task x architecture x training seed) becomes, per metric, a float64
+array ``[n_tasks * size, max_seeds]`` whose row is the same ``task * size + arch`` as in
+``final.arrow``; unrecorded slots are NaN, ``counts[row]`` says how many slots are real and
+``seed_ids[row, k]`` which training seed slot ``k`` holds.  That keeps a single lookup and a
+vectorised ``seed="sample"`` draw (``k = floor(u * counts[rows])``) free of Python loops.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from benchsim.backends.table._read import open_parquet, read_rows
+from benchsim.errors import DataError
+
+_KEYS = ("benchmark", "task", "arch_index", "seed")
+
+
+class SeedTable:
+    """Per-seed values of one benchmark.
+
+    Attributes
+    ----------
+    counts
+        int64 ``[n_tasks * size]``: recorded seeds per (task, architecture) row.
+    seed_ids
+        int64 ``[n_tasks * size, max_seeds]``: the training seed in each slot (-1 past
+        ``counts``), ascending within a row.
+    values
+        metric -> float64 ``[n_tasks * size, max_seeds]``, NaN where nothing is recorded.
+    metrics_by_task
+        task -> metrics with at least one per-seed value on that task.
+    seeds_by_task
+        task -> sorted training seeds recorded anywhere on that task.
+    """
+
+    def __init__(self, path: Path, tasks: tuple[str, ...], size: int, fix: str) -> None:
+        pf = open_parquet(path, fix)
+        metrics = [c for c in pf.schema_arrow.names if c not in _KEYS]
+        wanted = {"arch_index": np.int64, "seed": np.int64, **dict.fromkeys(metrics, np.float64)}
+        table = read_rows(pf, path, wanted, tasks, fix)
+        codes, arch, seed = table["task"], table["arch_index"], table["seed"]
+        if arch.size and (arch.min() < 0 or arch.max() >= size):
+            raise DataError(f"{path} has arch_index outside 0..{size - 1}; {fix}")
+        n_rows = len(tasks) * size
+        rows = codes * size + arch
+        order = np.lexsort((seed, rows))
+        rows, seed = rows[order], seed[order]
+        if rows.size > 1 and ((rows[1:] == rows[:-1]) & (seed[1:] == seed[:-1])).any():
+            raise DataError(f"{path} records a (task, arch_index, seed) twice; {fix}")
+        self.counts = np.bincount(rows, minlength=n_rows).astype(np.int64)
+        width = max(int(self.counts.max(initial=0)), 1)
+        slot = np.arange(rows.size) - (np.cumsum(self.counts) - self.counts)[rows]
+        self.seed_ids = np.full((n_rows, width), -1, dtype=np.int64)
+        self.seed_ids[rows, slot] = seed
+        self.values: dict[str, np.ndarray] = {}
+        for metric in metrics:
+            dense = np.full((n_rows, width), np.nan)
+            dense[rows, slot] = table[metric][order]
+            self.values[metric] = dense
+        sorted_codes = rows // size
+        self.metrics_by_task: dict[str, tuple[str, ...]] = {}
+        self.seeds_by_task: dict[str, tuple[int, ...]] = {}
+        for code, task in enumerate(tasks):
+            block = slice(code * size, (code + 1) * size)
+            self.metrics_by_task[task] = tuple(
+                m for m in metrics if not np.isnan(self.values[m][block]).all()
+            )
+            self.seeds_by_task[task] = tuple(int(s) for s in np.unique(seed[sorted_codes == code]))
+
+    def recorded(self, row: int) -> list[int]:
+        """Training seeds recorded for one (task, architecture) row."""
+        return self.seed_ids[row, : self.counts[row]].tolist()
+
+    def slots_of(self, rows: np.ndarray, seed: int) -> np.ndarray:
+        """Slot of training seed ``seed`` in each row, -1 where that row lacks it."""
+        match = self.seed_ids[rows] == seed
+        return np.where(match.any(axis=-1), match.argmax(axis=-1), -1)

@@ -1,0 +1,405 @@
+"""The table backend: answers queries from an installed table folder (schema: data/README.md).
+
+Opening reads ``meta.json`` and memory-maps ``final.arrow``; nothing else is read until a query
+needs it.  Final (end-of-schedule, seed-mean) values come straight from the mapped columns at
+row ``task_position * size + arch``; per-seed values (``seeds.parquet``) and learning curves
+(``epochs.parquet``) are read into dense numpy arrays on the first query that names a seed or
+an epoch.
+
+Cost semantics (what a simulated clock is charged), from the table's ``train_time_s``, the
+recorded wall-clock time of the task's standard schedule (``TaskInfo.epochs`` epochs: 200 for
+NB201, 10-30 for TransNAS-Bench-101, whose ``time_elapsed`` it is):
+
+- a final value costs ``train_time_s`` (the seed's own time when a seed is named and
+  ``seeds.parquet`` records one, else the seed-mean time);
+- epoch ``e`` (0-based) of any schedule costs ``train_time_s * (e + 1) / TaskInfo.epochs``:
+  one epoch of an architecture takes the same time whatever the schedule length.  NB201's
+  separate 12-epoch schedule therefore costs ``train_time_s * 12 / 200`` in full, the proxy
+  for the official ``hp="12"`` time that the NB201 protocol charges (the tables do not
+  record the 12-epoch run's own time);
+- a value the table does not record is NaN and is never imputed.  :meth:`query` raises
+  :class:`~benchsim.errors.FidelityError` when the cost is not recorded (a clock cannot charge
+  NaN); :meth:`query_many` gives NaN value and NaN cost for such questions instead, so that
+  whole-space scans over partly covered tables still work.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from benchsim._paths import tables_dir
+from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, TaskInfo
+from benchsim.backends.table._emulation import TableEmulationMixin
+from benchsim.backends.table._epochs import MEAN_SEED, EpochTable
+from benchsim.backends.table._layout import FinalColumns, install_hint, read_meta
+from benchsim.backends.table._seeds import SeedTable
+from benchsim.errors import ConfigError, DataError, FidelityError, UnknownNameError
+from benchsim.spaces import get_space
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+TIME = "train_time_s"
+
+
+def _check_rng_seed(seed: object) -> None:
+    if seed is not None and (
+        not isinstance(seed, (int, np.integer)) or isinstance(seed, (bool, np.bool_))
+    ):
+        raise ConfigError(f"seed == {seed!r}, must be an int or None (fresh OS entropy)")
+
+
+class TableBenchmark(TableEmulationMixin, Benchmark):
+    """A benchmark answered from the tables in ``<root>/<name>/``.
+
+    Parameters
+    ----------
+    name
+        Table folder name: ``"nb201"``, ``"tnb101-micro"``, ``"tnb101-macro"`` or an imported
+        table.  Opening does not install: :func:`benchsim.benchmark` does that.
+    root
+        Folder holding the table folders; default ``$BENCHSIM_HOME/tables``.
+    seed
+        Seed of :attr:`rng_`, the generator behind ``seed="sample"`` queries (``None``: fresh
+        entropy, not reproducible).
+
+    Attributes
+    ----------
+    folder_
+        The opened table folder.
+    meta_
+        Parsed ``meta.json`` (sources, checksums, creation time).
+    rng_
+        ``numpy.random.Generator`` drawing recorded seeds; see :meth:`reseed`.
+
+    Examples
+    --------
+    >>> bench = TableBenchmark("nb201")  # doctest: +SKIP
+    >>> bench.query(0, "cifar10", "test_acc").value  # doctest: +SKIP
+    85.86333333333334
+    """
+
+    def __init__(self, name: str, *, root: Path | None = None, seed: int | None = 0) -> None:
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise ConfigError(
+                f"benchmark name {name!r} is not a table folder name (letters, digits, '.', "
+                "'_', '-'), e.g. 'nb201'"
+            )
+        _check_rng_seed(seed)
+        self.name, self.root, self.seed = name, root, seed
+        folder = Path(root) if root is not None else tables_dir()
+        self.folder_ = folder / name
+        self._fix = f"delete {self.folder_} and {install_hint(name)}"
+        meta = read_meta(self.folder_, name)
+        try:
+            self.space = get_space(meta.space)
+        except UnknownNameError:
+            raise DataError(
+                f"{self.folder_ / 'meta.json'} names unknown search space {meta.space!r}; "
+                f"{self._fix}"
+            ) from None
+        size = self.space.size
+        if meta.raw.get("size", size) != size:
+            raise DataError(
+                f"{self.folder_ / 'meta.json'} says size {meta.raw['size']}, space {meta.space} "
+                f"has {size} architectures; {self._fix}"
+            )
+        self.meta_ = meta.raw
+        self._tasks = meta.tasks
+        self._codes = {task: code for code, task in enumerate(meta.tasks)}
+        self.final_ = FinalColumns(self.folder_ / "final.arrow", name, len(meta.tasks), size)
+        self._time = (
+            self.final_.column(TIME)
+            if TIME in self.final_.names
+            else np.full(len(meta.tasks) * size, np.nan)
+        )
+        self._plans: dict[tuple[str, tuple[str, ...]], tuple] = {}
+        self._seeds: SeedTable | None = None
+        self._epochs = EpochTable(self.folder_ / "epochs.parquet", self.tasks, size, self._fix)
+        self.rng_ = np.random.default_rng(seed)
+
+    def reseed(self, seed: int | np.random.Generator | None) -> None:
+        """Replace :attr:`rng_` (an int, ``None`` or a Generator to share with the caller)."""
+        if not isinstance(seed, np.random.Generator):
+            _check_rng_seed(seed)
+        self.rng_ = np.random.default_rng(seed)
+
+    def __reduce__(self):
+        # Memory maps do not pickle: a copy (e.g. in a worker process) reopens the folder and
+        # continues the generator where this one stands.
+        return _reopen, (self.name, self.folder_.parent, self.seed, self.rng_.bit_generator.state)
+
+    # ------------------------------------------------------------------ hooks of Benchmark
+    # (evaluation_protocol, _train_pass and _sampled_eval come from TableEmulationMixin)
+    @property
+    def is_tabular(self) -> bool:
+        """Always true: answers are lookups."""
+        return True
+
+    def provenance(self) -> dict[str, object]:
+        """The folder, its sources and the checksums ``meta.json`` recorded for its files."""
+        keys = ("benchmark", "space", "schema_version", "tables", "sources", "benchsim_version")
+        return {"folder": str(self.folder_), **{k: self.meta_.get(k) for k in keys}}
+
+    # ------------------------------------------------------------------ single queries
+    def _query(
+        self,
+        index: int,
+        task: str,
+        metrics: tuple[str, ...],
+        *,
+        epoch: int | None,
+        seed: SeedLike,
+        schedule: int | None,
+    ) -> Result:
+        if epoch is None and seed is None and schedule is None:
+            # Fast path: final seed-mean values, plain float reads from the mapped columns.
+            plan = self._plans.get((task, metrics))
+            if plan is None:
+                plan = self._plan(task, metrics)
+            row = plan[0] + index
+            cost = self._time.item(row)
+            if cost != cost:
+                self._no_cost(index, task)
+            if plan[1] is not None:
+                values = {plan[1]: plan[2].item(row)}
+            else:
+                values = {m: column.item(row) for m, column in plan[3]}
+            return Result(index, task, values, cost, None, None, plan[4])
+        return self._query_fidelity(index, task, metrics, epoch, seed, schedule)
+
+    def _plan(self, task: str, metrics: tuple[str, ...]) -> tuple:
+        """Cached per (task, metrics): row offset and the mapped columns to read."""
+        pairs = tuple((m, self.final_.column(m)) for m in metrics)
+        single = pairs[0] if len(pairs) == 1 else (None, None)
+        offset = self._codes[task] * self.space.size
+        plan = (offset, single[0], single[1], pairs, self._tasks[task].epochs)
+        self._plans[(task, metrics)] = plan
+        return plan
+
+    def _query_fidelity(
+        self,
+        index: int,
+        task: str,
+        metrics: tuple[str, ...],
+        epoch: int | None,
+        seed: SeedLike,
+        schedule: int | None,
+    ) -> Result:
+        """Queries naming a seed, an epoch or a schedule."""
+        info = self._tasks[task]
+        if schedule is None:
+            schedule = info.epochs
+        elif not isinstance(schedule, (int, np.integer)) or isinstance(schedule, bool):
+            raise ConfigError(f"schedule == {schedule!r}, must be an int (epochs) or None")
+        if epoch is not None and (
+            not isinstance(epoch, (int, np.integer)) or isinstance(epoch, bool) or epoch < 0
+        ):
+            raise ConfigError(f"epoch == {epoch!r}, must be an int >= 0 (0-based) or None")
+        schedule = int(schedule)
+        row = self._codes[task] * self.space.size + index
+        if epoch is None and schedule == info.epochs:
+            if seed is None:
+                values = {m: self.final_.column(m).item(row) for m in metrics}
+                cost = self._time.item(row)
+                if cost != cost:
+                    self._no_cost(index, task)
+                return Result(index, task, values, cost, None, None, schedule)
+            return self._final_by_seed(index, task, row, metrics, seed, info)
+        return self._from_curves(index, task, row, metrics, epoch, seed, schedule, info)
+
+    def _final_by_seed(
+        self,
+        index: int,
+        task: str,
+        row: int,
+        metrics: tuple[str, ...],
+        seed: SeedLike,
+        info: TaskInfo,
+    ) -> Result:
+        table = self._seed_table()
+        have = table.metrics_by_task[task]
+        lacking = [m for m in metrics if m not in have]
+        if lacking:
+            raise FidelityError(
+                f"metric {lacking[0]!r} has no per-seed values on task {task} of {self.name}; "
+                f"per-seed metrics there: {', '.join(have) or 'none'} (seed=None gives the mean)"
+            )
+        recorded = table.recorded(row)
+        if not recorded:
+            raise FidelityError(
+                f"architecture {index} has no per-seed record on task {task} of {self.name}; "
+                "use seed=None for its seed mean"
+            )
+        slot = self._pick_seed(recorded, seed, index, f"on task {task} of {self.name}")
+        values = {m: float(table.values[m][row, slot]) for m in metrics}
+        cost = self._seed_time(table, task, row, slot, index)
+        return Result(index, task, values, cost, recorded[slot], None, info.epochs)
+
+    def _from_curves(
+        self,
+        index: int,
+        task: str,
+        row: int,
+        metrics: tuple[str, ...],
+        epoch: int | None,
+        seed: SeedLike,
+        schedule: int,
+        info: TaskInfo,
+    ) -> Result:
+        where = f"schedule {schedule} of task {task} ({self.name})"
+        curves = self._epochs.curves(task).get(schedule)
+        if curves is None:
+            raise FidelityError(
+                f"schedule {schedule} is not recorded for task {task} of {self.name}; "
+                f"{self._epochs.describe(task)}"
+            )
+        last = schedule - 1 if epoch is None else int(epoch)
+        if last > curves.last_epoch:
+            raise FidelityError(
+                f"epoch {last} is out of range for {where}; {self._epochs.describe(task)}"
+            )
+        slot = int(curves.slot[index])
+        if slot < 0:
+            raise FidelityError(
+                f"architecture {index} has no per-epoch record in {where}: "
+                f"{curves.coverage(self.space.size)}; {self._epochs.describe(task)}"
+            )
+        lacking = [m for m in metrics if m not in curves.values]
+        if lacking:
+            raise FidelityError(
+                f"metric {lacking[0]!r} has no per-epoch values in {where}; "
+                f"{self._epochs.describe(task)}"
+            )
+        present = [s for s, ok in zip(curves.seeds, curves.present[slot], strict=True) if ok]
+        if seed is None:
+            if MEAN_SEED not in present:
+                raise FidelityError(
+                    f"{where} records no seed-mean curve for architecture {index}, only seeds "
+                    f"{present}; give seed= one of them"
+                )
+            used = MEAN_SEED
+        else:
+            runs = [s for s in present if s != MEAN_SEED]
+            if not runs:
+                raise FidelityError(
+                    f"{where} records only the seed-mean curve for architecture {index}; "
+                    "use seed=None"
+                )
+            used = runs[self._pick_seed(runs, seed, index, f"in {where}")]
+        k = curves.seeds.index(used)
+        values = {m: float(curves.values[m][slot, k, last]) for m in metrics}
+        total = self._time.item(row)
+        if used != MEAN_SEED and TIME in self._seed_table().metrics_by_task[task]:
+            table = self._seed_table()
+            slots = table.recorded(row)
+            if used in slots:
+                total = self._seed_time(table, task, row, slots.index(used), index)
+        if total != total:
+            self._no_cost(index, task)
+        cost = total * (last + 1) / info.epochs
+        return Result(
+            index, task, values, cost, None if used == MEAN_SEED else used, last, schedule
+        )
+
+    def _pick_seed(self, recorded: list[int], seed: SeedLike, index: int, where: str) -> int:
+        """Slot of the seed to use among ``recorded`` (drawn with :attr:`rng_` for 'sample')."""
+        if isinstance(seed, str):  # "sample": validated by Benchmark.query
+            return int(self.rng_.integers(len(recorded)))
+        if int(seed) not in recorded:
+            raise FidelityError(
+                f"seed {int(seed)} is not recorded for architecture {index} {where}; "
+                f"recorded seeds: {', '.join(map(str, recorded))}"
+            )
+        return recorded.index(int(seed))
+
+    def _seed_time(self, table: SeedTable, task: str, row: int, slot: int, index: int) -> float:
+        """Training time of one recorded seed (the seed mean's when not recorded per seed)."""
+        cost = float("nan")
+        if TIME in table.metrics_by_task[task]:
+            cost = float(table.values[TIME][row, slot])
+        if cost != cost:
+            cost = self._time.item(row)
+        if cost != cost:
+            self._no_cost(index, task)
+        return cost
+
+    def _no_cost(self, index: int, task: str) -> None:
+        size, code = self.space.size, self._codes[task]
+        known = int(np.count_nonzero(~np.isnan(self._time[code * size : (code + 1) * size])))
+        raise FidelityError(
+            f"architecture {index} has no recorded {TIME} on task {task} of {self.name}, so "
+            f"the query has no cost; the table records it for {known} of {size} architectures"
+        )
+
+    def _seed_table(self) -> SeedTable:
+        if self._seeds is None:
+            self._seeds = SeedTable(
+                self.folder_ / "seeds.parquet", self.tasks, self.space.size, self._fix
+            )
+        return self._seeds
+
+    # ------------------------------------------------------------------ vectorised queries
+    def _query_many(
+        self, indices: np.ndarray, task_codes: np.ndarray | int, metric: str, *, seed: SeedLike
+    ) -> BatchResult:
+        column, size = self.final_.column(metric), self.space.size
+        if seed is None:
+            if isinstance(task_codes, (int, np.integer)):
+                low = int(task_codes) * size
+                block = slice(low, low + size)
+                return BatchResult(column[block][indices], self._time[block][indices])
+            rows = task_codes * size
+            rows += indices
+            return BatchResult(column[rows], self._time[rows])
+        return self._many_by_seed(indices, task_codes, metric, seed)
+
+    def _many_by_seed(
+        self, indices: np.ndarray, task_codes: np.ndarray | int, metric: str, seed: SeedLike
+    ) -> BatchResult:
+        """Per-seed batch: NaN value and cost where a row lacks the seed asked for."""
+        table, size = self._seed_table(), self.space.size
+        rows = np.asarray(task_codes * size + indices, dtype=np.int64)
+        if isinstance(task_codes, (int, np.integer)):
+            held = [self.tasks[int(task_codes)]]
+        else:
+            counts = np.bincount(task_codes.ravel(), minlength=len(self.tasks))
+            held = [t for t, n in zip(self.tasks, counts, strict=True) if n]
+        for task in held:
+            if metric not in table.metrics_by_task[task]:
+                have = ", ".join(table.metrics_by_task[task]) or "none"
+                raise FidelityError(
+                    f"metric {metric!r} has no per-seed values on task {task} of {self.name}; "
+                    f"per-seed metrics there: {have} (seed=None gives the mean)"
+                )
+        counts = table.counts[rows]
+        if isinstance(seed, str):  # "sample": uniform slot below each row's count
+            slot = (self.rng_.random(rows.shape) * counts).astype(np.int64)
+            missing = counts == 0
+        else:
+            if not any(int(seed) in table.seeds_by_task[t] for t in held):
+                recorded = sorted({s for t in held for s in table.seeds_by_task[t]})
+                raise FidelityError(
+                    f"seed {int(seed)} is recorded for no architecture on task(s) "
+                    f"{', '.join(held)} of {self.name}; recorded seeds: "
+                    f"{', '.join(map(str, recorded)) or 'none'}"
+                )
+            slot = table.slots_of(rows, int(seed))
+            missing = slot < 0
+            slot[missing] = 0
+        values = table.values[metric][rows, slot]
+        cost = self._time[rows]
+        if TIME in table.values:
+            own = table.values[TIME][rows, slot]
+            cost = np.where(np.isnan(own), cost, own)
+        values[missing] = np.nan
+        cost[missing] = np.nan
+        return BatchResult(values, cost)
+
+
+def _reopen(name: str, root: Path, seed: int | None, state: dict) -> TableBenchmark:
+    """Unpickle helper: open the folder again and restore the generator's state."""
+    bench = TableBenchmark(name, root=root, seed=seed)
+    bench.rng_.bit_generator.state = state
+    return bench

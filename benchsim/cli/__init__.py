@@ -1,0 +1,44 @@
+"""The ``benchsim`` command line: a thin click layer over the library.
+
+Commands live in their own modules and are registered on :data:`main` below; each imports the
+library lazily inside its body, so ``benchsim --help`` stays fast.  Error handling (one line on
+stderr, exit 2 for bad input, 1 for a failure, a traceback only with ``--debug``) is done once,
+by :class:`~benchsim.cli._group.BenchsimGroup`.
+"""
+
+from __future__ import annotations
+
+import click
+
+from benchsim._version import __version__
+from benchsim.cli._data import data
+from benchsim.cli._group import ENV_DEBUG, BenchsimGroup
+from benchsim.cli._query import query
+from benchsim.cli._run import run
+
+
+@click.group(
+    name="benchsim", cls=BenchsimGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
+@click.version_option(__version__, "--version", "-V", prog_name="benchsim")
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar=ENV_DEBUG,
+    show_envvar=True,
+    help="Show the full traceback of an unexpected error.",
+)
+def main(debug: bool) -> None:
+    """benchsim: run one NAS algorithm unchanged on tabular benchmarks or a live supernet.
+
+    Tables (NAS-Bench-201, TransNAS-Bench-101) are built from pinned, checksummed public sources
+    into $BENCHSIM_HOME on first use; see `benchsim data --help`.
+    """
+
+
+# Every command is a module of its own, added here.
+main.add_command(query)
+main.add_command(data)
+main.add_command(run)
+
+__all__ = ["main"]

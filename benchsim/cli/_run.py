@@ -1,0 +1,192 @@
+"""``benchsim run``: one search, on the table (simulated) or the live (gpu) backend."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from benchsim.cli._group import CliError
+
+
+def _default_out(algo: str, benchmark: str, seed: int) -> Path:
+    """``runs/<algo>-<benchmark>-seed<seed>``, numbered if taken (only when --out is omitted)."""
+    base = Path("runs") / f"{algo}-{benchmark}-seed{seed}"
+    candidate, n = base, 1
+    while candidate.exists() and any(candidate.iterdir()):
+        n += 1
+        candidate = base.with_name(f"{base.name}-{n}")
+    return candidate
+
+
+def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
+    """``--param key=value`` pairs; values parsed as JSON when they parse, else kept as text."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise CliError(f"--param {item!r} must look like name=value (e.g. population_size=20)")
+        try:
+            out[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key.strip()] = raw
+    return out
+
+
+class _Progress:
+    """A rich progress line: answers so far and simulated GPU-hours (throttled updates)."""
+
+    def __init__(self, enabled: bool, total: float | None) -> None:
+        self.enabled = enabled
+        self.total = total
+        self.count = 0
+        self.last = 0.0
+        self.bar = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(
+                TextColumn("[bold]searching"),
+                BarColumn(),
+                TextColumn("{task.completed:>7.0f} evaluations"),
+                TextColumn("{task.fields[hours]:>8.2f} simulated GPU-h"),
+                TimeElapsedColumn(),
+                transient=True,
+            )
+            self.bar.__enter__()
+            self.task = self.bar.add_task("run", total=self.total, hours=0.0)
+        return self
+
+    def __call__(self, answered: int, sim_time: float) -> None:
+        self.count += answered
+        if self.bar is None:
+            return
+        now = time.perf_counter()
+        if now - self.last > 0.1:
+            self.last = now
+            self.bar.update(self.task, completed=self.count, hours=sim_time / 3600)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def _summary(result: dict[str, Any], out: Path | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{result['algo']} on {result['benchmark']} ({result['backend']})")
+    for column in ("task", "best architecture", "search metric", "test metric", "evaluations"):
+        table.add_column(column)
+    for task, row in result["tasks"].items():
+        if row["arch"] is None:
+            table.add_row(task, "(none evaluated)", "-", "-", str(row["evaluations"]))
+            continue
+        table.add_row(
+            task,
+            f"{row['arch']}: {row['arch_str']}",
+            f"{row['search_metric_name']} {row['search_metric']:.4f}",
+            f"{row['test_metric_name']} {row['test_metric']:.4f}",
+            str(row["evaluations"]),
+        )
+    console = Console(stderr=False)
+    console.print(table)
+    console.print(
+        f"simulated GPU-hours: {result['simulated_seconds'] / 3600:.2f}   "
+        f"wall seconds: {result['wall_seconds']:.2f}   seed: {result['seed']}"
+        + (f"   results: {out}" if out else "")
+    )
+
+
+@click.command()
+@click.option("--algo", default=None, help="Search algorithm (see `benchsim run --list`).")
+@click.option(
+    "--backend",
+    type=click.Choice(["table", "gpu"]),
+    default=None,
+    help="table: answers from the recorded benchmark (simulated clock); gpu: real training.",
+)
+@click.option("--benchmark", default=None, help="nb201, tnb101-micro or tnb101-macro.")
+@click.option("--tasks", default=None, help="Comma-separated tasks (default: two per benchmark).")
+@click.option("--seed", type=int, default=None, help="Seed of every random choice (default 0).")
+@click.option(
+    "--budget",
+    default=None,
+    help="Per task: evaluations (300), simulated time (12000s, 200m, 3.5h) or both (300,12000s).",
+)
+@click.option("--workers", type=int, default=None, help="Simulated parallel workers (default 1).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="New or empty output folder (default runs/<algo>-<benchmark>-seed<seed>).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML/YAML/JSON file with any of the options above plus [params] and [protocol].",
+)
+@click.option("--param", "params", multiple=True, help="Hyperparameter override name=value.")
+@click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
+@click.option("--list", "list_algos", is_flag=True, help="List the algorithms and exit.")
+def run(
+    algo: str | None,
+    backend: str | None,
+    benchmark: str | None,
+    tasks: str | None,
+    seed: int | None,
+    budget: str | None,
+    workers: int | None,
+    out: Path | None,
+    config_file: Path | None,
+    params: tuple[str, ...],
+    no_progress: bool,
+    list_algos: bool,
+) -> None:
+    """Run one search and write config.json, trajectory.parquet and result.json.
+
+    With no options: EMT-NAS on NB201 (cifar10 + cifar100), table backend, seed 0, the paper's
+    budget. Tables are installed on first use (from $BENCHSIM_DATA_MIRROR when set).
+    """
+    from benchsim.algorithms import algorithm_class, available
+    from benchsim.runner import execute_run, load_config_file, merge_config
+
+    if list_algos:
+        for name in available():
+            cls = algorithm_class(name)
+            kind = "multi-task" if cls.multi_task else "single-task"
+            doc = (cls.__doc__ or "").strip().splitlines()[0]
+            click.echo(f"{name:<10} {kind:<11} {doc}")
+        return
+    file_values = load_config_file(config_file) if config_file else {}
+    overrides: dict[str, Any] = {
+        "algo": algo,
+        "backend": backend,
+        "benchmark": benchmark,
+        "tasks": tasks,
+        "seed": seed,
+        "budget": budget,
+        "workers": workers,
+    }
+    config = merge_config(file_values, overrides)
+    if params:
+        config.params = {**config.params, **_parse_params(params)}
+    algorithm_class(config.algo)  # an unknown name fails here, before any work
+    target = out if out is not None else _default_out(config.algo, config.benchmark, config.seed)
+    total = None
+    if config.budget is not None:
+        from benchsim.runner import parse_budget
+
+        parsed = parse_budget(config.budget)
+        total = parsed.evaluations
+    show = not no_progress
+    with _Progress(show, total) as hook:
+        output = execute_run(config, target, progress=hook)
+    _summary(output.result, target)

@@ -1,0 +1,93 @@
+"""Every error benchsim raises on purpose.
+
+All of them derive from :class:`BenchsimError`, so the CLI can turn any of them into one line on
+stderr and exit code 2 (bad input) or 1 (a failure that is not the user's input), and library
+users can catch one base class.  Messages name the bad value, the rule and what is allowed,
+in the style of scikit-learn's ``f"{name} == {x}, must be >= {min_val}."``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def _allowed(values: Iterable[object], limit: int = 12) -> str:
+    """Format a list of allowed values compactly for an error message."""
+    items = [str(v) for v in values]
+    if len(items) > limit:
+        items = [*items[:limit], f"... ({len(items) - limit} more)"]
+    return ", ".join(items)
+
+
+class BenchsimError(Exception):
+    """Base class of all benchsim errors. ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 2
+
+
+class InvalidArchitectureError(BenchsimError, ValueError):
+    """An architecture string, index or op list that is not in the search space."""
+
+
+class UnknownNameError(BenchsimError, KeyError):
+    """A name (task, metric, benchmark, algorithm, op, ...) that is not registered.
+
+    Parameters
+    ----------
+    kind
+        What was looked up, e.g. ``"task"``.
+    name
+        The value the user gave.
+    allowed
+        The names that would have worked; they are listed in the message.
+    context
+        Optional phrase saying where, e.g. ``"in benchmark nb201"``.
+    """
+
+    def __init__(
+        self, kind: str, name: object, allowed: Iterable[object], context: str = ""
+    ) -> None:
+        self.kind, self.name, self.allowed = kind, name, tuple(allowed)
+        where = f" {context}" if context else ""
+        super().__init__(f"unknown {kind} {name!r}{where}; allowed: {_allowed(self.allowed)}")
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the whole message
+        return str(self.args[0])
+
+
+class UnknownTaskError(UnknownNameError):
+    """A task (dataset) that the benchmark does not carry."""
+
+    def __init__(self, name: object, allowed: Iterable[object], context: str = "") -> None:
+        super().__init__("task", name, allowed, context)
+
+
+class UnknownMetricError(UnknownNameError):
+    """A metric that the task does not carry."""
+
+    def __init__(self, name: object, allowed: Iterable[object], context: str = "") -> None:
+        super().__init__("metric", name, allowed, context)
+
+
+class FidelityError(BenchsimError, ValueError):
+    """An epoch, schedule or seed that the table does not record."""
+
+
+class DataError(BenchsimError):
+    """Benchmark data that is missing, corrupt or not installed.
+
+    Exit code 2 as well: the fix is always something the user does (install, point the mirror
+    at the right folder, delete a corrupt file).
+    """
+
+
+class ChecksumError(DataError):
+    """A file whose SHA-256 is not the one the manifest pins."""
+
+
+class ConfigError(BenchsimError, ValueError):
+    """A bad configuration value, budget or option."""
+
+
+class BackendError(BenchsimError):
+    """A backend cannot serve the request (no CUDA, no dataset, ...)."""

@@ -1,0 +1,64 @@
+"""Turn a searcher's jobs into backend calls, and say how an evaluation is charged.
+
+The evaluation protocol is a property of the run, not of the algorithm: which training seed an
+:class:`~benchsim.algorithms.Evaluate` reads (``seed``) and what fraction of the recorded
+training time it is charged (``cost_scale``).  Backends propose a default per task
+(``Benchmark.evaluation_protocol``); a config file may override both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from benchsim.algorithms._base import Evaluate, Job, Outcome, SampledEval, TrainPass
+from benchsim.backends.base import Benchmark, SeedLike
+
+_EMPTY = np.empty(0, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How one task's :class:`Evaluate` jobs are answered and charged."""
+
+    metric: str
+    seed: SeedLike = None
+    cost_scale: float = 1.0
+    note: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class JobExecutor:
+    """Answers jobs through the backend contract only (no backend-specific branches)."""
+
+    def __init__(
+        self, bench: Benchmark, protocols: dict[str, Protocol], rng: np.random.Generator
+    ) -> None:
+        self.bench = bench
+        self.protocols = protocols
+        self.rng = rng
+
+    def __call__(self, job: Job) -> Outcome:
+        if isinstance(job, Evaluate):
+            proto = self.protocols[job.task]
+            result = self.bench.query(job.arch, job.task, proto.metric, seed=proto.seed)
+            return Outcome(
+                values=np.array([result.value], dtype=np.float64),
+                cost=float(result.cost) * proto.cost_scale,
+            )
+        if isinstance(job, SampledEval):
+            batch = self.bench.sampled_eval(
+                job.task, np.asarray(job.archs), rng=self.rng, batch_size=job.batch_size
+            )
+            return Outcome(
+                values=np.asarray(batch.values, dtype=np.float64), cost=float(np.sum(batch.cost))
+            )
+        if isinstance(job, TrainPass):
+            cost = self.bench.train_pass(
+                job.task, np.asarray(job.archs), rng=self.rng, weights=job.weights
+            )
+            return Outcome(values=_EMPTY, cost=cost)
+        raise TypeError(f"a searcher returned {job!r}, which is not a job")

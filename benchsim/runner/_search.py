@@ -1,0 +1,182 @@
+"""The event loop of one search: ask/tell against K simulated workers on one clock.
+
+Like syne-tune's simulator backend: a free worker asks the searcher for a job, the backend
+answers it at once (a lookup, or real training on the live backend), and the answer is delivered
+at ``start + cost`` on the simulated clock.  Results are told in finish-time order, so with
+``workers > 1`` a searcher sees them asynchronously, as on a real cluster.  A result that would
+arrive after a simulated-time budget is dropped (it was not paid for in time), and no job is
+started once an evaluation budget is spent.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from benchsim.algorithms._base import Evaluate, Job, Outcome, SampledEval, Searcher
+from benchsim.runner._budget import Budget
+from benchsim.runner._clock import SimClock
+
+_KIND = {Evaluate: "evaluate", SampledEval: "sampled_eval"}
+
+
+@dataclass
+class Trajectory:
+    """Column lists of every answered job (one row per architecture answered)."""
+
+    step: list[int] = field(default_factory=list)
+    search: list[int] = field(default_factory=list)
+    task: list[str] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    worker: list[int] = field(default_factory=list)
+    start_time: list[float] = field(default_factory=list)
+    end_time: list[float] = field(default_factory=list)
+    arch: list[int] = field(default_factory=list)
+    value: list[float] = field(default_factory=list)
+    cost: list[float] = field(default_factory=list)
+
+    def add(
+        self, search: int, job: Job, outcome: Outcome, worker: int, start: float, end: float
+    ) -> None:
+        archs = [job.arch] if isinstance(job, Evaluate) else list(job.archs)
+        kind = _KIND.get(type(job), "train_pass")
+        if kind == "train_pass":
+            archs, values = [-1], [float("nan")]
+        else:
+            values = outcome.values.tolist()
+        n = len(archs)
+        first = len(self.step)
+        self.step.extend(range(first, first + n))
+        self.search.extend([search] * n)
+        self.task.extend([job.task] * n)
+        self.kind.extend([kind] * n)
+        self.worker.extend([worker] * n)
+        self.start_time.extend([start] * n)
+        self.end_time.extend([end] * n)
+        self.arch.extend(archs)
+        self.value.extend(values)
+        self.cost.extend([outcome.cost / n] * n)
+
+
+@dataclass
+class SearchStats:
+    """What one search spent."""
+
+    simulated_seconds: float = 0.0
+    evaluations: int = 0
+    searcher_seconds: float = 0.0
+    backend_seconds: float = 0.0
+    dropped_after_deadline: int = 0
+
+
+class DeadlockError(RuntimeError):
+    """The searcher asked to wait although no job was outstanding (an algorithm bug)."""
+
+
+class SearchLoop:
+    """Resumable state of one search's event loop (picklable between two results).
+
+    ``step()`` runs until the next result is told (or the search ends) and returns whether
+    there is more to do; :func:`run_search` simply loops.  Between two ``step`` calls the whole
+    state (clock, outstanding jobs, free workers, counters) is plain data, so a checkpoint can
+    pickle it together with the searcher and resume exactly.
+    """
+
+    def __init__(self, budget: Budget, workers: int, search_id: int = 0) -> None:
+        self.budget = budget
+        self.search_id = search_id
+        self.clock = SimClock()
+        self.stats = SearchStats()
+        self.pending: list[tuple[float, int, int, float, Job, Outcome]] = []
+        self.free_workers = list(range(workers))
+        self.seq = 0
+        self.stopped = False
+        self.done = False
+
+    def step(
+        self,
+        searcher: Searcher,
+        execute: Callable[[Job], Outcome],
+        trajectory: Trajectory,
+        on_result: Callable[[int, float], None] | None = None,
+    ) -> bool:
+        """Start jobs on free workers, then deliver the next result; False when finished."""
+        if self.done:
+            return False
+        budget, stats, perf = self.budget, self.stats, time.perf_counter
+        while self.free_workers and not self.stopped:
+            if budget.seconds is not None and self.clock.time() >= budget.seconds:
+                self.stopped = True
+                break
+            t0 = perf()
+            job = searcher.ask()
+            stats.searcher_seconds += perf() - t0
+            if job is None:
+                break
+            if isinstance(job, str):  # FINISHED
+                self.stopped = True
+                break
+            if budget.evaluations is not None and stats.evaluations + job.size > budget.evaluations:
+                self.stopped = True
+                break
+            t0 = perf()
+            outcome = execute(job)
+            stats.backend_seconds += perf() - t0
+            stats.evaluations += job.size
+            worker = heapq.heappop(self.free_workers)
+            start = self.clock.time()
+            heapq.heappush(
+                self.pending, (start + outcome.cost, self.seq, worker, start, job, outcome)
+            )
+            self.seq += 1
+        if not self.pending:
+            if not self.stopped:
+                raise DeadlockError(
+                    f"algorithm {searcher.name!r} asked to wait while no job was outstanding"
+                )
+            return self._finish()
+        end, _, worker, start, job, outcome = heapq.heappop(self.pending)
+        if budget.seconds is not None and end > budget.seconds:
+            stats.dropped_after_deadline += 1 + len(self.pending)
+            self.pending.clear()
+            self.clock.advance_to(budget.seconds)
+            return self._finish()
+        self.clock.advance_to(end)
+        t0 = perf()
+        searcher.tell(job, outcome)
+        stats.searcher_seconds += perf() - t0
+        trajectory.add(self.search_id, job, outcome, worker, start, end)
+        heapq.heappush(self.free_workers, worker)
+        if on_result is not None:
+            on_result(job.size, self.clock.time())
+        return True
+
+    def _finish(self) -> bool:
+        self.done = True
+        self.stats.simulated_seconds = self.clock.time()
+        return False
+
+
+def run_search(
+    searcher: Searcher,
+    execute: Callable[[Job], Outcome],
+    budget: Budget,
+    workers: int,
+    trajectory: Trajectory,
+    search_id: int = 0,
+    on_result: Callable[[int, float], None] | None = None,
+) -> SearchStats:
+    """Drive ``searcher`` until it finishes or the budget is spent; fill ``trajectory``."""
+    loop = SearchLoop(budget, workers, search_id)
+    while loop.step(searcher, execute, trajectory, on_result):
+        pass
+    return loop.stats
+
+
+def spawn_generators(seed: int, n: int) -> list[np.random.Generator]:
+    """``n`` independent Generators derived from one integer seed (SeedSequence.spawn)."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n)]

@@ -1,0 +1,395 @@
+"""Run one search end to end: resolve the config, drive the searcher(s), write the results.
+
+``execute_run`` is what ``benchsim run`` calls.  The algorithm is built from the registry and
+never sees the backend; the backend is built from the registry and never sees the algorithm.
+"""
+
+from __future__ import annotations
+
+import pickle
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchsim.algorithms._base import Problem, Searcher, TaskSpec, algorithm_class, create
+from benchsim.backends.base import Benchmark
+from benchsim.errors import BenchsimError, ConfigError
+from benchsim.runner._budget import Budget, parse_budget
+from benchsim.runner._config import RunConfig
+from benchsim.runner._execute import JobExecutor, Protocol
+from benchsim.runner._results import (
+    atomic_write_bytes,
+    atomic_write_json,
+    package_versions,
+    prepare_out_dir,
+    trajectory_table,
+    write_trajectory,
+)
+from benchsim.runner._search import SearchLoop, SearchStats, Trajectory, spawn_generators
+
+DEFAULT_TASKS = {
+    "nb201": ("cifar10", "cifar100"),
+    "tnb101-micro": ("class_object", "class_scene"),
+    "tnb101-macro": ("class_object", "class_scene"),
+}
+
+
+@dataclass
+class RunOutput:
+    """What a run produced (also written to disk when an output folder is given)."""
+
+    result: dict[str, Any]
+    config: dict[str, Any]
+    trajectory: Any  # pyarrow.Table
+
+
+ProgressHook = Callable[[int, float], None]
+
+
+class RunInterrupted(BenchsimError):
+    """Ctrl-C (or ``stop_after``): the run saved a checkpoint and stopped cleanly."""
+
+    exit_code = 130
+
+
+def _open_benchmark(config: RunConfig, seed: int) -> Benchmark:
+    from benchsim.backends import benchmark
+
+    return benchmark(config.benchmark, backend=config.backend, seed=seed, **config.backend_options)
+
+
+def resolve_tasks(bench: Benchmark, tasks: tuple[str, ...] | None) -> tuple[str, ...]:
+    """Canonical task names; default per benchmark (NB201: cifar10 + cifar100)."""
+    if tasks is None:
+        tasks = DEFAULT_TASKS.get(bench.space.name, bench.tasks[:2])
+    return tuple(bench.resolve_task(t) for t in tasks)
+
+
+def _protocols(bench: Benchmark, tasks: tuple[str, ...], override: dict) -> dict[str, Protocol]:
+    out = {}
+    for task in tasks:
+        base = bench.evaluation_protocol(task)
+        merged = {**base, **override}
+        if override:
+            merged["note"] = f"{base.get('note', '')} (overridden: {sorted(override)})"
+        scale = merged.get("cost_scale", 1.0)
+        if not isinstance(scale, (int, float)) or not scale > 0:
+            raise ConfigError(f"protocol cost_scale == {scale!r}, must be a number > 0")
+        out[task] = Protocol(
+            metric=bench.task_info(task).search_metric,
+            seed=merged.get("seed"),
+            cost_scale=float(scale),
+            note=str(merged.get("note", "")),
+        )
+    return out
+
+
+def _spec(bench: Benchmark, task: str) -> TaskSpec:
+    info = bench.task_info(task)
+    return TaskSpec(name=info.name, metric=info.search_metric, epochs=info.epochs)
+
+
+CHECKPOINT = "checkpoint.pkl"
+
+
+@dataclass
+class _RunState:
+    """All a checkpoint holds: a resumed run then ends exactly as an uninterrupted one."""
+
+    config: RunConfig
+    tasks: tuple[str, ...]
+    budget_text: str | None
+    searchers: list[tuple[Searcher, Problem]]
+    gen_jobs: np.random.Generator
+    search_seeds: list[np.random.Generator]
+    backend_seed: int
+    search_index: int = 0
+    loop: SearchLoop | None = None
+    traj: Trajectory = field(default_factory=Trajectory)
+    stats: list[SearchStats] = field(default_factory=list)
+    recommendations: dict[str, tuple[int, float] | None] = field(default_factory=dict)
+    bench_state: Any = None
+    wall_before: float = 0.0
+
+
+class _InterruptFlag:
+    """SIGINT sets a flag; the loop checkpoints at the next safe point. A second one aborts."""
+
+    def __init__(self) -> None:
+        self.raised = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _InterruptFlag:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.raised:
+            raise KeyboardInterrupt
+        self.raised = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def execute_run(
+    config: RunConfig,
+    out: str | Path | None = None,
+    *,
+    progress: ProgressHook | None = None,
+    bench: Benchmark | None = None,
+    checkpoint_every: float | None = 60.0,
+    resume: bool = False,
+    stop_after: int | None = None,
+) -> RunOutput:
+    """Run ``config``; write ``config.json``, ``trajectory.parquet``, ``result.json`` to ``out``.
+
+    Raises :class:`~benchsim.errors.BenchsimError` subclasses for bad input before any work is
+    done (unknown algorithm/task/hyperparameter, impossible budget, non-empty ``out``).  With an
+    ``out`` folder the run checkpoints there every ``checkpoint_every`` wall seconds and on
+    Ctrl-C (raising :class:`RunInterrupted`); ``resume=True`` continues from that checkpoint.
+    ``stop_after`` (testing aid) interrupts after that many results, as Ctrl-C would.
+    """
+    wall0 = time.perf_counter()
+    if resume:
+        if out is None:
+            raise ConfigError("resume needs the run's output folder")
+        state = load_checkpoint(Path(out))
+        config = state.config
+        out_dir: Path | None = Path(out)
+        if bench is None:
+            bench = _open_benchmark(config, state.backend_seed)
+        if state.bench_state is not None and hasattr(bench, "load_state_dict"):
+            bench.load_state_dict(state.bench_state)
+    else:
+        config.validate()
+        algorithm_class(config.algo)
+        out_dir = prepare_out_dir(out) if out is not None else None
+        gen_backend, gen_jobs, *gen_search = spawn_generators(config.seed, 2 + 64)
+        backend_seed = int(gen_backend.integers(2**31))
+        if bench is None:
+            bench = _open_benchmark(config, backend_seed)
+        state = _new_state(config, bench, gen_jobs, gen_search, backend_seed)
+    cls = algorithm_class(config.algo)
+    tasks = state.tasks
+    budget = parse_budget(state.budget_text)
+    protocols = _protocols(bench, tasks, dict(config.protocol))
+    # Problem.source_tasks promises answers on every other task too (XferNAS asks them).
+    every_task = _protocols(bench, bench.tasks, dict(config.protocol))
+    execute = JobExecutor(bench, every_task, state.gen_jobs)
+    resolved = _resolved_config(
+        config, cls, state.searchers, tasks, state.budget_text, budget, protocols
+    )
+    resolved["versions"] = package_versions()
+    resolved["data"] = bench.provenance()
+    if out_dir is not None and not resume:
+        atomic_write_json(out_dir / "config.json", resolved)
+
+    last_save = time.perf_counter()
+    answered = 0
+    with _InterruptFlag() as interrupt:
+        while state.search_index < len(state.searchers):
+            searcher, problem = state.searchers[state.search_index]
+            if state.loop is None:
+                searcher.setup(problem, state.search_seeds[state.search_index])
+                scale = len(tasks) if cls.multi_task else 1
+                state.loop = SearchLoop(budget.scaled(scale), config.workers, state.search_index)
+            while state.loop.step(searcher, execute, state.traj, progress):
+                answered += 1
+                now = time.perf_counter()
+                stop = interrupt.raised or (stop_after is not None and answered >= stop_after)
+                if out_dir is not None and (
+                    stop or (checkpoint_every is not None and now - last_save >= checkpoint_every)
+                ):
+                    _save_checkpoint(out_dir, state, bench, wall0)
+                    last_save = now
+                if stop:
+                    raise RunInterrupted(
+                        f"run interrupted after {len(state.traj.step)} results; "
+                        + (
+                            f"resume with: benchsim run --resume {out_dir}"
+                            if out_dir is not None
+                            else "no --out folder, so nothing was saved"
+                        )
+                    )
+            state.stats.append(state.loop.stats)
+            for spec in problem.tasks:
+                state.recommendations[spec.name] = searcher.recommend(spec.name)
+            state.search_index += 1
+            state.loop = None
+
+    result = _summarise(bench, config, tasks, state.recommendations, state.traj, state.stats)
+    table = _trajectory(bench, state.traj)
+    result["wall_seconds"] = round(state.wall_before + time.perf_counter() - wall0, 6)
+    if out_dir is not None:
+        if resume:
+            atomic_write_json(out_dir / "config.json", resolved)
+        write_trajectory(out_dir / "trajectory.parquet", table)
+        atomic_write_json(out_dir / "result.json", result)
+        (out_dir / CHECKPOINT).unlink(missing_ok=True)
+    return RunOutput(result=result, config=resolved, trajectory=table)
+
+
+def _new_state(
+    config: RunConfig,
+    bench: Benchmark,
+    gen_jobs: np.random.Generator,
+    gen_search: list[np.random.Generator],
+    backend_seed: int,
+) -> _RunState:
+    cls = algorithm_class(config.algo)
+    tasks = resolve_tasks(bench, config.tasks)
+    budget_text = (
+        config.budget if config.budget is not None else cls.default_budget(bench.space.name)
+    )
+    parse_budget(budget_text)  # an impossible budget fails before any work
+    return _RunState(
+        config=config,
+        tasks=tasks,
+        budget_text=budget_text,
+        searchers=_build_searchers(cls, config, bench, tasks),
+        gen_jobs=gen_jobs,
+        search_seeds=gen_search,
+        backend_seed=backend_seed,
+    )
+
+
+def _save_checkpoint(out_dir: Path, state: _RunState, bench: Benchmark, wall0: float) -> None:
+    state.bench_state = bench.state_dict() if hasattr(bench, "state_dict") else None
+    wall_before = state.wall_before
+    state.wall_before = wall_before + time.perf_counter() - wall0
+    try:
+        atomic_write_bytes(out_dir / CHECKPOINT, pickle.dumps(state, protocol=5))
+    finally:
+        state.wall_before = wall_before
+
+
+def load_checkpoint(out_dir: Path) -> _RunState:
+    """The state saved in ``out_dir``; a clear error when there is none or it is unreadable."""
+    path = out_dir / CHECKPOINT
+    if (out_dir / "result.json").is_file():
+        raise ConfigError(f"run in {str(out_dir)!r} already finished (result.json exists)")
+    if not path.is_file():
+        raise ConfigError(f"no checkpoint to resume in {str(out_dir)!r} (no {CHECKPOINT})")
+    try:
+        state = pickle.loads(path.read_bytes())
+    except Exception as err:  # a truncated or foreign file
+        raise ConfigError(f"checkpoint {str(path)!r} is unreadable: {type(err).__name__}") from None
+    if not isinstance(state, _RunState):
+        raise ConfigError(f"checkpoint {str(path)!r} is not a benchsim run checkpoint")
+    return state
+
+
+def _build_searchers(
+    cls: type[Searcher], config: RunConfig, bench: Benchmark, tasks: tuple[str, ...]
+) -> list[tuple[Searcher, Problem]]:
+    family = bench.space.name
+    specs = tuple(_spec(bench, t) for t in tasks)
+    if cls.multi_task:
+        others = tuple(_spec(bench, t) for t in bench.tasks if t not in tasks)
+        problem = Problem(bench.space, specs, family, others)
+        return [(create(config.algo, family, config.params), problem)]
+    out = []
+    for spec in specs:
+        others = tuple(_spec(bench, t) for t in bench.tasks if t != spec.name)
+        out.append(
+            (
+                create(config.algo, family, config.params),
+                Problem(bench.space, (spec,), family, others),
+            )
+        )
+    return out
+
+
+def _summarise(
+    bench: Benchmark,
+    config: RunConfig,
+    tasks: tuple[str, ...],
+    recommendations: dict[str, tuple[int, float] | None],
+    traj: Trajectory,
+    stats: list[SearchStats],
+) -> dict[str, Any]:
+    counts: dict[str, int] = dict.fromkeys(tasks, 0)
+    for task, kind in zip(traj.task, traj.kind, strict=True):
+        if kind != "train_pass" and task in counts:
+            counts[task] += 1
+    per_task: dict[str, Any] = {}
+    for task in tasks:
+        rec = recommendations.get(task)
+        info = bench.task_info(task)
+        if rec is None:
+            per_task[task] = {
+                "arch": None,
+                "arch_str": None,
+                "search_metric": None,
+                "test_metric": None,
+                "evaluations": counts[task],
+            }
+            continue
+        arch, value = rec
+        test = bench.query(arch, task, info.test_metric).value
+        per_task[task] = {
+            "arch": int(arch),
+            "arch_str": bench.space.format(int(arch)),
+            "search_metric": float(value),
+            "search_metric_name": info.search_metric,
+            "test_metric": float(test),
+            "test_metric_name": info.test_metric,
+            "evaluations": counts[task],
+        }
+    return {
+        "algo": config.algo,
+        "backend": config.backend,
+        "benchmark": config.benchmark,
+        "seed": config.seed,
+        "tasks": per_task,
+        "simulated_seconds": float(sum(s.simulated_seconds for s in stats)),
+        "searcher_seconds": round(sum(s.searcher_seconds for s in stats), 6),
+        "wall_seconds": None,
+    }
+
+
+def _resolved_config(
+    config: RunConfig,
+    cls: type[Searcher],
+    searchers: list[tuple[Searcher, Problem]],
+    tasks: tuple[str, ...],
+    budget_text: str | None,
+    budget: Budget,
+    protocols: dict[str, Protocol],
+) -> dict[str, Any]:
+    resolved = config.to_dict()
+    resolved["tasks"] = list(tasks)
+    resolved["budget"] = budget_text
+    resolved["params"] = searchers[0][0].config()
+    resolved["resolved"] = {
+        "multi_task": cls.multi_task,
+        "budget_per_task": str(budget),
+        "protocol": {t: p.to_dict() for t, p in protocols.items()},
+    }
+    return resolved
+
+
+def _trajectory(bench: Benchmark, traj: Trajectory):
+    archs = np.asarray(traj.arch, dtype=np.int64)
+    uniq = np.unique(archs[archs >= 0])
+    names = {int(a): bench.space.format(int(a)) for a in uniq}
+    arch_str = [names.get(int(a), "") for a in archs]
+    test_value = None
+    if bench.is_tabular and archs.size:
+        test_value = np.full(archs.shape, np.nan)
+        tasks = np.asarray(traj.task)
+        for task in np.unique(tasks):
+            mask = (tasks == task) & (archs >= 0)
+            if mask.any():
+                metric = bench.task_info(str(task)).test_metric
+                test_value[mask] = bench.query_many(archs[mask], str(task), metric).values
+    return trajectory_table(traj, arch_str, test_value)
