@@ -82,7 +82,7 @@ def _summary(result: dict[str, Any], out: Path | None) -> None:
 
     table = Table(title=f"{result['algo']} on {result['benchmark']} ({result['backend']})")
     for column in ("task", "best architecture", "search metric", "test metric", "evaluations"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for task, row in result["tasks"].items():
         if row["arch"] is None:
             table.add_row(task, "(none evaluated)", "-", "-", str(row["evaluations"]))
@@ -96,7 +96,7 @@ def _summary(result: dict[str, Any], out: Path | None) -> None:
         )
     console = Console(stderr=False)
     console.print(table)
-    console.print(
+    click.echo(
         f"simulated GPU-hours: {result['simulated_seconds'] / 3600:.2f}   "
         f"wall seconds: {result['wall_seconds']:.2f}   seed: {result['seed']}"
         + (f"   results: {out}" if out else "")
@@ -134,6 +134,12 @@ def _summary(result: dict[str, Any], out: Path | None) -> None:
     help="TOML/YAML/JSON file with any of the options above plus [params] and [protocol].",
 )
 @click.option("--param", "params", multiple=True, help="Hyperparameter override name=value.")
+@click.option(
+    "--resume",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Continue the interrupted run in this folder (from its checkpoint.pkl).",
+)
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
 @click.option("--list", "list_algos", is_flag=True, help="List the algorithms and exit.")
 def run(
@@ -147,6 +153,7 @@ def run(
     out: Path | None,
     config_file: Path | None,
     params: tuple[str, ...],
+    resume: Path | None,
     no_progress: bool,
     list_algos: bool,
 ) -> None:
@@ -164,6 +171,18 @@ def run(
             kind = "multi-task" if cls.multi_task else "single-task"
             doc = (cls.__doc__ or "").strip().splitlines()[0]
             click.echo(f"{name:<10} {kind:<11} {doc}")
+        return
+    show = not no_progress
+    if resume is not None:
+        given = [n for n, v in (("--algo", algo), ("--config", config_file)) if v is not None]
+        if given or params or out is not None:
+            raise CliError(
+                "--resume DIR continues a run with its saved config; drop "
+                "--algo/--config/--param/--out"
+            )
+        with _Progress(show, None) as hook:
+            output = execute_run(None, resume, progress=hook, resume=True)  # type: ignore[arg-type]
+        _summary(output.result, resume)
         return
     file_values = load_config_file(config_file) if config_file else {}
     overrides: dict[str, Any] = {
@@ -186,7 +205,6 @@ def run(
 
         parsed = parse_budget(config.budget)
         total = parsed.evaluations
-    show = not no_progress
     with _Progress(show, total) as hook:
         output = execute_run(config, target, progress=hook)
     _summary(output.result, target)

@@ -125,6 +125,14 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
             _check_rng_seed(seed)
         self.rng_ = np.random.default_rng(seed)
 
+    def state_dict(self) -> dict[str, object]:
+        """The generator state behind ``seed="sample"`` (all a run checkpoint needs)."""
+        return {"rng": self.rng_.bit_generator.state}
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        """Restore :meth:`state_dict` output."""
+        self.rng_.bit_generator.state = state["rng"]
+
     def __reduce__(self):
         # Memory maps do not pickle: a copy (e.g. in a worker process) reopens the folder and
         # continues the generator where this one stands.

@@ -1,0 +1,82 @@
+"""``benchsim run`` through click: outputs, summary, one-line errors, resume."""
+
+import json
+
+from click.testing import CliRunner
+
+from benchsim.cli import main
+from benchsim.runner import RunConfig, RunInterrupted, execute_run
+
+
+def _run(*args):
+    return CliRunner().invoke(main, ["run", "--no-progress", *args])
+
+
+def test_run_prints_summary_and_writes_results(installed_home, tmp_path):
+    out = tmp_path / "r"
+    res = _run("--algo", "rs", "--tasks", "cifar10", "--budget", "15", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert "simulated GPU-hours" in res.output
+    assert "cifar10" in res.output
+    result = json.loads((out / "result.json").read_text())
+    assert result["tasks"]["cifar10"]["evaluations"] == 15
+
+
+def test_run_with_config_file_and_params(installed_home, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('algo = "rea"\ntasks = ["cifar100"]\nbudget = "20"\n[params]\nsample_size = 5\n')
+    out = tmp_path / "r"
+    res = _run("--config", str(cfg), "--param", "population_size=6", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    written = json.loads((out / "config.json").read_text())
+    assert written["params"] == {"population_size": 6, "sample_size": 5}
+    assert written["tasks"] == ["cifar100"]
+
+
+def test_bad_inputs_exit_2_with_one_line(installed_home, tmp_path):
+    cases = [
+        (["--algo", "nope"], "unknown algorithm 'nope'"),
+        (["--algo", "rs", "--tasks", "cifar11"], "unknown task 'cifar11'"),
+        (["--algo", "rs", "--budget", "soon"], "budget 'soon' does not parse"),
+        (["--algo", "rs", "--budget", "0"], "cannot be met"),
+        (["--algo", "rea", "--param", "pop=3"], "unknown hyperparameter 'pop'"),
+        (["--algo", "rea", "--param", "novalue"], "must look like name=value"),
+        (["--algo", "rs", "--workers", "0"], "workers == 0"),
+        (["--algo", "rs", "--benchmark", "nb999"], "nb999"),
+    ]
+    for args, message in cases:
+        res = _run(*args, "--out", str(tmp_path / "never"))
+        assert res.exit_code == 2, (args, res.output)
+        lines = [line for line in res.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and message in lines[0], (args, res.output)
+
+
+def test_second_run_into_nonempty_out_is_refused(installed_home, tmp_path):
+    out = tmp_path / "r"
+    assert _run("--algo", "rs", "--budget", "5", "--out", str(out)).exit_code == 0
+    before = (out / "result.json").read_bytes()
+    res = _run("--algo", "rs", "--budget", "5", "--out", str(out))
+    assert res.exit_code == 2 and "not empty" in res.output
+    assert (out / "result.json").read_bytes() == before
+
+
+def test_resume_from_the_command_line(installed_home, tmp_path):
+    config = RunConfig(algo="rea", tasks=("cifar10",), budget="30")
+    try:
+        execute_run(config, tmp_path / "cut", stop_after=9)
+    except RunInterrupted:
+        pass
+    res = _run("--resume", str(tmp_path / "cut"))
+    assert res.exit_code == 0, res.output
+    execute_run(config, tmp_path / "full")
+    assert (tmp_path / "cut" / "trajectory.parquet").read_bytes() == (
+        tmp_path / "full" / "trajectory.parquet"
+    ).read_bytes()
+    res = _run("--resume", str(tmp_path / "full"))
+    assert res.exit_code == 2 and "already finished" in res.output
+
+
+def test_list_algorithms():
+    res = _run("--list")
+    assert res.exit_code == 0
+    assert "rea" in res.output and "single-task" in res.output

@@ -1,0 +1,118 @@
+"""End-to-end runs on the real tables: outputs, determinism, resume, bad input."""
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from benchsim.errors import ConfigError, UnknownNameError, UnknownTaskError
+from benchsim.runner import RunConfig, RunInterrupted, execute_run, load_config_file, merge_config
+
+
+@pytest.fixture
+def config():
+    return RunConfig(algo="rea", benchmark="nb201", tasks=("cifar10", "cifar100"), budget="40")
+
+
+def test_run_writes_the_three_files(installed_home, tmp_path, config):
+    out = execute_run(config, tmp_path / "run")
+    files = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert files == ["config.json", "result.json", "trajectory.parquet"]
+    result = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert set(result) >= {"algo", "backend", "benchmark", "seed", "tasks", "simulated_seconds"}
+    for task in ("cifar10", "cifar100"):
+        row = result["tasks"][task]
+        assert row["evaluations"] == 40
+        assert 0 <= row["arch"] < 15625
+        assert row["test_metric"] > 0
+    table = pq.read_table(tmp_path / "run" / "trajectory.parquet")
+    assert table.num_rows == 80
+    assert table.column_names[:4] == ["step", "search", "task", "kind"]
+    assert out.result["tasks"] == result["tasks"]
+    config_json = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config_json["params"] == {"population_size": 10, "sample_size": 3}
+    assert "numpy" in config_json["versions"]
+    assert config_json["data"]  # data checksums recorded
+
+
+def test_same_seed_gives_byte_identical_trajectory(installed_home, tmp_path, config):
+    execute_run(config, tmp_path / "a")
+    execute_run(config, tmp_path / "b")
+    assert (tmp_path / "a" / "trajectory.parquet").read_bytes() == (
+        tmp_path / "b" / "trajectory.parquet"
+    ).read_bytes()
+    ra = json.loads((tmp_path / "a" / "result.json").read_text())
+    rb = json.loads((tmp_path / "b" / "result.json").read_text())
+    ra.pop("wall_seconds"), rb.pop("wall_seconds")
+    ra.pop("searcher_seconds"), rb.pop("searcher_seconds")
+    assert ra == rb
+
+
+def test_other_seed_differs(installed_home, config):
+    a = execute_run(config).trajectory
+    config.seed = 1
+    b = execute_run(config).trajectory
+    assert a.column("arch").to_pylist() != b.column("arch").to_pylist()
+
+
+def test_resume_after_interruption_equals_uninterrupted(installed_home, tmp_path, config):
+    config.workers = 3
+    execute_run(config, tmp_path / "full")
+    with pytest.raises(RunInterrupted, match="resume with"):
+        execute_run(config, tmp_path / "cut", stop_after=17)
+    assert (tmp_path / "cut" / "checkpoint.pkl").is_file()
+    assert not (tmp_path / "cut" / "result.json").exists()
+    execute_run(config, tmp_path / "cut", resume=True)
+    assert not (tmp_path / "cut" / "checkpoint.pkl").exists()
+    assert (tmp_path / "full" / "trajectory.parquet").read_bytes() == (
+        tmp_path / "cut" / "trajectory.parquet"
+    ).read_bytes()
+
+
+def test_resume_errors(installed_home, tmp_path, config):
+    with pytest.raises(ConfigError, match="no checkpoint"):
+        execute_run(config, tmp_path, resume=True)
+    execute_run(config, tmp_path / "done")
+    with pytest.raises(ConfigError, match="already finished"):
+        execute_run(config, tmp_path / "done", resume=True)
+
+
+def test_nonempty_out_is_refused_and_untouched(installed_home, tmp_path, config):
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="not empty"):
+        execute_run(config, tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_bad_inputs_fail_before_work(installed_home, tmp_path):
+    with pytest.raises(UnknownNameError, match="unknown algorithm 'nope'"):
+        execute_run(RunConfig(algo="nope"), tmp_path / "x")
+    with pytest.raises(UnknownTaskError, match="cifar11"):
+        execute_run(RunConfig(algo="rs", tasks=("cifar11",)), tmp_path / "y")
+    with pytest.raises(ConfigError, match="unknown hyperparameter 'pop'"):
+        execute_run(RunConfig(algo="rea", params={"pop": 3}), tmp_path / "z")
+
+
+def test_config_file_round_trip(installed_home, tmp_path, config):
+    out = execute_run(config, tmp_path / "run")
+    again = merge_config(load_config_file(tmp_path / "run" / "config.json"), {})
+    assert again.params == out.config["params"]
+    assert again.tasks == ("cifar10", "cifar100")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('algo = "rea"\npopulation = 3\n')
+    with pytest.raises(ConfigError, match=r"unknown config key\(s\) \['population'\]"):
+        merge_config(load_config_file(bad), {})
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("algo: [unclosed\n")
+    with pytest.raises(ConfigError, match="does not parse"):
+        load_config_file(broken)
+
+
+def test_time_budget_and_protocol(installed_home, config):
+    config.budget = "12000s"
+    config.tasks = ("cifar10",)
+    out = execute_run(config)
+    assert out.result["simulated_seconds"] <= 12000
+    proto = out.config["resolved"]["protocol"]["cifar10"]
+    assert proto["seed"] == "sample"
+    assert proto["cost_scale"] == pytest.approx(12 / 200)
