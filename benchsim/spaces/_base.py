@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-
-import networkx as nx
 import numpy as np
+
+if TYPE_CHECKING:  # networkx costs ~120 ms to import: only graph users pay for it
+    import networkx as nx
 
 from benchsim.errors import InvalidArchitectureError
 

@@ -17,9 +17,12 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
+
+if TYPE_CHECKING:  # networkx costs ~120 ms to import: only graph users pay for it
+    import networkx as nx
 
 from benchsim.errors import InvalidArchitectureError
 from benchsim.spaces._base import SearchSpace
@@ -269,6 +272,8 @@ class CellSpace(SearchSpace):
         computational graph.  ``graph.graph`` holds ``space``, ``index`` and ``arch``.
         """
         idx = self.index(index)
+        import networkx as nx
+
         graph = nx.DiGraph(space=self.name, index=idx, arch=self._strings[idx])
         graph.add_nodes_from(range(N_NODES))
         for (src, dst), gene in zip(EDGES, self._genes[idx].tolist(), strict=True):

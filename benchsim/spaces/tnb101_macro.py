@@ -32,13 +32,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cached_property
 from itertools import combinations
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from benchsim.errors import InvalidArchitectureError
 from benchsim.spaces._base import SearchSpace
 from benchsim.spaces._cell import int_tuple, show
+
+if TYPE_CHECKING:  # networkx costs ~120 ms to import: only graph users pay for it
+    import networkx as nx
+
 
 MACRO_OPS: tuple[str, ...] = ("1", "2", "3", "4")
 MODULE_NAMES: dict[int, str] = {
@@ -293,6 +297,8 @@ class TNB101MacroSpace(SearchSpace):
         ``graph.graph`` holds ``space``, ``index`` and ``arch``.
         """
         idx = self.index(index)
+        import networkx as nx
+
         graph = nx.DiGraph(space=self.name, index=idx, arch=self._strings[idx])
         graph.add_node(0, op="input", module="stem")
         for k, digit in enumerate(self._modules[idx], start=1):
