@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from benchsim.cli import main
@@ -62,10 +63,8 @@ def test_second_run_into_nonempty_out_is_refused(installed_home, tmp_path):
 
 def test_resume_from_the_command_line(installed_home, tmp_path):
     config = RunConfig(algo="rea", tasks=("cifar10",), budget="30")
-    try:
+    with pytest.raises(RunInterrupted):
         execute_run(config, tmp_path / "cut", stop_after=9)
-    except RunInterrupted:
-        pass
     res = _run("--resume", str(tmp_path / "cut"))
     assert res.exit_code == 0, res.output
     execute_run(config, tmp_path / "full")
