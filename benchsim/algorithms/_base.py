@@ -104,11 +104,21 @@ class TrainPass:
 
 @dataclass(frozen=True)
 class SampledEval:
-    """Estimate each of ``archs`` on ``task`` from one random validation mini-batch."""
+    """Estimate each of ``archs`` on ``task`` from one random validation mini-batch.
+
+    ``batch_size=None`` asks for the whole validation split instead (EMT-NAS Alg. 1 line 12:
+    the best individual evaluated with the shared weights); such answers count as full
+    evaluations for :meth:`Searcher.recommend`.
+    """
 
     task: str
     archs: tuple[int, ...]
-    batch_size: int = 256
+    batch_size: int | None = 256
+
+    @property
+    def full(self) -> bool:
+        """Whether this is a whole-validation-split evaluation."""
+        return self.batch_size is None
 
     @property
     def size(self) -> int:
@@ -161,11 +171,16 @@ class Searcher(ABC):
     def tell(self, job: Job, outcome: Outcome) -> None:
         """Record the best :class:`Evaluate` result per task, then call :meth:`_tell`."""
         if isinstance(job, Evaluate):
-            value = outcome.value
-            best = self.best_.get(job.task)
-            if value == value and (best is None or value > best[1]):
-                self.best_[job.task] = (job.arch, value)
+            self._consider(job.task, job.arch, outcome.value)
+        elif isinstance(job, SampledEval) and job.full:
+            for arch, value in zip(job.archs, outcome.values.tolist(), strict=True):
+                self._consider(job.task, arch, value)
         self._tell(job, outcome)
+
+    def _consider(self, task: str, arch: int, value: float) -> None:
+        best = self.best_.get(task)
+        if value == value and (best is None or value > best[1]):
+            self.best_[task] = (int(arch), float(value))
 
     @abstractmethod
     def _tell(self, job: Job, outcome: Outcome) -> None:
@@ -174,7 +189,8 @@ class Searcher(ABC):
     def recommend(self, task: str) -> tuple[int, float] | None:
         """Architecture returned for ``task`` and its search-metric value (``None``: nothing yet).
 
-        Default: the best fully evaluated architecture (:class:`Evaluate` results only).
+        Default: the best fully evaluated architecture (:class:`Evaluate` results and
+        whole-split :class:`SampledEval` results; mini-batch estimates never count).
         """
         return self.best_.get(task)
 

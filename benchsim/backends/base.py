@@ -76,6 +76,8 @@ class TaskInfo:
     aliases: tuple[str, ...] = field(default=())
     train_size: int | None = None
     """Training examples per epoch (None where the source does not say)."""
+    valid_size: int | None = None
+    """Examples in the validation split (None where the source does not say)."""
 
 
 @dataclass(frozen=True, init=False)
@@ -415,18 +417,24 @@ class Benchmark(ABC):
         archs: Sequence[int] | np.ndarray,
         *,
         rng: np.random.Generator,
-        batch_size: int = 256,
+        batch_size: int | None = 256,
     ) -> BatchResult:
         """Search-metric estimate of each of ``archs`` from one random validation mini-batch.
 
-        EMT-NAS's sampled evaluating (Algorithm 4).  Returns one value and one cost per
+        EMT-NAS's sampled evaluating (Algorithm 4).  ``batch_size=None`` evaluates on the whole
+        validation split instead (Algorithm 1 line 12).  Returns one value and one cost per
         architecture.
         """
         name = self.resolve_task(task)
         indices = self.space.indices(archs)
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ConfigError(f"batch_size == {batch_size!r}, must be an integer >= 1")
-        return self._sampled_eval(name, indices, rng=rng, batch_size=int(batch_size))
+        if batch_size is not None and (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size < 1
+        ):
+            raise ConfigError(f"batch_size == {batch_size!r}, must be an integer >= 1 or None")
+        size = None if batch_size is None else int(batch_size)
+        return self._sampled_eval(name, indices, rng=rng, batch_size=size)
 
     def _train_pass(
         self,
@@ -440,7 +448,7 @@ class Benchmark(ABC):
         raise BackendError(f"backend {type(self).__name__} does not support weight-sharing steps")
 
     def _sampled_eval(
-        self, task: str, indices: np.ndarray, *, rng: np.random.Generator, batch_size: int
+        self, task: str, indices: np.ndarray, *, rng: np.random.Generator, batch_size: int | None
     ) -> BatchResult:
         """Hook: see :meth:`sampled_eval`."""
         raise BackendError(f"backend {type(self).__name__} does not support weight-sharing steps")

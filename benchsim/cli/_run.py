@@ -81,21 +81,24 @@ def _summary(result: dict[str, Any], out: Path | None) -> None:
     from rich.table import Table
 
     table = Table(title=f"{result['algo']} on {result['benchmark']} ({result['backend']})")
-    for column in ("task", "best architecture", "search metric", "test metric", "evaluations"):
-        table.add_column(column, overflow="fold")
+    for column in ("task", "best arch", "search metric", "test metric", "evaluations"):
+        table.add_column(column)
     for task, row in result["tasks"].items():
         if row["arch"] is None:
             table.add_row(task, "(none evaluated)", "-", "-", str(row["evaluations"]))
             continue
         table.add_row(
             task,
-            f"{row['arch']}: {row['arch_str']}",
+            str(row["arch"]),
             f"{row['search_metric_name']} {row['search_metric']:.4f}",
             f"{row['test_metric_name']} {row['test_metric']:.4f}",
             str(row["evaluations"]),
         )
     console = Console(stderr=False)
     console.print(table)
+    for task, row in result["tasks"].items():
+        if row["arch"] is not None:
+            click.echo(f"{task}: {row['arch_str']}")
     click.echo(
         f"simulated GPU-hours: {result['simulated_seconds'] / 3600:.2f}   "
         f"wall seconds: {result['wall_seconds']:.2f}   seed: {result['seed']}"

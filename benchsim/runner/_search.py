@@ -44,6 +44,8 @@ class Trajectory:
     ) -> None:
         archs = [job.arch] if isinstance(job, Evaluate) else list(job.archs)
         kind = _KIND.get(type(job), "train_pass")
+        if kind == "sampled_eval" and job.batch_size is None:
+            kind = "full_eval"
         if kind == "train_pass":
             archs, values = [-1], [float("nan")]
         else:

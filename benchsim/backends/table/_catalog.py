@@ -61,6 +61,7 @@ NB201_TASKS: dict[str, TaskInfo] = {
         ),
         aliases=("cifar-10", "cifar10-valid"),
         train_size=25_000,
+        valid_size=25_000,
     ),
     "cifar100": TaskInfo(
         name="cifar100",
@@ -74,6 +75,7 @@ NB201_TASKS: dict[str, TaskInfo] = {
         ),
         aliases=("cifar-100",),
         train_size=50_000,
+        valid_size=5_000,
     ),
     "ImageNet16-120": TaskInfo(
         name="ImageNet16-120",
@@ -87,6 +89,7 @@ NB201_TASKS: dict[str, TaskInfo] = {
         ),
         aliases=("imagenet16-120", "imagenet16", "imagenet"),
         train_size=151_700,
+        valid_size=3_000,
     ),
 }
 

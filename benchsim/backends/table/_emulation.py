@@ -16,6 +16,8 @@ so it answers honestly from what it recorded:
   would make up their per-batch noise honestly.  Cost: one forward pass over one mini-batch,
   ``epoch_time * batch_size / train_size / 3`` (a forward pass costs about a third of a
   training step; ``train_size`` from the catalog, 50,000 where the source does not say).
+  ``batch_size=None`` (the whole validation split, EMT-NAS Alg. 1 line 12) returns the recorded
+  validation value itself, charged a forward pass over ``valid_size`` examples.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ class TableEmulationMixin:
         return float(np.dot(weights, times))
 
     def _sampled_eval(
-        self, task: str, indices: np.ndarray, *, rng: np.random.Generator, batch_size: int
+        self, task: str, indices: np.ndarray, *, rng: np.random.Generator, batch_size: int | None
     ) -> BatchResult:
         info = self.task_info(task)  # type: ignore[attr-defined]
         metric = info.search_metric
@@ -90,9 +92,13 @@ class TableEmulationMixin:
             self.query_many(indices, task, metric).values,  # type: ignore[attr-defined]
             dtype=np.float64,
         )
-        if _is_rate(metric):
-            p = np.clip(np.nan_to_num(values, nan=0.0) / 100.0, 0.0, 1.0)
-            values = rng.binomial(batch_size, p) / batch_size * 100.0
         train_size = info.train_size or _DEFAULT_TRAIN_SIZE
-        cost = self._epoch_times(task, indices) * (batch_size / train_size) * _FORWARD_FRACTION
+        if batch_size is None:  # the whole validation split: the recorded value itself
+            examples = info.valid_size or train_size
+        else:
+            examples = batch_size
+            if _is_rate(metric):
+                p = np.clip(np.nan_to_num(values, nan=0.0) / 100.0, 0.0, 1.0)
+                values = rng.binomial(batch_size, p) / batch_size * 100.0
+        cost = self._epoch_times(task, indices) * (examples / train_size) * _FORWARD_FRACTION
         return BatchResult(values=values, cost=cost)
