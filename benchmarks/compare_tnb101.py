@@ -20,11 +20,12 @@ import numpy as np
 TASKS = ("class_object", "class_scene")
 
 
-def _multi(args: tuple[str, int, str]) -> tuple[str, int, dict]:
+def _multi(args: tuple[str, int, str, int]) -> tuple[str, int, dict]:
     from benchsim.runner import RunConfig, execute_run
 
-    algo, seed, space = args
-    out = execute_run(RunConfig(algo=algo, benchmark=space, tasks=TASKS, seed=seed))
+    algo, seed, space, generations = args
+    params = {"generations": generations}
+    out = execute_run(RunConfig(algo=algo, benchmark=space, tasks=TASKS, seed=seed, params=params))
     return algo, seed, out.result["tasks"]
 
 
@@ -45,14 +46,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--benchmark", default="tnb101-micro")
     parser.add_argument("--multi", default="emtnas,ktnas")
     parser.add_argument("--single", default="rs,rea")
+    parser.add_argument("--generations", default="10,100", help="Multi-task generations to try.")
     parser.add_argument("--markdown", type=Path, default=None)
     args = parser.parse_args(argv)
+    text = "\n\n".join(_compare(args, int(g)) for g in args.generations.split(",") if g.strip())
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text + "\n")
+    return 0
+
+
+def _compare(args: argparse.Namespace, generations: int) -> str:
     multi = [a for a in args.multi.split(",") if a]
     single = [a for a in args.single.split(",") if a]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         multi_rows = list(
-            pool.map(_multi, [(a, s, args.benchmark) for a in multi for s in range(args.seeds)])
+            pool.map(
+                _multi,
+                [(a, s, args.benchmark, generations) for a in multi for s in range(args.seeds)],
+            )
         )
         budgets = {
             task: int(np.median([r[2][task]["evaluations"] for r in multi_rows])) for task in TASKS
@@ -70,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     wall = time.perf_counter() - t0
     lines = [
-        f"{args.benchmark}: {args.seeds} seeds; queries per task: "
+        f"{args.benchmark}, multi-task runs of {generations} generations: {args.seeds} seeds; "
+        "queries per task: "
         + ", ".join(f"{t} {b}" for t, b in budgets.items())
         + f" (median of the multi-task runs); wall {wall:.0f} s on {args.jobs} processes",
         "",
@@ -91,11 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             cells.append(f"{vals.mean():.2f} +- {vals.std(ddof=1):.2f}")
         lines.append(f"| {algo} | " + " | ".join(cells) + " |")
-    text = "\n".join(lines)
-    print(text)
-    if args.markdown:
-        args.markdown.write_text(text + "\n")
-    return 0
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

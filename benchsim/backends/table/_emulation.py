@@ -65,9 +65,14 @@ class TableEmulationMixin:
             note = "seed-mean 200-epoch valid_acc (no per-seed values), charged train_time_s*12/200"
         return {"seed": "sample" if per_seed else None, "cost_scale": scale, "note": note}
 
+    def _lookup(self, task: str, indices: np.ndarray, metric: str) -> BatchResult:
+        """Final values and recorded training times; inputs are already validated upstream."""
+        code = self.tasks.index(task)  # type: ignore[attr-defined]
+        return self._query_many(indices, code, metric, seed=None)  # type: ignore[attr-defined]
+
     def _epoch_times(self, task: str, indices: np.ndarray) -> np.ndarray:
         info = self.task_info(task)  # type: ignore[attr-defined]
-        total = self.query_many(indices, task, "train_time_s").values  # type: ignore[attr-defined]
+        total = self._lookup(task, indices, "train_time_s").values
         return np.asarray(total, dtype=np.float64) / float(info.epochs)
 
     def _train_pass(
@@ -88,10 +93,10 @@ class TableEmulationMixin:
     ) -> BatchResult:
         info = self.task_info(task)  # type: ignore[attr-defined]
         metric = info.search_metric
-        values = np.asarray(
-            self.query_many(indices, task, metric).values,  # type: ignore[attr-defined]
-            dtype=np.float64,
-        )
+        batch = self._lookup(task, indices, metric)
+        values = np.asarray(batch.values, dtype=np.float64)
+        # query cost of a final value = its recorded training time (train_time_s)
+        epoch_times = np.asarray(batch.cost, dtype=np.float64) / float(info.epochs)
         train_size = info.train_size or _DEFAULT_TRAIN_SIZE
         if batch_size is None:  # the whole validation split: the recorded value itself
             examples = info.valid_size or train_size
@@ -100,5 +105,5 @@ class TableEmulationMixin:
             if _is_rate(metric):
                 p = np.clip(np.nan_to_num(values, nan=0.0) / 100.0, 0.0, 1.0)
                 values = rng.binomial(batch_size, p) / batch_size * 100.0
-        cost = self._epoch_times(task, indices) * (examples / train_size) * _FORWARD_FRACTION
+        cost = epoch_times * (examples / train_size) * _FORWARD_FRACTION
         return BatchResult(values=values, cost=cost)
