@@ -176,3 +176,13 @@ def path() -> None:
     from benchsim._paths import home
 
     click.echo(str(home()))
+
+
+def _attach_prepare() -> None:
+    # ``benchsim data prepare`` lives with the image datasets of the live backend.
+    from benchsim.cli._prepare import prepare
+
+    data.add_command(prepare)
+
+
+_attach_prepare()

@@ -11,6 +11,10 @@ import click
 
 from benchsim.cli._group import CliError
 
+SMOKE_DATASETS = ("synthetic-shapes", "synthetic-shapes-b")
+SMOKE_PARAMS = {"generations": 2, "population_size": 4}
+"""An install check: the initial population plus one generation of a tiny population."""
+
 
 def _default_out(algo: str, benchmark: str, seed: int) -> Path:
     """``runs/<algo>-<benchmark>-seed<seed>``, numbered if taken (only when --out is omitted)."""
@@ -100,7 +104,8 @@ def _summary(result: dict[str, Any], out: Path | None) -> None:
         if row["arch"] is not None:
             click.echo(f"{task}: {row['arch_str']}")
     click.echo(
-        f"simulated GPU-hours: {result['simulated_seconds'] / 3600:.2f}   "
+        f"{'simulated ' if result['backend'] == 'table' else ''}GPU-hours: "
+        f"{result['simulated_seconds'] / 3600:.3f}   "
         f"wall seconds: {result['wall_seconds']:.2f}   seed: {result['seed']}"
         + (f"   results: {out}" if out else "")
     )
@@ -143,6 +148,17 @@ def _summary(result: dict[str, Any], out: Path | None) -> None:
     default=None,
     help="Continue the interrupted run in this folder (from its checkpoint.pkl).",
 )
+@click.option(
+    "--device",
+    default=None,
+    help="gpu backend: cuda, cuda:N or cpu (default: cuda when available).",
+)
+@click.option(
+    "--smoke",
+    is_flag=True,
+    help="gpu backend: a tiny supernet, one short generation on the built-in synthetic "
+    "datasets; checks an install in under a minute.",
+)
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
 @click.option("--list", "list_algos", is_flag=True, help="List the algorithms and exit.")
 def run(
@@ -157,6 +173,8 @@ def run(
     config_file: Path | None,
     params: tuple[str, ...],
     resume: Path | None,
+    device: str | None,
+    smoke: bool,
     no_progress: bool,
     list_algos: bool,
 ) -> None:
@@ -200,7 +218,22 @@ def run(
     config = merge_config(file_values, overrides)
     if params:
         config.params = {**config.params, **_parse_params(params)}
-    algorithm_class(config.algo)  # an unknown name fails here, before any work
+    cls = algorithm_class(config.algo)  # an unknown name fails here, before any work
+    if device is not None or smoke:
+        if config.backend != "gpu":
+            raise CliError("--device and --smoke apply to --backend gpu only")
+        options = dict(config.backend_options)
+        if device is not None:
+            options["device"] = device
+        if smoke:
+            options["smoke"] = True
+            if config.tasks is None:
+                config.tasks = SMOKE_DATASETS
+            allowed = cls.hyperparameters()
+            for key, value in SMOKE_PARAMS.items():
+                if key in allowed and key not in config.params:
+                    config.params = {**config.params, key: value}
+        config.backend_options = options
     target = out if out is not None else _default_out(config.algo, config.benchmark, config.seed)
     total = None
     if config.budget is not None:

@@ -61,12 +61,18 @@ class RunInterrupted(BenchsimError):
 def _open_benchmark(config: RunConfig, seed: int) -> Benchmark:
     from benchsim.backends import benchmark
 
-    return benchmark(config.benchmark, backend=config.backend, seed=seed, **config.backend_options)
+    options = dict(config.backend_options)
+    if config.backend != "table" and config.tasks and "datasets" not in options:
+        # A live backend trains on datasets: the run's tasks name them.
+        options["datasets"] = tuple(config.tasks)
+    return benchmark(config.benchmark, backend=config.backend, seed=seed, **options)
 
 
 def resolve_tasks(bench: Benchmark, tasks: tuple[str, ...] | None) -> tuple[str, ...]:
     """Canonical task names; default per benchmark (NB201: cifar10 + cifar100)."""
     if tasks is None:
+        if not bench.is_tabular:  # a live backend answers for the datasets it was opened with
+            return bench.tasks
         tasks = DEFAULT_TASKS.get(bench.space.name, bench.tasks[:2])
     return tuple(bench.resolve_task(t) for t in tasks)
 

@@ -79,3 +79,30 @@ def test_list_algorithms():
     res = _run("--list")
     assert res.exit_code == 0
     assert "rea" in res.output and "single-task" in res.output
+
+
+def test_gpu_smoke_run_on_cpu(tmp_path):
+    """The install check a user runs: one short EMT-NAS generation, real training on the CPU."""
+    pytest.importorskip("torch")
+    out = tmp_path / "smoke"
+    res = _run("--algo", "emtnas", "--backend", "gpu", "--device", "cpu", "--smoke",
+               "--out", str(out))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    result = json.loads((out / "result.json").read_text())
+    assert result["backend"] == "gpu"
+    for row in result["tasks"].values():
+        assert 0 <= row["test_metric"] <= 100 and row["evaluations"] > 0
+    assert result["simulated_seconds"] > 0  # real seconds of training were charged
+
+
+def test_device_flags_need_the_gpu_backend(tmp_path):
+    res = _run("--algo", "rs", "--smoke", "--out", str(tmp_path / "x"))
+    assert res.exit_code == 2 and "--backend gpu only" in res.output
+
+
+def test_unknown_device_is_one_line(tmp_path):
+    pytest.importorskip("torch")
+    res = _run("--algo", "emtnas", "--backend", "gpu", "--device", "tpu", "--smoke",
+               "--out", str(tmp_path / "x"))  # fmt: skip
+    assert res.exit_code == 2, res.output
+    assert len(res.output.strip().splitlines()) == 1 and "tpu" in res.output

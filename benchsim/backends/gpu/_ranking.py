@@ -1,0 +1,178 @@
+"""Checks of the supernet against ground truth: standalone training and rank correlation.
+
+A weight-sharing estimate is only useful if it ranks architectures like real training does.
+:meth:`RankingMixin.standalone_train` trains one architecture alone (no weight sharing, NB201's
+cosine schedule) and :meth:`RankingMixin.kendall_tau` compares the supernet's validation
+accuracies of some architectures with reference values (standalone accuracies, or the NB201
+table's) by Kendall's tau.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from benchsim.backends.gpu._ops import init_parameters
+from benchsim.backends.gpu._settings import synchronize
+from benchsim.backends.gpu._standalone import load_from_supernet, standalone_like
+from benchsim.backends.gpu._train import count_correct, make_optimizer, train_steps
+from benchsim.errors import ConfigError
+
+STANDALONE_INITS = ("scratch", "supernet")
+
+
+@dataclass(frozen=True)
+class StandaloneResult:
+    """Outcome of :meth:`RankingMixin.standalone_train` (accuracies in %)."""
+
+    arch: int
+    task: str
+    epochs: int
+    train_acc: float
+    valid_acc: float
+    test_acc: float
+    train_time_s: float
+    images_per_s: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class RankCorrelation:
+    """Kendall's tau between supernet estimates and reference values of the same archs."""
+
+    tau: float
+    pvalue: float
+    estimates: np.ndarray
+    reference: np.ndarray
+
+
+class RankingMixin:
+    """Standalone re-training and ranking checks, mixed into the gpu benchmark."""
+
+    def standalone_train(
+        self,
+        arch: Any,
+        task: str,
+        epochs: int | None = None,
+        *,
+        seed: int | None = None,
+        init: str = "scratch",
+    ) -> StandaloneResult:
+        """Train ``arch`` alone on ``task`` for ``epochs`` passes and test it.
+
+        The network is a :class:`~._standalone.StandaloneNet` with the supernet's skeleton,
+        trained with the backend's optimizer settings and a cosine schedule over all its steps
+        (NB201's protocol; ``max_batches_per_pass`` still caps each pass), then evaluated in
+        eval mode on the whole validation and test splits.  ``init="supernet"`` starts from the
+        supernet path's weights instead of a fresh initialisation.  The run uses its own
+        generators (``seed``; default derived from the benchmark seed, the architecture and the
+        task), so it neither reads nor moves the supernet's state and repeats exactly.
+        """
+        task = self.resolve_task(task)  # type: ignore[attr-defined]
+        index = self.space.index(arch)  # type: ignore[attr-defined]
+        s = self.settings  # type: ignore[attr-defined]
+        epochs = s.epochs if epochs is None else epochs
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ConfigError(f"epochs == {epochs!r}, must be an integer >= 1")
+        if init not in STANDALONE_INITS:
+            raise ConfigError(f"init == {init!r}; allowed: {', '.join(STANDALONE_INITS)}")
+        if seed is None:
+            task_number = self.tasks.index(task)  # type: ignore[attr-defined]
+            seed = int(
+                np.random.SeedSequence([self.seed_, index, task_number]).generate_state(1)[0]
+            )  # type: ignore[attr-defined]
+        init_seed, data_seed = np.random.SeedSequence(seed).generate_state(2)
+        number, head = self.net_of_[task]  # type: ignore[attr-defined]
+        supernet, data = self.nets_[number], self.data_[task]  # type: ignore[attr-defined]
+        device = data.device
+        genes = self.genes(index)  # type: ignore[attr-defined]
+        if init == "supernet":
+            net = load_from_supernet(supernet, genes, head)
+        else:
+            net = standalone_like(supernet, genes, head)
+            init_parameters(net, torch.Generator().manual_seed(int(init_seed)))
+            net.to(device)
+            if self.channels_last_:  # type: ignore[attr-defined]
+                net.to(memory_format=torch.channels_last)
+        model = torch.compile(net) if s.compile else net
+        optimizer = make_optimizer(net, s)
+        per_pass = self.batches_per_pass(task)  # type: ignore[attr-defined]
+        cosine = dataclasses.replace(s, lr_schedule="cosine")
+        lrs = [cosine.lr_at(step, epochs * per_pass) for step in range(epochs * per_pass)]
+        generator = torch.Generator(device=device).manual_seed(int(data_seed))
+        batch_size = min(s.batch_size, data.size("train"))
+        began = time.perf_counter()
+        for epoch in range(epochs):
+            correct, seen = train_steps(
+                net,
+                lambda b, x: model(x),
+                data,
+                data.order("train", generator),
+                batch_size=batch_size,
+                lrs=lrs[epoch * per_pass : (epoch + 1) * per_pass],
+                optimizer=optimizer,
+                generator=generator,
+                amp=self.amp_,  # type: ignore[attr-defined]
+            )[1:]
+        train_acc = 100.0 * float(correct.item()) / max(seen, 1)
+        synchronize(device)
+        seconds = time.perf_counter() - began
+        net.eval()
+        accuracy = {}
+        for split in ("valid", "test"):
+            hits, count = count_correct(
+                model,
+                data,
+                data.splits[split],
+                batch_size=s.eval_batch_size,
+                limit=s.max_eval_batches,
+                amp=self.amp_,  # type: ignore[attr-defined]
+            )
+            accuracy[split] = 100.0 * float(hits.item()) / max(count, 1)
+        return StandaloneResult(
+            arch=index,
+            task=task,
+            epochs=epochs,
+            train_acc=train_acc,
+            valid_acc=accuracy["valid"],
+            test_acc=accuracy["test"],
+            train_time_s=seconds,
+            images_per_s=epochs * per_pass * batch_size / max(seconds, 1e-12),
+            seed=seed,
+        )
+
+    def kendall_tau(
+        self, archs: Sequence[Any] | np.ndarray, task: str, reference_values: Sequence[float]
+    ) -> RankCorrelation:
+        """Kendall's tau between the supernet's ``valid_acc`` of ``archs`` and references.
+
+        ``reference_values[i]`` is the accuracy of ``archs[i]`` from another source, e.g.
+        :meth:`standalone_train` or the NB201 table.  Uses :func:`scipy.stats.kendalltau`
+        (tau-b, ties handled).
+        """
+        from scipy.stats import kendalltau
+
+        indices = self.space.indices(archs)  # type: ignore[attr-defined]
+        reference = np.asarray(reference_values, dtype=np.float64)
+        if reference.shape != indices.shape or indices.size < 2:
+            raise ConfigError(
+                f"kendall_tau needs one reference value per architecture and at least two; "
+                f"got {reference.size} values for {indices.size} architectures"
+            )
+        estimates = np.array(
+            [self.split_accuracy(int(i), task, "valid") for i in indices],  # type: ignore[attr-defined]
+            dtype=np.float64,
+        )
+        result = kendalltau(estimates, reference)
+        return RankCorrelation(
+            tau=float(result.statistic),
+            pvalue=float(result.pvalue),
+            estimates=estimates,
+            reference=reference,
+        )

@@ -1,0 +1,225 @@
+"""Settings of the live backend, the device it runs on, and how it times device work.
+
+:class:`GpuSettings` holds every training and evaluation hyperparameter (NB201's defaults:
+SGD, momentum 0.9, Nesterov, weight decay 5e-4, learning rate 0.1, batch 256, ``C=16``,
+``N=5``).  ``smoke=True`` swaps in a tiny network and a few batches per pass so that a whole
+search finishes in seconds on a CPU; any option given explicitly still wins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from benchsim.errors import BackendError, ConfigError, UnknownNameError
+
+LR_SCHEDULES = ("cosine", "constant")
+BN_EVAL_MODES = ("batch", "running", "recalibrate")
+
+
+@dataclass(frozen=True)
+class GpuSettings:
+    """Hyperparameters of supernet training and evaluation.
+
+    Attributes
+    ----------
+    channels, cells_per_stage
+        ``C`` and ``N`` of the NB201 skeleton.
+    batch_size, eval_batch_size
+        Mini-batch sizes of training and of full-split evaluation.
+    lr, lr_min, momentum, nesterov, weight_decay
+        SGD settings (NB201: 0.1, 0, 0.9, Nesterov, 5e-4).
+    lr_schedule
+        ``"cosine"``: the learning rate anneals from ``lr`` to ``lr_min`` over ``epochs`` passes
+        per task (per mini-batch step) and stays at ``lr_min`` after them, so set ``epochs`` to
+        the number of passes the search will ask for.  ``"constant"``: always ``lr`` (for
+        searches whose length is not known in advance).
+    epochs
+        Passes per task the cosine schedule spans; also ``TaskInfo.epochs``.
+    max_batches_per_pass, max_eval_batches
+        Caps on training batches per pass and on evaluation batches per split (``None``: all).
+    bn_eval
+        How BatchNorm behaves when the supernet evaluates an architecture: ``"batch"``
+        normalises with the evaluated batch's own statistics (train-mode BN, running statistics
+        untouched: each path is judged with its own statistics at no extra cost);
+        ``"running"`` uses the running statistics accumulated over all paths during training
+        (plain eval mode; they mix paths, which SPOS reports costs ~5 accuracy points);
+        ``"recalibrate"`` is SPOS: reset the statistics, average them over ``recal_batches``
+        un-augmented training batches for that architecture, then evaluate in eval mode
+        (restoring the supernet's statistics afterwards).
+    recal_batches
+        Training batches used by ``bn_eval="recalibrate"``.
+    share_weights_across_tasks
+        One supernet (one head per task) for all tasks, as EMT-NAS's JT-D baseline; default:
+        one supernet per task.
+    affine
+        Learnable BN scale/shift in cells and reduction blocks.
+    amp
+        bfloat16 autocast (``None``: on CUDA only).
+    channels_last
+        channels_last (NHWC) memory format for weights and batches.  Faster on GPUs with
+        tensor cores, and measured faster on the CPU too (pooling in NCHW is several times
+        slower there), so on by default.
+    compile
+        ``torch.compile`` the standalone networks (the supernet's forward changes its graph with
+        every architecture, which would recompile for each one, so it is never compiled).
+    deterministic
+        ``torch.use_deterministic_algorithms(True)`` (process-wide) and no cuDNN autotuning
+        (``None``: on CPU only).
+    """
+
+    channels: int = 16
+    cells_per_stage: int = 5
+    batch_size: int = 256
+    eval_batch_size: int = 256
+    lr: float = 0.1
+    lr_min: float = 0.0
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 5e-4
+    lr_schedule: str = "cosine"
+    epochs: int = 200
+    max_batches_per_pass: int | None = None
+    max_eval_batches: int | None = None
+    bn_eval: str = "batch"
+    recal_batches: int = 4
+    share_weights_across_tasks: bool = False
+    affine: bool = True
+    amp: bool | None = None
+    channels_last: bool = True
+    compile: bool = False
+    deterministic: bool | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("channels", "cells_per_stage", "batch_size", "eval_batch_size", "epochs",
+                     "recal_batches", "max_batches_per_pass", "max_eval_batches"):  # fmt: skip
+            value = getattr(self, name)
+            if value is None and name.startswith("max_"):
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} == {value!r}, must be an integer >= 1")
+        for name in ("lr", "lr_min", "momentum", "weight_decay"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ConfigError(f"{name} == {value!r}, must be a number >= 0")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise UnknownNameError("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        if self.bn_eval not in BN_EVAL_MODES:
+            raise UnknownNameError("bn_eval mode", self.bn_eval, BN_EVAL_MODES)
+
+    @classmethod
+    def from_options(cls, smoke: bool = False, **options: Any) -> GpuSettings:
+        """Settings from keyword options; unknown names raise, ``smoke`` sets tiny defaults."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        for key in options:
+            if key not in names:
+                raise UnknownNameError("gpu backend option", key, names)
+        base = dict(SMOKE) if smoke else {}
+        return cls(**{**base, **options})
+
+    def lr_at(self, step: int, total_steps: int) -> float:
+        """Learning rate of mini-batch step ``step`` (0-based) of a ``total_steps`` schedule."""
+        if self.lr_schedule == "constant":
+            return float(self.lr)
+        progress = min(step, total_steps) / max(total_steps, 1)
+        cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
+        return float(self.lr_min + (self.lr - self.lr_min) * cosine)
+
+
+SMOKE: dict[str, Any] = {
+    "channels": 8,
+    "cells_per_stage": 1,
+    "batch_size": 64,
+    "eval_batch_size": 128,
+    "epochs": 10,
+    "max_batches_per_pass": 4,
+    "max_eval_batches": 4,
+    "recal_batches": 1,
+}
+"""Defaults of ``smoke=True``: a 1-cell-per-stage, 8-channel network, 4 batches per pass."""
+
+DEVICE_HELP = "allowed: 'cpu', 'cuda', 'cuda:N'"
+
+
+def resolve_device(device: object) -> torch.device:
+    """The torch device for ``device`` (``None``: CUDA when available, else the CPU).
+
+    Raises :class:`BackendError` for an unknown device or CUDA without CUDA, in one line.
+    """
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)  # type: ignore[arg-type]
+    except (RuntimeError, TypeError):
+        raise BackendError(f"device == {device!r} is not a device; {DEVICE_HELP}") from None
+    if dev.type == "cpu":
+        return torch.device("cpu")
+    if dev.type != "cuda":
+        raise BackendError(f"device == {device!r} is not supported; {DEVICE_HELP}")
+    if not torch.cuda.is_available():
+        raise BackendError(
+            f"device == {device!r} but CUDA is not available (torch {torch.__version__}, "
+            f"CUDA build {torch.version.cuda}); use device='cpu'"
+        )
+    count = torch.cuda.device_count()
+    index = torch.cuda.current_device() if dev.index is None else dev.index
+    if index >= count:
+        raise BackendError(f"device == {device!r} but only cuda:0..cuda:{count - 1} exist")
+    return torch.device("cuda", index)
+
+
+def device_name(device: torch.device) -> str:
+    """Human-readable device: the GPU's name, or the CPU's model and thread count."""
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} ({device})"
+    import platform
+
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            model = next(ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"CPU {model} ({torch.get_num_threads()} threads)"
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work (a no-op on the CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+class Stopwatch:
+    """Real seconds between marks, without a host sync per mark.
+
+    On CUDA each mark records an event and :meth:`intervals` synchronises once; on the CPU a
+    mark reads ``time.perf_counter`` (work there is synchronous).
+    """
+
+    def __init__(self, device: torch.device) -> None:
+        self.cuda = device.type == "cuda"
+        self.marks: list[Any] = []
+        self.mark()
+
+    def mark(self) -> None:
+        if self.cuda:
+            event = torch.cuda.Event(enable_timing=True)
+            event.record()
+            self.marks.append(event)
+        else:
+            self.marks.append(time.perf_counter())
+
+    def intervals(self) -> list[float]:
+        """Seconds between consecutive marks."""
+        if self.cuda:
+            self.marks[-1].synchronize()
+            return [
+                a.elapsed_time(b) / 1e3
+                for a, b in zip(self.marks[:-1], self.marks[1:], strict=True)
+            ]
+        return [b - a for a, b in zip(self.marks[:-1], self.marks[1:], strict=True)]

@@ -1,0 +1,350 @@
+"""The live backend: a weight-sharing NB201 supernet answering the benchmark contract.
+
+:class:`GpuBenchmark` trains instead of looking up.  Tasks are image datasets (see
+:mod:`benchsim.datasets`), one supernet per task (or one shared, ``share_weights_across_tasks``)
+over the cell space of ``space`` (NB201's five ops or TransNAS-Bench-101 micro's four):
+
+* :meth:`train_pass` (EMT-NAS Algorithm 3): one pass over the task's training split; every
+  mini-batch trains the path of one architecture drawn from the given ones with the given
+  probabilities, with the caller's ``numpy.random.Generator``.  Cost: real seconds.
+* :meth:`sampled_eval` (Algorithm 4): each architecture's accuracy (%) on one random
+  validation mini-batch of its own.  Cost: real seconds per architecture.
+* :meth:`query`: ``valid_acc`` / ``test_acc`` / ``train_acc`` of an architecture through the
+  supernet on the whole split, ``train_time_s`` = real seconds of training on the task so far.
+  ``Result.epoch`` is the 0-based number of the last completed pass (-1 before any).
+
+Randomness: architecture choices and evaluation batches come from the Generator the caller
+passes; data order and augmentation from the backend's own ``torch.Generator`` (on the device),
+initial weights from a CPU generator, all derived from ``seed``.  Two CPU runs with the same
+seed and calls give identical numbers; :meth:`state_dict` / :meth:`load_state_dict` capture all
+of it (weights, optimizer, schedule position, generator states) for an exact resume.
+
+Example
+-------
+>>> import benchsim
+>>> bench = benchsim.benchmark(  # doctest: +SKIP
+...     "nb201", backend="gpu", device="cpu", smoke=True, seed=0,
+...     datasets=("synthetic-shapes", "synthetic-shapes-b"))
+>>> bench.train_pass("synthetic-shapes", [0, 1, 2], rng=np.random.default_rng(0))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, TaskInfo
+from benchsim.backends.gpu._data import DeviceData
+from benchsim.backends.gpu._evaluate import EvaluationMixin
+from benchsim.backends.gpu._ops import init_parameters
+from benchsim.backends.gpu._ranking import RankingMixin
+from benchsim.backends.gpu._settings import (
+    GpuSettings,
+    Stopwatch,
+    resolve_device,
+    synchronize,
+)
+from benchsim.backends.gpu._state import StateMixin
+from benchsim.backends.gpu._supernet import SuperNet
+from benchsim.backends.gpu._train import make_optimizer, train_steps
+from benchsim.datasets import ensure_dataset, read_dataset, resolve_dataset
+from benchsim.errors import ConfigError, FidelityError, UnknownNameError
+from benchsim.spaces import get_space
+
+GPU_SPACES = ("nb201", "tnb101-micro")
+METRICS = ("train_acc", "valid_acc", "test_acc", "train_time_s")
+_SPLIT_OF = {"train_acc": "train", "valid_acc": "valid", "test_acc": "test"}
+DEFAULT_DATASETS = ("cifar10", "cifar100")
+SMOKE_DATASETS = ("synthetic-shapes", "synthetic-shapes-b")
+
+
+class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
+    """Live weight-sharing benchmark; see the module docstring for what each call does.
+
+    Parameters
+    ----------
+    space
+        ``"nb201"`` or ``"tnb101-micro"`` (the cell space; the NB201 skeleton is used for both).
+    datasets
+        Task names = dataset names (default ``cifar10, cifar100``; with ``smoke``, the two
+        synthetic sets).  Real datasets must be prepared first (``benchsim data prepare``).
+    device
+        ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` (``None``: CUDA when available).
+    seed
+        Seed of the weights, data order and augmentation (``None``: fresh entropy, recorded in
+        :meth:`provenance`).
+    smoke
+        Tiny network and few batches per pass (see :data:`~._settings.SMOKE`).
+    root
+        Folder of the dataset files (default ``$BENCHSIM_HOME/datasets``).
+    generate
+        Generate a missing synthetic dataset (real ones are never fetched).
+    **options
+        Any :class:`~._settings.GpuSettings` field.
+    """
+
+    def __init__(
+        self,
+        space: str = "nb201",
+        datasets: Sequence[str] | None = None,
+        *,
+        device: str | torch.device | None = None,
+        seed: int | None = 0,
+        smoke: bool = False,
+        root: str | Path | None = None,
+        generate: bool = True,
+        **options: Any,
+    ) -> None:
+        if space not in GPU_SPACES:
+            raise UnknownNameError("gpu backend space", space, GPU_SPACES)
+        if isinstance(datasets, str):
+            datasets = (datasets,)
+        names = tuple(datasets) if datasets else (SMOKE_DATASETS if smoke else DEFAULT_DATASETS)
+        specs = [resolve_dataset(n) for n in names]
+        if len({s.name for s in specs}) != len(specs):
+            raise ConfigError(f"datasets == {names!r} names a dataset twice")
+        self.settings = GpuSettings.from_options(smoke=smoke, **options)
+        self.device = resolve_device(device)
+        self.space = get_space(space)
+        self.name = space
+        self.smoke = smoke
+        self.seed_ = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
+        self._paths = {s.name: ensure_dataset(s.name, root, generate=generate) for s in specs}
+        cuda = self.device.type == "cuda"
+        s = self.settings
+        self.amp_ = cuda if s.amp is None else bool(s.amp)
+        self.channels_last_ = bool(s.channels_last)
+        self.deterministic_ = (not cuda) if s.deterministic is None else bool(s.deterministic)
+        if self.deterministic_:
+            torch.use_deterministic_algorithms(True, warn_only=True)
+        if cuda:
+            torch.backends.cudnn.benchmark = not self.deterministic_
+        self._build()
+
+    # ------------------------------------------------------------------ construction
+    def _build(self) -> None:
+        s = self.settings
+        self.data_: dict[str, DeviceData] = {}
+        for name, path in self._paths.items():
+            self.data_[name] = DeviceData(read_dataset(path), self.device, self.channels_last_)
+        self._tasks = {name: self._task_info(name) for name in self.data_}
+        init_seed, data_seed, np_seed = np.random.SeedSequence(self.seed_).generate_state(3)
+        groups = [list(self.data_)] if s.share_weights_across_tasks else [[t] for t in self.data_]
+        channels = {t: d.in_channels for t, d in self.data_.items()}
+        if s.share_weights_across_tasks and len(set(channels.values())) > 1:
+            raise ConfigError(
+                f"share_weights_across_tasks needs datasets with equal channel counts; got "
+                f"{channels}"
+            )
+        init = torch.Generator().manual_seed(int(init_seed))
+        self.nets_: list[SuperNet] = []
+        self.net_of_: dict[str, tuple[int, int]] = {}
+        for number, tasks in enumerate(groups):
+            net = SuperNet(
+                self.space.ops,
+                in_channels=self.data_[tasks[0]].in_channels,
+                channels=s.channels,
+                cells_per_stage=s.cells_per_stage,
+                head_classes=[self.data_[t].num_classes for t in tasks],
+                affine=s.affine,
+            )
+            init_parameters(net, init)
+            net.to(self.device)
+            if self.channels_last_:
+                net.to(memory_format=torch.channels_last)
+            self.nets_.append(net)
+            self.net_of_.update({t: (number, head) for head, t in enumerate(tasks)})
+        self.optimizers_ = [make_optimizer(net, s) for net in self.nets_]
+        self.total_steps_ = [
+            s.epochs * sum(self.batches_per_pass(t) for t in tasks) for tasks in groups
+        ]
+        self.steps_ = [0] * len(self.nets_)
+        self.passes_ = dict.fromkeys(self.data_, 0)
+        self.train_seconds_ = dict.fromkeys(self.data_, 0.0)
+        self.generator_ = torch.Generator(device=self.device).manual_seed(int(data_seed))
+        self.rng_ = np.random.default_rng(int(np_seed))
+
+    def _task_info(self, name: str) -> TaskInfo:
+        spec = resolve_dataset(name)
+        data = self.data_[name]
+        return TaskInfo(
+            name=name,
+            metrics=METRICS,
+            search_metric="valid_acc",
+            test_metric="test_acc",
+            epochs=self.settings.epochs,
+            description=(
+                f"live supernet ({self.settings.bn_eval} BN) accuracy on {name}: "
+                f"{spec.split_note}; train_acc on the un-augmented training split; "
+                "train_time_s = real seconds of supernet training on this task so far"
+            ),
+            aliases=spec.aliases,
+            train_size=data.size("train"),
+        )
+
+    def batches_per_pass(self, task: str) -> int:
+        """Full mini-batches in one pass over ``task``'s training split (the remainder of the
+        shuffled split is dropped), capped by ``max_batches_per_pass``."""
+        size = self.data_[self.resolve_task(task)].size("train")
+        count = max(size // self.settings.batch_size, 1)
+        cap = self.settings.max_batches_per_pass
+        return count if cap is None else min(count, cap)
+
+    def genes(self, index: int) -> tuple[int, ...]:
+        """The op position of each edge (string edge order) of architecture ``index``."""
+        return tuple(self.space.to_decisions(int(index)))
+
+    # ------------------------------------------------------------------ weight-sharing steps
+    def _train_pass(
+        self,
+        task: str,
+        indices: np.ndarray,
+        *,
+        rng: np.random.Generator,
+        weights: np.ndarray | None,
+    ) -> float:
+        number, head = self.net_of_[task]
+        net, data, s = self.nets_[number], self.data_[task], self.settings
+        n_batches = self.batches_per_pass(task)
+        picks = rng.choice(indices.size, size=n_batches, p=weights)
+        path = [self.genes(indices[k]) for k in picks]
+        start, total = self.steps_[number], self.total_steps_[number]
+        lrs = [s.lr_at(start + b, total) for b in range(n_batches)]
+        began = time.perf_counter()
+        order = data.order("train", self.generator_)
+        loss, correct, seen = train_steps(
+            net,
+            lambda b, x: net(x, path[b], head),
+            data,
+            order,
+            batch_size=min(s.batch_size, data.size("train")),
+            lrs=lrs,
+            optimizer=self.optimizers_[number],
+            generator=self.generator_,
+            amp=self.amp_,
+        )
+        loss_value, correct_value = torch.stack([loss, correct.to(loss.dtype)]).tolist()
+        synchronize(self.device)
+        seconds = time.perf_counter() - began
+        self.steps_[number] = start + n_batches
+        self.passes_[task] += 1
+        self.train_seconds_[task] += seconds
+        self.last_pass_ = {
+            "task": task,
+            "loss": loss_value / n_batches,
+            "train_acc": 100.0 * correct_value / max(seen, 1),
+        }
+        return seconds
+
+    def _sampled_eval(
+        self, task: str, indices: np.ndarray, *, rng: np.random.Generator, batch_size: int | None
+    ) -> BatchResult:
+        """Algorithm 4: each architecture on its own random validation batch, or on the whole
+        validation split when ``batch_size`` is None (Algorithm 1, line 12)."""
+        if indices.size == 0:
+            return BatchResult(values=np.zeros(0), cost=np.zeros(0))
+        number, head = self.net_of_[task]
+        net, data = self.nets_[number], self.data_[task]
+        valid = data.splits["valid"]
+        # Every random draw first, then one host-to-device copy each (a copy per architecture
+        # would wait for the device every time).
+        eval_index = None
+        if batch_size is not None:
+            size = min(batch_size, valid.numel())
+            picks = np.stack([rng.choice(valid.numel(), size=size, replace=False) for _ in indices])
+            eval_index = valid[torch.from_numpy(picks).to(self.device)]
+        recal = None
+        if self._recal:
+            positions = np.stack([self._recal_positions(task, rng) for _ in indices])
+            recal = data.splits["train"][torch.from_numpy(positions).to(self.device)]
+        correct, seen = [], []
+        watch = Stopwatch(self.device)
+        with self._bn_context(net) as reset:
+            for k, index in enumerate(indices):
+                genes = self.genes(index)
+                extra = None if recal is None else recal[k]
+                if eval_index is None:
+                    hits, count = self._split_correct(net, genes, head, data, "valid", reset, extra)
+                else:
+                    hits = self._correct(net, genes, head, data, eval_index[k], reset, extra)
+                    count = int(eval_index.shape[1])
+                correct.append(hits)
+                seen.append(count)
+                watch.mark()
+        counts = torch.stack(correct).double().cpu().numpy()
+        values = 100.0 * counts / np.maximum(np.asarray(seen, dtype=np.float64), 1.0)
+        return BatchResult(values=values, cost=np.asarray(watch.intervals()))
+
+    # ------------------------------------------------------------------ queries
+    def _query(
+        self,
+        index: int,
+        task: str,
+        metrics: tuple[str, ...],
+        *,
+        epoch: int | None,
+        seed: SeedLike,
+        schedule: int | None,
+    ) -> Result:
+        if epoch is not None or seed is not None or schedule not in (None, self.settings.epochs):
+            raise FidelityError(
+                f"the gpu backend answers from the supernet as trained so far; epoch == "
+                f"{epoch!r}, seed == {seed!r}, schedule == {schedule!r} must all be None"
+            )
+        began = time.perf_counter()
+        values: dict[str, float] = {}
+        for metric in metrics:
+            if metric == "train_time_s":
+                values[metric] = self.train_seconds_[task]
+            else:
+                values[metric] = self.split_accuracy(index, task, _SPLIT_OF[metric])
+        synchronize(self.device)
+        return Result(
+            arch=int(index),
+            task=task,
+            metrics=values,
+            cost=time.perf_counter() - began,
+            seed=None,
+            epoch=self.passes_[task] - 1,
+            schedule=self.settings.epochs,
+        )
+
+    def _query_many(
+        self, indices: np.ndarray, task_codes: np.ndarray | int, metric: str, *, seed: SeedLike
+    ) -> BatchResult:
+        codes = np.broadcast_to(np.asarray(task_codes, dtype=np.int64), indices.shape)
+        values = np.empty(indices.shape, dtype=np.float64)
+        cost = np.empty(indices.shape, dtype=np.float64)
+        for pos in np.ndindex(indices.shape):
+            result = self._query(
+                int(indices[pos]),
+                self.tasks[int(codes[pos])],
+                (metric,),
+                epoch=None,
+                seed=seed,
+                schedule=None,
+            )
+            values[pos], cost[pos] = result.value, result.cost
+        return BatchResult(values=values, cost=cost)
+
+    # ------------------------------------------------------------------ protocol and records
+    def evaluation_protocol(self, task: str) -> dict[str, object]:
+        """The supernet's accuracy on the whole validation split, charged its real seconds."""
+        self.resolve_task(task)
+        return {
+            "seed": None,
+            "cost_scale": 1.0,
+            "note": f"supernet valid_acc on the full validation split ({self.settings.bn_eval} "
+            "BN), charged the real seconds of evaluating it",
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"<GpuBenchmark {self.name!r} on {self.device}: tasks {', '.join(self.tasks)}"
+            f"{' (smoke)' if self.smoke else ''}>"
+        )

@@ -1,0 +1,146 @@
+"""Two small, real, learnable image classification sets drawn in-process (no download).
+
+They exist so that tests and ``--smoke`` runs train a real network on real labels in seconds on
+a CPU.  Each image is a 16x16 RGB picture of one shape drawn at a random position, size,
+rotation (+-15 degrees) and colour on a random background colour with a low-frequency shading
+and pixel noise; shapes are rendered at 32x32 and averaged down (anti-aliasing).  The label is
+the shape, so a classifier must learn spatial features: colour statistics alone say nothing.
+Every class is symmetric under a horizontal flip, so flip augmentation keeps labels valid.
+
+* ``synthetic-shapes`` (seed 0): ten shapes: disc, square, triangle, diamond, plus, ring,
+  x-cross, horizontal stripes, vertical stripes, frame.
+* ``synthetic-shapes-b`` (seed 1): a related second task for two-task runs: five of those
+  shapes, each either filled or drawn as an outline (ten classes); darker backgrounds.
+
+Splits: 200 / 100 / 100 images per class for train / valid / test (2,000 / 1,000 / 1,000).
+Everything comes from ``numpy.random.default_rng(seed)``, so the arrays are the same on every
+run; across machines and numpy versions a last-bit difference in ``cos``/``sin`` of a rotation
+could flip a boundary pixel, which is why the file records their SHA-256 (``source_sha256``)
+and :meth:`benchsim.backends.gpu.GpuBenchmark.provenance` reports it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from benchsim.datasets._catalog import DatasetSpec
+from benchsim.datasets._hdf5 import ImageDataset, channel_stats
+
+SIZE = 16
+_RENDER = 2 * SIZE
+PER_CLASS = {"train": 200, "valid": 100, "test": 100}
+GENERATOR_VERSION = 1
+
+SHAPES_A = (
+    "disc", "square", "triangle", "diamond", "plus",
+    "ring", "x-cross", "h-stripes", "v-stripes", "frame",
+)  # fmt: skip
+_FILLED_B = ("disc", "square", "triangle", "diamond", "plus")
+SHAPES_B = tuple(f"{s}-{style}" for s in _FILLED_B for style in ("filled", "outline"))
+
+
+def _inside(shape: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Mask of ``shape`` in shape coordinates (radius 1 around the centre, ``v`` points up)."""
+    au, av = np.abs(u), np.abs(v)
+    box = np.maximum(au, av)
+    if shape == "disc":
+        return u**2 + v**2 <= 1.0
+    if shape == "square":
+        return box <= 0.8
+    if shape == "triangle":
+        return (v >= -0.7) & (v <= 1.0 - 1.8 * au)
+    if shape == "diamond":
+        return au + av <= 1.0
+    if shape == "plus":
+        return ((au <= 0.3) & (av <= 1.0)) | ((av <= 0.3) & (au <= 1.0))
+    if shape == "ring":
+        r2 = u**2 + v**2
+        return (r2 <= 1.0) & (r2 >= 0.36)
+    if shape == "x-cross":
+        return _inside("plus", (u + v) / np.sqrt(2), (u - v) / np.sqrt(2)) & (box <= 0.85)
+    if shape == "h-stripes":
+        return (box <= 0.9) & (np.floor(v * 2.2) % 2 == 0)
+    if shape == "v-stripes":
+        return (box <= 0.9) & (np.floor(u * 2.2) % 2 == 0)
+    if shape == "frame":
+        return (box <= 0.9) & (box >= 0.55)
+    if shape.endswith("-filled"):
+        return _inside(shape[: -len("-filled")], u, v)
+    if shape.endswith("-outline"):
+        base = shape[: -len("-outline")]
+        return _inside(base, u, v) & ~_inside(base, u / 0.55, v / 0.55)
+    raise ValueError(shape)
+
+
+def _draw(shapes: tuple[str, ...], labels: np.ndarray, rng: np.random.Generator, dark: bool):
+    """Render one image per label: uint8 (N, 16, 16, 3)."""
+    n = labels.size
+    grid = (np.arange(_RENDER) + 0.5) / _RENDER * 2.0 - 1.0
+    x = grid[None, None, :]
+    y = grid[None, :, None]
+    cx, cy = rng.uniform(-0.25, 0.25, (2, n, 1, 1))
+    radius = rng.uniform(0.45, 0.7, (n, 1, 1))
+    theta = np.deg2rad(rng.uniform(-15.0, 15.0, (n, 1, 1)))
+    dx, dy = (x - cx) / radius, -(y - cy) / radius  # v points up
+    u = np.cos(theta) * dx + np.sin(theta) * dy
+    v = -np.sin(theta) * dx + np.cos(theta) * dy
+    mask = np.zeros((n, _RENDER, _RENDER), dtype=bool)
+    for k, shape in enumerate(shapes):
+        rows = labels == k
+        if rows.any():
+            mask[rows] = _inside(shape, u[rows], v[rows])
+    # Colours: background and foreground differ by at least 0.35 in mean intensity.
+    background = rng.uniform(0.0, 0.45 if dark else 1.0, (n, 3))
+    foreground = rng.uniform(0.0, 1.0, (n, 3))
+    gap = foreground.mean(axis=1) - background.mean(axis=1)
+    push = np.where(np.abs(gap) < 0.35, np.where(gap >= 0, 0.35, -0.35) - gap, 0.0)
+    foreground = np.clip(foreground + push[:, None], 0.0, 1.0)
+    image = np.where(mask[..., None], foreground[:, None, None, :], background[:, None, None, :])
+    image = image.reshape(n, SIZE, 2, SIZE, 2, 3).mean(axis=(2, 4))
+    shade = rng.uniform(-0.12, 0.12, (n, 2))
+    ramp = (np.arange(SIZE) / (SIZE - 1) - 0.5)[None, :]
+    image = (
+        image
+        + (shade[:, 0, None] * ramp)[:, :, None, None]
+        + (shade[:, 1, None] * ramp)[:, None, :, None]
+    )
+    image = image + rng.normal(0.0, 0.05, image.shape)
+    return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
+
+
+def make_synthetic(spec: DatasetSpec) -> ImageDataset:
+    """Generate ``synthetic-shapes`` or ``synthetic-shapes-b`` (deterministic, see module doc)."""
+    variant_b = spec.name.endswith("-b")
+    shapes = SHAPES_B if variant_b else SHAPES_A
+    seed = 1 if variant_b else 0
+    rng = np.random.default_rng(seed)
+    counts = [PER_CLASS[s] * len(shapes) for s in ("train", "valid", "test")]
+    labels = np.concatenate([np.arange(c) % len(shapes) for c in counts])
+    labels = np.concatenate(
+        [rng.permutation(part) for part in np.split(labels, np.cumsum(counts)[:-1])]
+    ).astype(np.int64)
+    images = _draw(shapes, labels, rng, dark=variant_b)
+    bounds = np.cumsum([0, *counts])
+    splits = {
+        s: np.arange(bounds[k], bounds[k + 1]) for k, s in enumerate(("train", "valid", "test"))
+    }
+    digest = hashlib.sha256(images.tobytes())
+    digest.update(labels.tobytes())
+    mean, std = channel_stats(images, splits["train"])
+    return ImageDataset(
+        name=spec.name,
+        images=images,
+        labels=labels,
+        splits=splits,
+        classes=shapes,
+        mean=mean,
+        std=std,
+        pad=spec.pad,
+        hflip=spec.hflip,
+        source=f"generated by benchsim (synthetic shapes v{GENERATOR_VERSION}, seed {seed})",
+        source_sha256=digest.hexdigest(),
+        split_note=spec.split_note,
+        split_seed=seed,
+    )
