@@ -14,7 +14,10 @@ from benchsim._version import __version__
 from benchsim.cli._data import data
 from benchsim.cli._group import ENV_DEBUG, BenchsimGroup
 from benchsim.cli._query import query
+from benchsim.cli._report import report
+from benchsim.cli._repro import verify_repro
 from benchsim.cli._run import run
+from benchsim.cli._sweep import sweep
 
 
 @click.group(
@@ -40,5 +43,8 @@ def main(debug: bool) -> None:
 main.add_command(query)
 main.add_command(data)
 main.add_command(run)
+main.add_command(sweep)
+main.add_command(report)
+main.add_command(verify_repro)
 
 __all__ = ["main"]

@@ -77,7 +77,7 @@ def read_meta(folder: Path, name: str) -> Meta:
     space = raw.get("space")
     if not isinstance(space, str):
         raise DataError(f"{path} names no search space; delete {folder} and {install_hint(name)}")
-    tasks = _task_infos(raw.get("tasks"), str(raw.get("benchmark", name)), path, folder, name)
+    tasks = _task_infos(raw.get("tasks"), str(space), path, folder, name)
     return Meta(benchmark=str(raw.get("benchmark", name)), space=space, tasks=tasks, raw=raw)
 
 
@@ -105,6 +105,12 @@ def _task_infos(
                 info = TaskInfo(**kept)
             except TypeError as exc:
                 raise DataError(f"{path} has a malformed task entry ({exc}); {fix}") from None
+            current = CATALOG.get(benchmark, {}).get(info.name)
+            if current is not None and current.metrics == info.metrics:
+                # Same columns: the code's catalog is authoritative for the task's description
+                # (epochs, split sizes, ...), so a table built by an older benchsim cannot
+                # silently change how costs are charged.
+                info = current
         else:
             raise DataError(f"{path} has a task entry {entry!r} that is not an object; {fix}")
         for metric in (info.search_metric, info.test_metric):

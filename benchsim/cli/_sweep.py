@@ -1,0 +1,110 @@
+"""``benchsim sweep``: many seeded runs of several algorithms, in parallel, resumable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from benchsim.cli._group import CliError
+
+
+@click.command()
+@click.option(
+    "--algo", "algos", required=True, help="Comma-separated algorithms (see `benchsim run --list`)."
+)
+@click.option("--seeds", required=True, help="Seeds: 0-99, 0,3,5 or 0-9,20-29.")
+@click.option("--benchmark", default="nb201", show_default=True, help="nb201, tnb101-micro, ...")
+@click.option("--tasks", default=None, help="Comma-separated tasks (default: two per benchmark).")
+@click.option(
+    "--backend",
+    type=click.Choice(["table", "gpu"]),
+    default="table",
+    show_default=True,
+    help="table: recorded benchmark (simulated clock); gpu: real training.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Sweep folder: new/empty, or one holding this same sweep (it is then resumed).",
+)
+@click.option("--budget", default=None, help="Per task, as for `benchsim run` (300, 3.5h, ...).")
+@click.option(
+    "--jobs",
+    type=int,
+    default=None,
+    help="Runs at a time (default: the number of CPUs; 1 runs them in this process).",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: a process pool on this machine; ray: Ray tasks (pip install benchsim[ray]).",
+)
+@click.option("--address", default=None, help="Ray cluster to join (ray executor only).")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    help="Hyperparameter name=value (every algorithm that has it) or algo.name=value.",
+)
+@click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
+def sweep(
+    algos: str,
+    seeds: str,
+    benchmark: str,
+    tasks: str | None,
+    backend: str,
+    out: Path,
+    budget: str | None,
+    jobs: int | None,
+    executor: str,
+    address: str | None,
+    params: tuple[str, ...],
+    no_progress: bool,
+) -> None:
+    """Run every algorithm of --algo with every seed of --seeds, one run each.
+
+    Single-task and multi-task algorithms alike make one run per seed over the task list. Each
+    run writes what `benchsim run` writes, under OUT/runs/<algo>/<task+task>/seed=<n>/; all
+    trajectories are also collected into one Parquet dataset, OUT/results/algo=<a>/task=<t>/
+    (readable by pandas, pyarrow, DuckDB), with one row per run and task in
+    OUT/results/_runs.parquet.  Running the same command again skips finished runs, resumes
+    interrupted ones from their checkpoint and retries failed ones.  A failed run is recorded in
+    OUT/failures/<run-id>.json and does not stop the others; the exit code is then 1.
+    """
+    from benchsim.sweep import make_spec, run_sweep
+
+    spec = make_spec(
+        algos,
+        seeds,
+        benchmark=benchmark,
+        tasks=tasks,
+        backend=backend,
+        budget=budget,
+        params=params,
+    )
+    summary = run_sweep(
+        spec,
+        out,
+        jobs=jobs if jobs is not None else (os.cpu_count() or 1),
+        executor=executor,
+        address=address,
+        progress=not no_progress,
+    )
+    click.echo(summary.line())
+    if summary.interrupted:
+        raise CliError(
+            f"sweep interrupted with {summary.left} runs left; run the same command again to "
+            "resume (finished runs are kept, interrupted ones continue from their checkpoint)",
+            exit_code=130,
+        )
+    if summary.failed:
+        raise CliError(
+            f"{summary.failed} of {summary.total} runs failed; errors in "
+            f"{summary.out / 'failures'}/ (run the same command again to retry them)",
+            exit_code=1,
+        )

@@ -1,0 +1,118 @@
+"""The report table as Markdown (for papers and READMEs), CSV (for spreadsheets) or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from benchsim.report._tables import ReportTable, time_label
+
+FORMATS = ("markdown", "csv", "json")
+
+
+def _num(x: float | None, ref: float | None = None) -> str:
+    """Two decimals for values of magnitude >= 1 (accuracies in %), else four."""
+    if x is None:
+        return "-"
+    scale = abs(ref if ref is not None else x)
+    return f"{x:.2f}" if scale >= 1 else f"{x:.4f}"
+
+
+def cell(stat: dict, ref: float | None = None) -> str:
+    """``mean ± std (n)``; no std for a single value, ``-`` for none.
+
+    ``ref`` (the metric's magnitude) picks the decimals, so that a row's regret cells use the
+    same precision as its metric (0.75 regret in % points shows as 0.75, not 0.7496).
+    """
+    if not stat["n"]:
+        return "- (0)"
+    ref = ref if ref is not None else stat["mean"]
+    if stat["std"] is None:
+        return f"{_num(stat['mean'], ref)} ({stat['n']})"
+    return f"{_num(stat['mean'], ref)} ± {_num(stat['std'], ref)} ({stat['n']})"
+
+
+def to_markdown(table: ReportTable, title: str) -> str:
+    """A GitHub-flavoured Markdown table with a caption line above it."""
+    header = ["algorithm", "task", "metrics", "final search", "final test"]
+    if table.regret:
+        header.append("optimum")
+        header += [f"regret @ {time_label(t)}" for t in table.times]
+    lines = [title, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in table.rows:
+        cells = [
+            row["algo"],
+            row["task"],
+            f"{row['search_metric']} / {row['test_metric']}",
+            cell(row["search"]),
+            cell(row["test"]),
+        ]
+        if table.regret:
+            ref = row["optimum"]
+            cells.append(_num(row["optimum"]))
+            cells += [cell(r, ref) for r in row["regret"]]
+        lines.append("| " + " | ".join(cells) + " |")
+    notes = ["mean ± sample std (n) over seeds."]
+    if table.regret:
+        notes.append(
+            "Regret = the task's best test value in the whole table minus the test value of the "
+            "run's incumbent at that simulated time (GPU-hours per task); lower is better."
+        )
+    else:
+        notes.append("Regret is omitted: a live backend has no table optimum.")
+    if table.not_ok:
+        notes.append(f"{table.not_ok} (run, task) rows failed or did not finish and are left out.")
+    return "\n".join([*lines, "", " ".join(notes), ""])
+
+
+def _flat(table: ReportTable) -> list[dict]:
+    rows = []
+    for row in table.rows:
+        flat = {
+            "algo": row["algo"],
+            "task": row["task"],
+            "search_metric": row["search_metric"],
+            "search_mean": row["search"]["mean"],
+            "search_std": row["search"]["std"],
+            "search_n": row["search"]["n"],
+            "test_metric": row["test_metric"],
+            "test_mean": row["test"]["mean"],
+            "test_std": row["test"]["std"],
+            "test_n": row["test"]["n"],
+        }
+        if table.regret:
+            flat["optimum"] = row["optimum"]
+            for r in row["regret"]:
+                label = f"regret_{r['time_s']:g}s"
+                flat[f"{label}_mean"] = r["mean"]
+                flat[f"{label}_std"] = r["std"]
+                flat[f"{label}_n"] = r["n"]
+        rows.append(flat)
+    return rows
+
+
+def to_csv(table: ReportTable) -> str:
+    """One line per algorithm and task; regret columns named by the time in seconds."""
+    rows = _flat(table)
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def to_json(table: ReportTable) -> str:
+    """The full structure: times in seconds, and per row the stats as mean/std/n objects."""
+    payload = {"times_s": list(table.times), "not_ok": table.not_ok, "rows": table.rows}
+    return json.dumps(payload, indent=2) + "\n"
+
+
+def render(table: ReportTable, fmt: str, title: str) -> str:
+    """The table in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt == "markdown":
+        return to_markdown(table, title)
+    if fmt == "csv":
+        return to_csv(table)
+    return to_json(table)

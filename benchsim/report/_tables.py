@@ -1,0 +1,158 @@
+"""The paper-style table: final metrics and anytime regret, per algorithm and task.
+
+For each algorithm and task: mean ± sample std (n) over seeds of the final search metric and
+the final test metric of the returned architecture (from ``_runs.parquet``), and the anytime
+regret at fixed simulated times: the task's optimum test value over the whole table minus the
+test value of the run's incumbent at that time (lower is better; 0 = the best architecture of
+the benchmark).  Times are simulated seconds *per task* (``task_time``, see
+:mod:`benchsim.sweep._store`), so single-task and multi-task algorithms are compared at equal
+spend per task.  A run that ended before a time keeps its final incumbent; a run with no
+incumbent yet at a time is left out of that cell (its n shows it).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from benchsim.errors import ConfigError
+from benchsim.report._load import SweepData
+
+_TIME = re.compile(r"^\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[smhd])\s*$")
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+DEFAULT_FRACTIONS = (0.25, 0.5, 1.0)
+
+
+def parse_times(text: str) -> tuple[float, ...]:
+    """Simulated times in seconds from ``"1h,3h,10h"`` (units s, m, h, d; each needs one).
+
+    Examples
+    --------
+    >>> parse_times("30m,2h")
+    (1800.0, 7200.0)
+    """
+    out = []
+    for part in str(text).split(","):
+        match = _TIME.match(part)
+        if not match or float(match["num"]) <= 0:
+            raise ConfigError(
+                f"--times {text!r}: {part.strip()!r} is not a positive time with a unit; give "
+                "e.g. 1h,3h,10h (units s, m, h, d)"
+            )
+        out.append(float(match["num"]) * _UNITS[match["unit"]])
+    return tuple(sorted(set(out)))
+
+
+def _round2(x: float) -> float:
+    """``x`` rounded to two significant digits (readable column headers)."""
+    if x <= 0:
+        return x
+    digits = 1 - math.floor(math.log10(x))
+    return round(x, digits)
+
+
+def default_times(data: SweepData) -> tuple[float, ...]:
+    """25, 50 and 100% of the median run length (per-task simulated seconds), in whole seconds
+    after rounding the hours to two significant digits."""
+    lengths = data.curves.groupby(["run_id", "task"], observed=True)["task_time"].max()
+    median = float(np.median(lengths.to_numpy())) if len(lengths) else 0.0
+    if not median > 0:
+        return ()
+    return tuple(sorted({_round2(f * median / 3600) * 3600 for f in DEFAULT_FRACTIONS}))
+
+
+def time_label(seconds: float) -> str:
+    """``"1.5h"`` style label of a time in seconds."""
+    return f"{seconds / 3600:.3g}h"
+
+
+def incumbent_at(time: np.ndarray, value: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The incumbent's value at each of ``at`` (NaN before the first row), rows in time order."""
+    idx = np.searchsorted(time, at, side="right") - 1
+    out = np.where(idx >= 0, value[np.maximum(idx, 0)], np.nan)
+    return out.astype(np.float64)
+
+
+def regret_frame(data: SweepData, times: tuple[float, ...]) -> pd.DataFrame:
+    """One row per (run, task, time): ``algo, task, run_id, time_s, regret``."""
+    if data.optimum is None or not times:
+        return pd.DataFrame(columns=["algo", "task", "run_id", "time_s", "regret"])
+    at = np.asarray(times, dtype=np.float64)
+    frames = []
+    for (algo, task, run), group in data.curves.groupby(
+        ["algo", "task", "run_id"], observed=True, sort=False
+    ):
+        test = incumbent_at(
+            group["task_time"].to_numpy(), group["incumbent_test_value"].to_numpy(), at
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "algo": algo,
+                    "task": task,
+                    "run_id": run,
+                    "time_s": at,
+                    "regret": data.optimum[task] - test,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _stat(values: pd.Series | np.ndarray) -> dict[str, float | int | None]:
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    n = int(v.size)
+    mean = float(v.mean()) if n else None
+    std = float(v.std(ddof=1)) if n > 1 else None
+    return {"mean": mean, "std": std, "n": n}
+
+
+@dataclass
+class ReportTable:
+    """The numbers of the table; formats are in :mod:`benchsim.report._format`."""
+
+    times: tuple[float, ...]
+    rows: list[dict] = field(default_factory=list)
+    not_ok: int = 0
+    regret: bool = True
+
+
+def build_table(data: SweepData, times: tuple[float, ...] | None = None) -> ReportTable:
+    """Per algorithm and task: final search/test stats, optimum and regret at ``times``.
+
+    ``times`` None: :func:`default_times`.  On a live backend there is no optimum and the
+    regret columns are left out.
+    """
+    if times is None:
+        times = default_times(data)
+    has_regret = data.optimum is not None
+    regrets = regret_frame(data, times) if has_regret else None
+    table = ReportTable(times=times if has_regret else (), not_ok=data.not_ok, regret=has_regret)
+    for algo in data.spec.algos:
+        for task in data.spec.tasks:
+            runs = data.runs[(data.runs["algo"] == algo) & (data.runs["task"] == task)]
+            if runs.empty:
+                continue
+            row = {
+                "algo": algo,
+                "task": task,
+                "search_metric": data.search_metric.get(task),
+                "search": _stat(runs["search_metric"]),
+                "test_metric": data.test_metric.get(task),
+                "test": _stat(runs["test_metric"]),
+                "optimum": None if data.optimum is None else data.optimum[task],
+                "regret": [],
+            }
+            if regrets is not None:
+                mine = regrets[(regrets["algo"] == algo) & (regrets["task"] == task)]
+                for t in table.times:
+                    row["regret"].append(
+                        {"time_s": t, **_stat(mine.loc[mine["time_s"] == t, "regret"])}
+                    )
+            table.rows.append(row)
+    return table

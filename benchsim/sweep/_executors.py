@@ -1,0 +1,190 @@
+"""Where runs execute: this process, a pool of local processes, or Ray tasks.
+
+Every executor has one method, :meth:`map_unordered`, which yields ``(task, record)`` pairs as
+runs finish, keeping at most a small window of runs in flight so that stopping (Ctrl-C, or a
+run that reports ``interrupted``) leaves nothing queued behind.
+
+* ``local`` with ``jobs == 1`` runs in this process: no start-up at all, and a debugger works.
+* ``local`` with ``jobs > 1``: a :class:`~concurrent.futures.ProcessPoolExecutor` started with
+  ``spawn`` (safe with threads and CUDA); each worker imports benchsim once and then takes run
+  after run.  A worker that dies (killed for memory, a segfault) fails the runs it held, and the
+  pool is started afresh for the rest.
+* ``ray``: one Ray task per run (``num_gpus=1`` on the gpu backend, so Ray places one run per
+  GPU); ``address`` joins a running cluster, else a local Ray instance with ``jobs`` CPUs is
+  started.  On a cluster the sweep folder and ``$BENCHSIM_HOME`` must be at the same path on
+  every node (a shared file system).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from benchsim.errors import ConfigError, UnknownNameError
+from benchsim.sweep._worker import RunRecord, RunTask, init_worker, run_task
+
+EXECUTORS = ("local", "ray")
+RAY_MISSING = "Ray is not installed: pip install benchsim[ray]"
+_FORWARDED_ENV = ("BENCHSIM_HOME", "BENCHSIM_DATA_MIRROR", "BENCHSIM_DEBUG")
+
+
+def _lost(task: RunTask, err: BaseException) -> RunRecord:
+    """A record for a run whose worker never answered."""
+    return RunRecord(
+        run_id=task.run_id,
+        status="failed",
+        wall_seconds=0.0,
+        error={"type": type(err).__name__, "message": str(err) or repr(err), "traceback": ""},
+    )
+
+
+class InlineExecutor:
+    """``--jobs 1``: run each task in this process, one after the other."""
+
+    def __init__(self) -> None:
+        self.stop = False
+
+    def map_unordered(self, tasks: Iterable[RunTask]) -> Iterator[tuple[RunTask, RunRecord]]:
+        for task in tasks:
+            if self.stop:
+                return
+            yield task, run_task(task)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class PoolExecutor:
+    """``--jobs N``: a spawn-started process pool whose workers import benchsim once."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.stop = False
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_worker,
+        )
+
+    def map_unordered(self, tasks: Iterable[RunTask]) -> Iterator[tuple[RunTask, RunRecord]]:
+        queue = iter(tasks)
+        flight: dict[Future, RunTask] = {}
+        while True:
+            while not self.stop and len(flight) < 2 * self.jobs:
+                task = next(queue, None)
+                if task is None:
+                    break
+                flight[self._pool.submit(run_task, task)] = task
+            if not flight:
+                return
+            done, _ = wait(flight, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                task = flight.pop(future)
+                try:
+                    yield task, future.result()
+                except BrokenProcessPool as err:
+                    broken = True
+                    yield task, _lost(task, err)
+            if broken:  # every other run in flight is lost with the pool
+                for task in list(flight.values()):
+                    yield task, _lost(task, BrokenProcessPool("a worker process died"))
+                flight.clear()
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._start()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError(RAY_MISSING) from None
+    return ray
+
+
+class RayExecutor:
+    """One Ray task per run; ``jobs`` runs in flight (and CPUs of a local instance)."""
+
+    def __init__(self, jobs: int, address: str | None, gpu: bool) -> None:
+        ray = _import_ray()
+        self.ray, self.jobs, self.stop = ray, jobs, False
+        self._owned = not ray.is_initialized()
+        if self._owned:
+            env = {k: os.environ[k] for k in _FORWARDED_ENV if k in os.environ}
+            options: dict[str, Any] = {
+                "include_dashboard": False,
+                "log_to_driver": False,
+                "runtime_env": {"env_vars": env},
+            }
+            if address:
+                options["address"] = address
+            else:
+                options["num_cpus"] = jobs
+            try:
+                ray.init(**options)
+            except ConnectionError as err:
+                raise ConfigError(
+                    f"--address {address!r}: cannot join a Ray cluster ({err})"
+                ) from None
+        self._remote = ray.remote(num_cpus=1, num_gpus=1 if gpu else 0, max_retries=0)(run_task)
+
+    def map_unordered(self, tasks: Iterable[RunTask]) -> Iterator[tuple[RunTask, RunRecord]]:
+        ray, queue = self.ray, iter(tasks)
+        flight: dict[Any, RunTask] = {}
+        try:
+            while True:
+                while not self.stop and len(flight) < 2 * self.jobs:
+                    task = next(queue, None)
+                    if task is None:
+                        break
+                    flight[self._remote.remote(task)] = task
+                if not flight:
+                    return
+                done, _ = ray.wait(list(flight), num_returns=1)
+                for ref in done:
+                    task = flight.pop(ref)
+                    try:
+                        yield task, ray.get(ref)
+                    except ray.exceptions.TaskCancelledError:
+                        yield task, RunRecord(task.run_id, "interrupted", 0.0)
+                    except ray.exceptions.RayError as err:
+                        yield task, _lost(task, err)
+        finally:
+            for ref in flight:
+                ray.cancel(ref)
+
+    def close(self) -> None:
+        if self._owned:
+            self.ray.shutdown()
+
+
+def check_executor(name: str, jobs: int, address: str | None = None) -> None:
+    """Refuse a bad executor name, job count or address in one line, before any work."""
+    if name not in EXECUTORS:
+        raise UnknownNameError("executor", name, EXECUTORS)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ConfigError(f"--jobs == {jobs!r}, must be an integer >= 1")
+    if address and name != "ray":
+        raise ConfigError(f"--address {address!r} is for --executor ray only (got {name})")
+    if name == "ray":
+        _import_ray()
+
+
+def make_executor(
+    name: str, jobs: int, address: str | None = None, gpu: bool = False
+) -> InlineExecutor | PoolExecutor | RayExecutor:
+    """The executor called ``name`` (``local`` or ``ray``), started."""
+    check_executor(name, jobs, address)
+    if name == "ray":
+        return RayExecutor(jobs, address, gpu)
+    return InlineExecutor() if jobs == 1 else PoolExecutor(jobs)

@@ -1,0 +1,112 @@
+"""What a worker process does for one run: execute it, write its result parts, report back.
+
+Everything here is importable at module level and every argument is plain data, so the same
+function serves a ``spawn``-started process pool and Ray.  A worker imports benchsim once (in
+:func:`init_worker`) and then runs many runs, so no run pays for interpreter start-up.
+
+A run never raises out of :func:`run_task`: an error becomes a :class:`RunRecord` with status
+``failed`` (type, message and traceback), so one bad run cannot stop the sweep.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run to do: its identity, its RunConfig fields, and whether to resume a checkpoint."""
+
+    run_id: str
+    algo: str
+    seed: int
+    folder: str
+    results: str
+    config: dict[str, Any]
+    resume: bool = False
+    checkpoint_every: float | None = 60.0
+
+
+@dataclass
+class RunRecord:
+    """What came back: ``status`` is ``ok``, ``failed`` or ``interrupted``."""
+
+    run_id: str
+    status: str
+    wall_seconds: float
+    error: dict[str, str] | None = None
+    resumed: bool = False
+    worker_pid: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def init_worker() -> None:
+    """Process-pool initializer: import the library once, and let only runs see Ctrl-C.
+
+    An idle worker ignores SIGINT (the sweep's parent decides what to do); during a run,
+    :func:`~benchsim.runner.execute_run` installs its own handler, which checkpoints and stops.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import benchsim.algorithms
+    import benchsim.runner
+
+    benchsim.algorithms.available()  # registers the built-in algorithms
+
+
+def run_task(task: RunTask) -> RunRecord:
+    """Execute ``task`` (resuming its checkpoint when asked) and write its result parts."""
+    from benchsim.errors import BenchsimError
+    from benchsim.runner import RunConfig, RunInterrupted, execute_run, load_checkpoint
+    from benchsim.sweep._store import write_run_parts
+
+    t0 = time.perf_counter()
+    folder = Path(task.folder)
+    resumed = False
+    timings: dict[str, float] = {}
+    try:
+        config = RunConfig(**task.config)
+        if task.resume:
+            try:
+                load_checkpoint(folder)
+                resumed = True
+            except BenchsimError:
+                # An unreadable checkpoint: nothing of it can be trusted, so start over.
+                shutil.rmtree(folder, ignore_errors=True)
+        output = execute_run(config, folder, resume=resumed, checkpoint_every=task.checkpoint_every)
+        timings["run"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        write_run_parts(
+            folder,
+            Path(task.results),
+            task.algo,
+            task.run_id,
+            config=output.config,
+            table=output.trajectory,
+        )
+        timings["store"] = time.perf_counter() - t1
+        status, error = "ok", None
+    except (RunInterrupted, KeyboardInterrupt):
+        status, error = "interrupted", None
+    except Exception as err:
+        status = "failed"
+        error = {
+            "type": type(err).__name__,
+            "message": str(err),
+            "traceback": traceback.format_exc(),
+        }
+    return RunRecord(
+        run_id=task.run_id,
+        status=status,
+        wall_seconds=time.perf_counter() - t0,
+        error=error,
+        resumed=resumed,
+        worker_pid=os.getpid(),
+        timings=timings,
+    )

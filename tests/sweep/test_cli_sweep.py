@@ -1,0 +1,63 @@
+"""``benchsim sweep`` and ``benchsim verify-repro`` through click: exit codes and one-liners."""
+
+import pytest
+from click.testing import CliRunner
+
+from benchsim.cli import main
+
+
+def _sweep(*args):
+    return CliRunner().invoke(main, ["sweep", "--no-progress", *args])
+
+
+def _one_line(result):
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--seeds", "0-x"], "--seeds '0-x' does not parse at '0-x'"),
+        (["--seeds", "5-1"], "range '5-1' is empty"),
+        (["--algo", "rs,nope"], "unknown algorithm 'nope'; allowed: "),
+        (["--executor", "dask"], "'dask' is not one of 'local', 'ray'"),
+        (["--tasks", "cifar10,mnist"], "unknown task 'mnist'"),
+        (["--budget", "soon"], "budget 'soon' does not parse"),
+        (["--param", "nope=1"], "--param 'nope' is a hyperparameter of none of rs"),
+        (["--algo", "rs,rea", "--param", "rea.nope=1"], "unknown hyperparameter 'nope' for rea"),
+        (["--jobs", "0"], "--jobs == 0, must be an integer >= 1"),
+        (["--address", "10.0.0.1:6379"], "--address '10.0.0.1:6379' is for --executor ray only"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(installed_home, tmp_path, args, message):
+    base = {"--algo": "rs", "--seeds": "0-1"}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    argv = [x for pair in base.items() for x in pair]
+    result = _sweep(*argv, "--out", str(tmp_path / "sw"))
+    assert result.exit_code == 2, result.output
+    assert message in _one_line(result)
+    assert not (tmp_path / "sw").exists()
+
+
+def test_success_prints_a_summary_and_a_rerun_skips(installed_home, tmp_path):
+    args = ["--algo", "rs", "--seeds", "0-2", "--budget", "5", "--jobs", "1"]
+    first = _sweep(*args, "--out", str(tmp_path / "sw"))
+    assert first.exit_code == 0, first.output
+    assert "3 runs: 3 finished (3 now" in _one_line(first)
+    again = _sweep(*args, "--out", str(tmp_path / "sw"))
+    assert again.exit_code == 0 and "3 already done" in again.output
+    other = _sweep("--algo", "rs", "--seeds", "0-3", "--out", str(tmp_path / "sw"))
+    assert other.exit_code == 2 and "holds a different sweep" in _one_line(other)
+
+
+def test_any_failed_run_exits_1_with_a_summary(installed_home, tmp_path):
+    result = _sweep(
+        "--algo", "rs,rea", "--seeds", "0-1", "--budget", "5", "--jobs", "1",
+        "--param", "rea.population_size=1", "--out", str(tmp_path / "sw"),
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "4 runs: 2 finished" in result.output and "2 failed" in result.output
+    assert "Error: 2 of 4 runs failed; errors in" in result.output
