@@ -18,38 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from benchsim.errors import ConfigError
 from benchsim.spaces import SearchSpace
-
-
-def check_int(name: str, value: object, low: int) -> None:
-    """Raise :class:`ConfigError` unless ``value`` is an integer (not a bool) ``>= low``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ConfigError(f"{name} == {value!r}, must be an integer >= {low}")
-    if value < low:
-        raise ConfigError(f"{name} == {value!r}, must be >= {low}")
-
-
-def check_number(
-    name: str,
-    value: object,
-    low: float,
-    high: float = np.inf,
-    *,
-    open_low: bool = False,
-    open_high: bool = False,
-) -> None:
-    """Raise :class:`ConfigError` unless ``value`` is a real number in the given interval."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-    if ok:
-        above = value > low if open_low else value >= low
-        below = value < high if open_high else value <= high
-        ok = bool(above and below)
-    if not ok:
-        interval = f"{'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
-        raise ConfigError(f"{name} == {value!r}, must be a number in {interval}")
 
 
 class GeneOperators:

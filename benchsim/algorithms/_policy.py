@@ -18,42 +18,11 @@ import (and a second source of randomness) to the table path.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from benchsim.errors import ConfigError
 from benchsim.spaces import SearchSpace
-
-
-def check_number(
-    name: str,
-    value: object,
-    low: float,
-    high: float = math.inf,
-    *,
-    low_open: bool = False,
-    high_open: bool = False,
-    integer: bool = False,
-) -> None:
-    """Raise a one-line :class:`ConfigError` unless ``value`` is a number in the interval.
-
-    ``low_open`` / ``high_open`` exclude the bound; ``integer`` demands an int (bools refused).
-    """
-    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-    ok = isinstance(value, kinds) and not isinstance(value, (bool, np.bool_))
-    if ok:
-        x = float(value)  # type: ignore[arg-type]
-        above = x > low if low_open else x >= low
-        below = x < high if high_open else x <= high
-        ok = math.isfinite(x) and above and below
-    if not ok:
-        what = "an integer" if integer else "a number"
-        left = "(" if low_open else "["
-        right = ")" if high_open or high == math.inf else "]"
-        upper = "inf" if high == math.inf else f"{high:g}"
-        raise ConfigError(f"{name} == {value!r}, must be {what} in {left}{low:g}, {upper}{right}")
 
 
 class Adam:

@@ -68,9 +68,8 @@ from benchsim.algorithms._base import (
     TrainPass,
     register_algorithm,
 )
+from benchsim.algorithms._checks import check_int, check_number
 from benchsim.algorithms._multitask import (
-    check_int,
-    check_number,
     gene_operators,
     select_survivors,
     tournament_weights,
@@ -126,7 +125,7 @@ class EMTNAS(Searcher):
         check_number("rmp", self.rmp, 0.0, 1.0)
         check_number("crossover_prob", self.crossover_prob, 0.0, 1.0)
         check_number("mutation_prob", self.mutation_prob, 0.0, 1.0)
-        check_number("fitness_momentum", self.fitness_momentum, 0.0, 1.0, open_high=True)
+        check_number("fitness_momentum", self.fitness_momentum, 0.0, 1.0, high_open=True)
         check_int("batch_size", self.batch_size, 1)
         if self.parent_selection not in PARENT_SELECTIONS:
             raise ConfigError(

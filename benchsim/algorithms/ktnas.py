@@ -36,8 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchsim.algorithms._base import register_algorithm
+from benchsim.algorithms._checks import check_int, check_number
 from benchsim.algorithms._embedding import EmbeddingSettings, architecture_embeddings
-from benchsim.algorithms._multitask import check_int, check_number
 from benchsim.algorithms._predictor import RidgePredictor, transfer_votes, unit_rows
 from benchsim.algorithms.emtnas import EMTNAS, Brood
 
@@ -65,11 +65,11 @@ class KTNAS(EMTNAS):
         check_int("embedding_dim", self.embedding_dim, 1)
         check_int("walk_length", self.walk_length, 2)
         check_int("num_walks", self.num_walks, 1)
-        check_number("walk_p", self.walk_p, 0.0, open_low=True)
-        check_number("walk_q", self.walk_q, 0.0, open_low=True)
+        check_number("walk_p", self.walk_p, 0.0, low_open=True)
+        check_number("walk_q", self.walk_q, 0.0, low_open=True)
         check_int("walk_window", self.walk_window, 1)
         check_int("embedding_seed", self.embedding_seed, 0)
-        check_number("ridge_alpha", self.ridge_alpha, 0.0, open_low=True)
+        check_number("ridge_alpha", self.ridge_alpha, 0.0, low_open=True)
         check_int("mate_candidates", self.mate_candidates, 1)
         check_int("transfer_k", self.transfer_k, 1)
         check_number("rank_quantile", self.rank_quantile, 0.0, 1.0)

@@ -37,11 +37,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchsim.algorithms._base import Evaluate, Job, Outcome, Searcher, register_algorithm
+from benchsim.algorithms._checks import check_number
 from benchsim.algorithms._policy import (
     Adam,
     DecisionSampler,
     RunningMoments,
-    check_number,
     gae,
     masked_log_softmax,
     sample_index,

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchsim.algorithms._base import Evaluate, Job, Outcome, Searcher, register_algorithm
+from benchsim.algorithms._checks import check_number
 from benchsim.algorithms._policy import (
     Adam,
     DecisionSampler,
     MovingAverage,
-    check_number,
     masked_log_softmax,
     sample_index,
 )

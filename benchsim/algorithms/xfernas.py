@@ -56,7 +56,8 @@ from benchsim.algorithms._base import (
     Searcher,
     register_algorithm,
 )
-from benchsim.algorithms._policy import Adam, check_number
+from benchsim.algorithms._checks import check_number
+from benchsim.algorithms._policy import Adam
 from benchsim.algorithms._transfer_net import TransferNet
 from benchsim.errors import ConfigError
 
