@@ -186,6 +186,15 @@ class Searcher(ABC):
     def _tell(self, job: Job, outcome: Outcome) -> None:
         """Hook: update the searcher's state with a result."""
 
+    def milestone(self) -> int | None:
+        """A counter that advances at the searcher's natural save points; ``None``: it has none.
+
+        EMT-NAS and KTNAS return their generation.  On a live backend the runner checkpoints
+        whenever it advances, so an interrupted GPU run loses at most the generation it was in
+        (on a table a generation takes microseconds, and the runner saves by wall time alone).
+        """
+        return None
+
     def recommend(self, task: str) -> tuple[int, float] | None:
         """Architecture returned for ``task`` and its search-metric value (``None``: nothing yet).
 

@@ -228,6 +228,10 @@ class EMTNAS(Searcher):
             self.queue_.append(TrainPass(task, tuple(archs.tolist()), weights))
             self.waiting_ += 1
 
+    def milestone(self) -> int | None:
+        """The current generation (the runner checkpoints a live run as it advances)."""
+        return getattr(self, "generation_", None)
+
     def _end_generation(self) -> None:
         """Alg. 1 lines 10-12, then the next generation's offspring (lines 6-7) or the end."""
         if self.offspring_ is not None:

@@ -4,6 +4,10 @@
 register themselves with :func:`register_backend`; the built-in ones live in modules imported
 on first use, so ``import benchsim`` stays cheap and a backend whose optional dependencies are
 missing (torch for ``"gpu"``) fails only when it is asked for.
+
+:func:`outline` answers "which space and tasks would this benchmark have?" without opening it:
+a sweep's parent process needs the task names, and opening the live backend there would load
+every dataset onto the GPU and build supernets only to throw them away.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, TaskInfo
 from benchsim.errors import BackendError, ConfigError, UnknownNameError
@@ -25,7 +29,10 @@ __all__ = [
     "TaskInfo",
     "available_backends",
     "benchmark",
+    "live_options",
+    "outline",
     "register_backend",
+    "register_outline",
 ]
 
 BACKENDS: dict[str, Callable[..., Benchmark]] = {}
@@ -37,6 +44,31 @@ _BUILTIN_MODULES = {"table": "benchsim.backends.table", "gpu": "benchsim.backend
 F = TypeVar("F", bound=Callable[..., Benchmark])
 
 
+class Outline(Protocol):
+    """What :func:`outline` returns: the part of :class:`Benchmark` that names things.
+
+    A :class:`Benchmark` is itself an outline; a backend whose opening is expensive registers
+    a cheaper one with :func:`register_outline`.
+    """
+
+    name: str
+
+    @property
+    def space(self) -> Any: ...
+
+    @property
+    def tasks(self) -> tuple[str, ...]: ...
+
+    @property
+    def is_tabular(self) -> bool: ...
+
+    def resolve_task(self, task: str) -> str: ...
+
+
+OUTLINES: dict[str, Callable[..., Outline]] = {}
+"""Backend name -> ``f(name, **kwargs) -> Outline`` for backends that are expensive to open."""
+
+
 def register_backend(name: str) -> Callable[[F], F]:
     """Decorator registering a backend factory under ``name``; a duplicate name is refused."""
 
@@ -45,6 +77,16 @@ def register_backend(name: str) -> Callable[[F], F]:
             raise ConfigError(f"backend {name!r} is already registered; choose another name")
         BACKENDS[name] = factory
         return factory
+
+    return decorate
+
+
+def register_outline(name: str) -> Callable[[Callable[..., Outline]], Callable[..., Outline]]:
+    """Decorator registering backend ``name``'s cheap :func:`outline` function."""
+
+    def decorate(function: Callable[..., Outline]) -> Callable[..., Outline]:
+        OUTLINES[name] = function
+        return function
 
     return decorate
 
@@ -104,6 +146,45 @@ def benchmark(
     factory = _factory(backend)
     try:
         return factory(name, seed=seed, install=install, mirror=mirror, **kwargs)
+    except TypeError as exc:
+        if "unexpected keyword argument" not in str(exc):
+            raise
+        raise ConfigError(f"backend {backend!r} does not accept option(s) {exc}") from None
+
+
+def live_options(
+    backend: str, tasks: tuple[str, ...] | list[str] | None, options: dict[str, Any]
+) -> dict[str, Any]:
+    """``options`` for opening ``backend`` for a run over ``tasks``.
+
+    A live backend trains on datasets, so a run's tasks name them (``datasets``) unless the
+    options already do; a table backend carries its tasks and takes the options as they are.
+    """
+    options = dict(options)
+    if backend != "table" and tasks and "datasets" not in options:
+        options["datasets"] = tuple(tasks)
+    return options
+
+
+def outline(
+    name: str = "nb201",
+    *,
+    backend: str = "table",
+    **kwargs: Any,
+) -> Outline:
+    """Space, task names and kind of benchmark ``name`` on ``backend``, opened only if cheap.
+
+    Takes :func:`benchmark`'s arguments and validates them the same way (an unknown dataset,
+    option or device fails here, in one line).  For the gpu backend nothing is loaded and no
+    network is built; a missing synthetic dataset is generated once here, so that parallel
+    workers do not race to write it.  Other backends are simply opened.
+    """
+    _factory(backend)  # imports a built-in backend (registering its outline); checks the name
+    function = OUTLINES.get(backend)
+    if function is None:
+        return benchmark(name, backend=backend, **kwargs)
+    try:
+        return function(name, **kwargs)
     except TypeError as exc:
         if "unexpected keyword argument" not in str(exc):
             raise

@@ -24,13 +24,20 @@ DATASET_NAMES = (
     "source", required=False, type=click.Path(path_type=Path, exists=False, dir_okay=True)
 )
 @click.option(
+    "--from",
+    "from_path",
+    type=click.Path(path_type=Path, exists=False, dir_okay=True),
+    default=None,
+    help="The source, as an option (same as SOURCE).",
+)
+@click.option(
     "--root",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
     help="Output folder [default: $BENCHSIM_HOME/datasets].",
 )
-def prepare(name: str, source: Path | None, root: Path | None) -> None:
-    """Convert dataset NAME from SOURCE into one HDF5 file and print its path.
+def prepare(name: str, source: Path | None, from_path: Path | None, root: Path | None) -> None:
+    """Convert dataset NAME from SOURCE (or --from PATH) into one HDF5 file; print its path.
 
     SOURCE is the official download, which you provide (nothing is fetched): the
     cifar-10-batches-py or cifar-100-python folder or its .tar.gz; the NAS-Bench-201 ImageNet16
@@ -39,9 +46,13 @@ def prepare(name: str, source: Path | None, root: Path | None) -> None:
     of the training set; cifar100 and ImageNet16-120: valid/test = halves of the test set),
     class-stratified with a fixed seed.
     """
+    from benchsim.cli._group import CliError
     from benchsim.datasets import prepare as prepare_dataset
     from benchsim.datasets import read_summary
 
+    if source is not None and from_path is not None and source != from_path:
+        raise CliError(f"SOURCE {str(source)!r} and --from {str(from_path)!r} differ; give one")
+    source = source if source is not None else from_path
     path = prepare_dataset(name, source, root=root)
     summary = read_summary(path)
     sizes = ", ".join(f"{split} {count}" for split, count in summary["splits"].items())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -10,10 +9,7 @@ from typing import Any
 import click
 
 from benchsim.cli._group import CliError
-
-SMOKE_DATASETS = ("synthetic-shapes", "synthetic-shapes-b")
-SMOKE_PARAMS = {"generations": 2, "population_size": 4}
-"""An install check: the initial population plus one generation of a tiny population."""
+from benchsim.cli._live import SMOKE_DATASETS, SMOKE_PARAMS, live_backend_options, parse_pairs
 
 
 def _default_out(algo: str, benchmark: str, seed: int) -> Path:
@@ -24,20 +20,6 @@ def _default_out(algo: str, benchmark: str, seed: int) -> Path:
         n += 1
         candidate = base.with_name(f"{base.name}-{n}")
     return candidate
-
-
-def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
-    """``--param key=value`` pairs; values parsed as JSON when they parse, else kept as text."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise CliError(f"--param {item!r} must look like name=value (e.g. population_size=20)")
-        try:
-            out[key.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key.strip()] = raw
-    return out
 
 
 class _Progress:
@@ -159,6 +141,13 @@ def _summary(result: dict[str, Any], out: Path | None) -> None:
     help="gpu backend: a tiny supernet, one short generation on the built-in synthetic "
     "datasets; checks an install in under a minute.",
 )
+@click.option(
+    "--backend-option",
+    "backend_options",
+    multiple=True,
+    help="gpu backend setting name=value (channels=32, bn_eval=recalibrate, ...; see "
+    "docs/live_backend.md).",
+)
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
 @click.option("--list", "list_algos", is_flag=True, help="List the algorithms and exit.")
 def run(
@@ -175,6 +164,7 @@ def run(
     resume: Path | None,
     device: str | None,
     smoke: bool,
+    backend_options: tuple[str, ...],
     no_progress: bool,
     list_algos: bool,
 ) -> None:
@@ -196,10 +186,10 @@ def run(
     show = not no_progress
     if resume is not None:
         given = [n for n, v in (("--algo", algo), ("--config", config_file)) if v is not None]
-        if given or params or out is not None:
+        if given or params or backend_options or out is not None:
             raise CliError(
                 "--resume DIR continues a run with its saved config; drop "
-                "--algo/--config/--param/--out"
+                "--algo/--config/--param/--out/--backend-option"
             )
         with _Progress(show, None) as hook:
             output = execute_run(None, resume, progress=hook, resume=True)  # type: ignore[arg-type]
@@ -217,16 +207,15 @@ def run(
     }
     config = merge_config(file_values, overrides)
     if params:
-        config.params = {**config.params, **_parse_params(params)}
+        config.params = {
+            **config.params,
+            **parse_pairs(params, "--param", "population_size=20"),
+        }
     cls = algorithm_class(config.algo)  # an unknown name fails here, before any work
-    if device is not None or smoke:
-        if config.backend != "gpu":
-            raise CliError("--device and --smoke apply to --backend gpu only")
-        options = dict(config.backend_options)
-        if device is not None:
-            options["device"] = device
+    live = live_backend_options(config.backend, device, smoke, backend_options)
+    if live:
+        options = {**config.backend_options, **live}
         if smoke:
-            options["smoke"] = True
             if config.tasks is None:
                 config.tasks = SMOKE_DATASETS
             allowed = cls.hyperparameters()

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from benchsim.cli._group import CliError
+from benchsim.cli._live import SMOKE_DATASETS, live_backend_options, smoke_param_items
 
 
 @click.command()
@@ -51,6 +52,23 @@ from benchsim.cli._group import CliError
     multiple=True,
     help="Hyperparameter name=value (every algorithm that has it) or algo.name=value.",
 )
+@click.option(
+    "--device",
+    default=None,
+    help="gpu backend: cuda, cuda:N or cpu (default: cuda when available). On CUDA each run "
+    "holds one GPU (Ray reserves one per run; with the local pool, use --jobs 1 per GPU).",
+)
+@click.option(
+    "--smoke",
+    is_flag=True,
+    help="gpu backend: tiny supernets on the built-in synthetic datasets (an install check).",
+)
+@click.option(
+    "--backend-option",
+    "backend_options",
+    multiple=True,
+    help="gpu backend setting name=value, for every run (see docs/live_backend.md).",
+)
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
 def sweep(
     algos: str,
@@ -64,6 +82,9 @@ def sweep(
     executor: str,
     address: str | None,
     params: tuple[str, ...],
+    device: str | None,
+    smoke: bool,
+    backend_options: tuple[str, ...],
     no_progress: bool,
 ) -> None:
     """Run every algorithm of --algo with every seed of --seeds, one run each.
@@ -78,6 +99,10 @@ def sweep(
     """
     from benchsim.sweep import make_spec, run_sweep
 
+    options = live_backend_options(backend, device, smoke, backend_options)
+    if smoke:
+        tasks = tasks or ",".join(SMOKE_DATASETS)
+        params = smoke_param_items([a.strip() for a in algos.split(",") if a.strip()], params)
     spec = make_spec(
         algos,
         seeds,
@@ -86,6 +111,7 @@ def sweep(
         backend=backend,
         budget=budget,
         params=params,
+        backend_options=options,
     )
     summary = run_sweep(
         spec,

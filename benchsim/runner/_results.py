@@ -24,8 +24,11 @@ from benchsim.errors import ConfigError
 from benchsim.runner._search import Trajectory
 
 
-def prepare_out_dir(out: str | Path) -> Path:
-    """Create ``out`` or accept it empty; refuse a non-empty folder (nothing is overwritten)."""
+def prepare_out_dir(out: str | Path, create: bool = True) -> Path:
+    """Create ``out`` or accept it empty; refuse a non-empty folder (nothing is overwritten).
+
+    ``create=False`` only checks, so that a run can refuse bad input before leaving a folder.
+    """
     path = Path(out)
     if path.exists():
         if not path.is_dir():
@@ -35,7 +38,8 @@ def prepare_out_dir(out: str | Path) -> Path:
                 f"--out {str(path)!r} is not empty; give a new or empty folder (nothing was "
                 "overwritten)"
             )
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 

@@ -59,12 +59,9 @@ class RunInterrupted(BenchsimError):
 
 
 def _open_benchmark(config: RunConfig, seed: int) -> Benchmark:
-    from benchsim.backends import benchmark
+    from benchsim.backends import benchmark, live_options
 
-    options = dict(config.backend_options)
-    if config.backend != "table" and config.tasks and "datasets" not in options:
-        # A live backend trains on datasets: the run's tasks name them.
-        options["datasets"] = tuple(config.tasks)
+    options = live_options(config.backend, config.tasks, config.backend_options)
     return benchmark(config.benchmark, backend=config.backend, seed=seed, **options)
 
 
@@ -160,8 +157,10 @@ def execute_run(
 
     Raises :class:`~benchsim.errors.BenchsimError` subclasses for bad input before any work is
     done (unknown algorithm/task/hyperparameter, impossible budget, non-empty ``out``).  With an
-    ``out`` folder the run checkpoints there every ``checkpoint_every`` wall seconds and on
-    Ctrl-C (raising :class:`RunInterrupted`); ``resume=True`` continues from that checkpoint.
+    ``out`` folder the run checkpoints there every ``checkpoint_every`` wall seconds, on a live
+    backend also whenever the searcher's :meth:`~benchsim.algorithms.Searcher.milestone`
+    advances (each EMT-NAS generation), and on Ctrl-C (raising :class:`RunInterrupted`);
+    ``resume=True`` continues from that checkpoint.
     ``stop_after`` (testing aid) interrupts after that many results, as Ctrl-C would.
     """
     wall0 = time.perf_counter()
@@ -178,12 +177,14 @@ def execute_run(
     else:
         config.validate()
         algorithm_class(config.algo)
-        out_dir = prepare_out_dir(out) if out is not None else None
+        out_dir = prepare_out_dir(out, create=False) if out is not None else None
         gen_backend, gen_jobs, *gen_search = spawn_generators(config.seed, 2 + 64)
         backend_seed = int(gen_backend.integers(2**31))
         if bench is None:
             bench = _open_benchmark(config, backend_seed)
         state = _new_state(config, bench, gen_jobs, gen_search, backend_seed)
+        if out_dir is not None:  # every input checked: only now leave a folder behind
+            prepare_out_dir(out_dir)
     cls = algorithm_class(config.algo)
     tasks = state.tasks
     budget = parse_budget(state.budget_text)
@@ -201,6 +202,7 @@ def execute_run(
 
     last_save = time.perf_counter()
     answered = 0
+    live = not bench.is_tabular  # a generation costs real minutes: save at each one
     with _InterruptFlag() as interrupt:
         while state.search_index < len(state.searchers):
             searcher, problem = state.searchers[state.search_index]
@@ -208,13 +210,17 @@ def execute_run(
                 searcher.setup(problem, state.search_seeds[state.search_index])
                 scale = len(tasks) if cls.multi_task else 1
                 state.loop = SearchLoop(budget.scaled(scale), config.workers, state.search_index)
+            milestone = searcher.milestone()
             while state.loop.step(searcher, execute, state.traj, progress):
                 answered += 1
                 now = time.perf_counter()
                 stop = interrupt.raised or (stop_after is not None and answered >= stop_after)
-                if out_dir is not None and (
-                    stop or (checkpoint_every is not None and now - last_save >= checkpoint_every)
-                ):
+                reached = searcher.milestone()
+                due = (checkpoint_every is not None and now - last_save >= checkpoint_every) or (
+                    live and reached != milestone
+                )
+                milestone = reached
+                if out_dir is not None and (stop or due):
                     _save_checkpoint(out_dir, state, bench, wall0)
                     last_save = now
                 if stop:

@@ -9,8 +9,8 @@ run that reports ``interrupted``) leaves nothing queued behind.
   ``spawn`` (safe with threads and CUDA); each worker imports benchsim once and then takes run
   after run.  A worker that dies (killed for memory, a segfault) fails the runs it held, and the
   pool is started afresh for the rest.
-* ``ray``: one Ray task per run (``num_gpus=1`` on the gpu backend, so Ray places one run per
-  GPU); ``address`` joins a running cluster, else a local Ray instance with ``jobs`` CPUs is
+* ``ray``: one Ray task per run (``num_gpus=1`` on the gpu backend on CUDA, so Ray places one
+  run per GPU); ``address`` joins a running cluster, else a local Ray instance with ``jobs`` CPUs is
   started.  On a cluster the sweep folder and ``$BENCHSIM_HOME`` must be at the same path on
   every node (a shared file system).
 """

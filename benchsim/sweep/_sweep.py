@@ -70,7 +70,10 @@ def make_spec(
     params: tuple[str, ...] | list[str] = (),
     backend_options: dict[str, Any] | None = None,
 ) -> SweepSpec:
-    """A validated spec from command-line values; opens the benchmark to resolve task names.
+    """A validated spec from command-line values; outlines the benchmark to resolve task names.
+
+    The benchmark is outlined, not opened (:func:`benchsim.backends.outline`): for the gpu
+    backend nothing is loaded onto a device in this, the parent, process.
 
     Examples
     --------
@@ -79,7 +82,7 @@ def make_spec(
     20
     """
     from benchsim.algorithms import algorithm_class
-    from benchsim.backends import benchmark as open_benchmark
+    from benchsim.backends import live_options, outline
     from benchsim.runner import parse_budget
     from benchsim.runner.run import resolve_tasks
 
@@ -90,8 +93,9 @@ def make_spec(
     if budget is not None:
         parse_budget(budget)
     options = dict(backend_options or {})
-    bench = open_benchmark(benchmark, backend=backend, seed=0, **options)
-    task_names = resolve_tasks(bench, None if tasks is None else _split(tasks, "--tasks"))
+    asked = None if tasks is None else _split(tasks, "--tasks")
+    bench = outline(benchmark, backend=backend, seed=0, **live_options(backend, asked, options))
+    task_names = resolve_tasks(bench, asked)
     spec = SweepSpec(
         algos=names,
         seeds=seed_list,
@@ -245,7 +249,7 @@ def run_sweep(
         Counts of this invocation and a record per run it executed.  Failed runs do not
         raise: they are counted and recorded in ``out/failures/``.
     """
-    from benchsim.backends import benchmark as open_benchmark
+    from benchsim.backends import live_options, outline
 
     t0 = time.perf_counter()
     check_executor(executor, jobs, address)
@@ -255,8 +259,9 @@ def run_sweep(
     out.mkdir(parents=True, exist_ok=True)
     with _Lock(out):
         claim(spec, out)
-        bench = open_benchmark(spec.benchmark, backend=spec.backend, seed=0, **spec.backend_options)
-        space, gpu = bench.space.name, not bench.is_tabular
+        options = live_options(spec.backend, spec.tasks, spec.backend_options)
+        bench = outline(spec.benchmark, backend=spec.backend, seed=0, **options)
+        space, gpu = bench.space.name, bool(getattr(bench, "gpus_per_run", 0))
         del bench
         planned = plan_runs(spec, out, space)
         results = out / RESULTS

@@ -106,3 +106,36 @@ def test_unknown_device_is_one_line(tmp_path):
                "--out", str(tmp_path / "x"))  # fmt: skip
     assert res.exit_code == 2, res.output
     assert len(res.output.strip().splitlines()) == 1 and "tpu" in res.output
+
+
+def test_backend_options_reach_the_live_backend(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "smoke"
+    res = _run("--algo", "emtnas", "--backend", "gpu", "--device", "cpu", "--smoke",
+               "--backend-option", "channels=4", "--backend-option", "bn_eval=recalibrate",
+               "--param", "generations=2", "--out", str(out))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["backend_options"] == {
+        "channels": 4, "bn_eval": "recalibrate", "device": "cpu", "smoke": True,
+    }  # fmt: skip
+    settings = config["data"]["settings"]
+    assert settings["channels"] == 4 and settings["bn_eval"] == "recalibrate"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--backend", "gpu", "--backend-option", "chanels=4"], "unknown gpu backend option"),
+        (["--backend", "gpu", "--backend-option", "channels"], "must look like name=value"),
+        (["--backend-option", "channels=4"], "--backend gpu only"),
+    ],
+)
+def test_bad_backend_options_are_one_line(tmp_path, args, message):
+    pytest.importorskip("torch")
+    res = _run("--algo", "emtnas", "--device", "cpu", *args, "--out", str(tmp_path / "x"))
+    if "--backend" not in args:
+        res = _run("--algo", "emtnas", *args, "--out", str(tmp_path / "x"))
+    assert res.exit_code == 2, res.output
+    assert len(res.output.strip().splitlines()) == 1 and message in res.output
+    assert not (tmp_path / "x").exists()

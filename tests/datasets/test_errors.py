@@ -113,3 +113,17 @@ def test_cli_errors_are_one_line_exit_2(tmp_path):
     assert "does not exist" in result.output
     result = CliRunner().invoke(cli(), ["prepare", "mnist"])
     assert result.exit_code == 2 and "mnist" in result.output
+
+
+def test_cli_takes_the_source_as_from_option_too(cifar10_tar, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli(), ["prepare", "cifar10", "--from", str(cifar10_tar), "--root", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert str(out / "cifar10.h5") in result.output
+    result = CliRunner().invoke(
+        cli(), ["prepare", "cifar10", str(cifar10_tar), "--from", str(tmp_path / "other")]
+    )
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert "differ; give one" in result.output

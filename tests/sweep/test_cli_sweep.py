@@ -29,6 +29,9 @@ def _one_line(result):
         (["--algo", "rs,rea", "--param", "rea.nope=1"], "unknown hyperparameter 'nope' for rea"),
         (["--jobs", "0"], "--jobs == 0, must be an integer >= 1"),
         (["--address", "10.0.0.1:6379"], "--address '10.0.0.1:6379' is for --executor ray only"),
+        (["--backend", "gpu", "--backend-option", "chanels=4"], "unknown gpu backend option"),
+        (["--backend", "gpu", "--tasks", "cifar10"], "benchsim data prepare cifar10"),
+        (["--backend-option", "channels=4"], "apply to --backend gpu only"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(installed_home, tmp_path, args, message):
@@ -61,3 +64,35 @@ def test_any_failed_run_exits_1_with_a_summary(installed_home, tmp_path):
     assert result.exit_code == 1, result.output
     assert "4 runs: 2 finished" in result.output and "2 failed" in result.output
     assert "Error: 2 of 4 runs failed; errors in" in result.output
+
+
+def test_gpu_smoke_sweep_on_cpu(installed_home, tmp_path, monkeypatch):
+    """Live-backend sweep: tasks name the datasets, the parent builds no supernet."""
+    pytest.importorskip("torch")
+    from benchsim.backends.gpu import GpuBenchmark
+
+    built = []
+    original = GpuBenchmark.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(kwargs.get("seed"))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(GpuBenchmark, "__init__", counting)
+    out = tmp_path / "sw"
+    args = ["--algo", "emtnas", "--seeds", "0-1", "--backend", "gpu", "--device", "cpu",
+            "--smoke", "--jobs", "1", "--out", str(out)]  # fmt: skip
+    result = _sweep(*args)
+    assert result.exit_code == 0, result.output
+    assert "2 runs: 2 finished" in _one_line(result)
+    assert len(built) == 2  # one per run, none in the parent
+    import pandas as pd
+
+    runs = pd.read_parquet(out / "results" / "_runs.parquet")
+    assert set(runs["task"]) == {"synthetic-shapes", "synthetic-shapes-b"}
+    assert set(runs["status"]) == {"ok"} and runs["simulated_seconds"].gt(0).all()
+
+
+def test_device_and_smoke_need_the_gpu_backend(tmp_path):
+    result = _sweep("--algo", "rs", "--seeds", "0", "--smoke", "--out", str(tmp_path / "sw"))
+    assert result.exit_code == 2 and "--backend gpu only" in _one_line(result)

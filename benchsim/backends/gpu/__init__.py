@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchsim.backends import register_backend
-from benchsim.backends.gpu._ranking import RankCorrelation, StandaloneResult
+from benchsim.backends import register_backend, register_outline
+from benchsim.backends.gpu._outline import GpuOutline, resolve_config
+from benchsim.backends.gpu._ranking import RankCorrelation, StandaloneResult, ranking_sample
 from benchsim.backends.gpu._settings import GpuSettings, resolve_device
 from benchsim.backends.gpu._standalone import StandaloneNet, load_from_supernet
 from benchsim.backends.gpu._supernet import SuperNet
@@ -32,6 +33,7 @@ from benchsim.errors import UnknownNameError
 __all__ = [
     "GPU_SPACES",
     "GpuBenchmark",
+    "GpuOutline",
     "GpuSettings",
     "RankCorrelation",
     "StandaloneNet",
@@ -39,6 +41,8 @@ __all__ = [
     "SuperNet",
     "load_from_supernet",
     "open_gpu",
+    "outline_gpu",
+    "ranking_sample",
     "resolve_device",
 ]
 
@@ -75,3 +79,27 @@ def open_gpu(
         generate=install,
         **options,
     )
+
+
+@register_outline("gpu")
+def outline_gpu(
+    name: str,
+    *,
+    seed: int | None = 0,
+    install: bool = True,
+    mirror: str | Path | None = None,
+    datasets: Sequence[str] | None = None,
+    device: str | None = None,
+    smoke: bool = False,
+    root: str | Path | None = None,
+    **options: Any,
+) -> GpuOutline:
+    """What :func:`open_gpu` would open, checked the same way but with nothing built or loaded."""
+    if name not in GPU_SPACES:
+        raise UnknownNameError(
+            "benchmark", name, GPU_SPACES, "for the gpu backend (it trains cell spaces)"
+        )
+    config = resolve_config(
+        name, datasets, device=device, smoke=smoke, root=root, generate=install, options=options
+    )
+    return GpuOutline(name, config)

@@ -4,7 +4,10 @@ A weight-sharing estimate is only useful if it ranks architectures like real tra
 :meth:`RankingMixin.standalone_train` trains one architecture alone (no weight sharing, NB201's
 cosine schedule) and :meth:`RankingMixin.kendall_tau` compares the supernet's validation
 accuracies of some architectures with reference values (standalone accuracies, or the NB201
-table's) by Kendall's tau.
+table's) by Kendall's tau.  :meth:`RankingMixin.table_kendall_tau` is the usual fidelity figure
+of a weight-sharing method: the reference values come from the tabular benchmark of the same
+space (NB201: the table's validation accuracy, mean over its seeds) for the fixed sample of
+:func:`ranking_sample`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,27 @@ from benchsim.backends.gpu._train import count_correct, make_optimizer, train_st
 from benchsim.errors import ConfigError
 
 STANDALONE_INITS = ("scratch", "supernet")
+RANKING_SEED = 201
+"""Seed of :func:`ranking_sample`'s fixed architectures (the same 100 in every report)."""
+
+
+def ranking_sample(space: Any, n: int = 100, seed: int = RANKING_SEED) -> np.ndarray:
+    """``n`` fixed, functionally distinct architectures of ``space`` (sorted indices).
+
+    Drawn uniformly without replacement from the isomorphism-class representatives when the
+    space knows them (NB201: 6,466 classes; two isomorphic cells are one network, so a pair of
+    them would only add a tie to the reference), else from all indices.  The same ``seed``
+    gives the same sample on every machine, so taus from different runs compare like for like.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        raise ConfigError(f"n == {n!r}, must be an integer >= 2")
+    classes = getattr(space, "isomorphism_classes", None)
+    pool = np.unique(classes()) if classes is not None else space.enumerate()
+    if n > pool.size:
+        raise ConfigError(
+            f"n == {n}, but space {space.name} has only {pool.size} distinct architectures"
+        )
+    return np.sort(np.random.default_rng(seed).choice(pool, size=n, replace=False))
 
 
 @dataclass(frozen=True)
@@ -169,6 +193,8 @@ class RankingMixin:
             [self.split_accuracy(int(i), task, "valid") for i in indices],  # type: ignore[attr-defined]
             dtype=np.float64,
         )
+        if not np.isfinite(reference).all():
+            raise ConfigError("kendall_tau reference values must be finite numbers")
         result = kendalltau(estimates, reference)
         return RankCorrelation(
             tau=float(result.statistic),
@@ -176,3 +202,39 @@ class RankingMixin:
             estimates=estimates,
             reference=reference,
         )
+
+    def table_kendall_tau(
+        self,
+        archs: Sequence[Any] | np.ndarray,
+        task: str,
+        *,
+        table_task: str | None = None,
+        metric: str = "valid_acc",
+        table: Any = None,
+    ) -> RankCorrelation:
+        """Kendall's tau between the supernet's ``valid_acc`` and the tabular benchmark's.
+
+        ``table`` is a table-backend benchmark of the same space (default: opened with
+        :func:`benchsim.benchmark`, installing it on first use); ``table_task`` the task to
+        read there (default: ``task`` itself, e.g. ``cifar10``; a synthetic task has no table
+        counterpart, so it must be named, and the tau is then only a pipeline check).  The
+        table's value is its default answer for ``metric`` (NB201: the mean over its seeds).
+        """
+        task = self.resolve_task(task)  # type: ignore[attr-defined]
+        if table is None:
+            from benchsim.backends import benchmark
+
+            table = benchmark(self.name, backend="table")  # type: ignore[attr-defined]
+        if table.space.name != self.space.name:  # type: ignore[attr-defined]
+            raise ConfigError(
+                f"table space {table.space.name!r} differs from the supernet's {self.space.name!r}"  # type: ignore[attr-defined]
+            )
+        if table_task is None and task not in table.tasks:
+            raise ConfigError(
+                f"task {task!r} has no counterpart in the {table.name} table (tasks: "
+                f"{', '.join(table.tasks)}); pass table_task= to compare with one of them"
+            )
+        reference_task = table.resolve_task(task if table_task is None else table_task)
+        indices = self.space.indices(archs)  # type: ignore[attr-defined]
+        reference = table.query_many(indices, reference_task, metric).values
+        return self.kendall_tau(indices, task, reference)

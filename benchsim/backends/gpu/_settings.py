@@ -203,13 +203,15 @@ class Stopwatch:
 
     def __init__(self, device: torch.device) -> None:
         self.cuda = device.type == "cuda"
+        # Events go on the device's own stream: on cuda:1, the current device may be cuda:0.
+        self.stream = torch.cuda.current_stream(device) if self.cuda else None
         self.marks: list[Any] = []
         self.mark()
 
     def mark(self) -> None:
         if self.cuda:
             event = torch.cuda.Event(enable_timing=True)
-            event.record()
+            event.record(self.stream)
             self.marks.append(event)
         else:
             self.marks.append(time.perf_counter())

@@ -42,25 +42,19 @@ from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, Tas
 from benchsim.backends.gpu._data import DeviceData
 from benchsim.backends.gpu._evaluate import EvaluationMixin
 from benchsim.backends.gpu._ops import init_parameters
+from benchsim.backends.gpu._outline import GPU_SPACES, SMOKE_DATASETS, resolve_config
 from benchsim.backends.gpu._ranking import RankingMixin
-from benchsim.backends.gpu._settings import (
-    GpuSettings,
-    Stopwatch,
-    resolve_device,
-    synchronize,
-)
+from benchsim.backends.gpu._settings import Stopwatch, synchronize
 from benchsim.backends.gpu._state import StateMixin
 from benchsim.backends.gpu._supernet import SuperNet
 from benchsim.backends.gpu._train import make_optimizer, train_steps
-from benchsim.datasets import ensure_dataset, read_dataset, resolve_dataset
-from benchsim.errors import ConfigError, FidelityError, UnknownNameError
-from benchsim.spaces import get_space
+from benchsim.datasets import read_dataset, resolve_dataset
+from benchsim.errors import ConfigError, FidelityError
 
-GPU_SPACES = ("nb201", "tnb101-micro")
+__all__ = ["GPU_SPACES", "SMOKE_DATASETS", "GpuBenchmark"]
+
 METRICS = ("train_acc", "valid_acc", "test_acc", "train_time_s")
 _SPLIT_OF = {"train_acc": "train", "valid_acc": "valid", "test_acc": "test"}
-DEFAULT_DATASETS = ("cifar10", "cifar100")
-SMOKE_DATASETS = ("synthetic-shapes", "synthetic-shapes-b")
 
 
 class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
@@ -100,21 +94,17 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
         generate: bool = True,
         **options: Any,
     ) -> None:
-        if space not in GPU_SPACES:
-            raise UnknownNameError("gpu backend space", space, GPU_SPACES)
-        if isinstance(datasets, str):
-            datasets = (datasets,)
-        names = tuple(datasets) if datasets else (SMOKE_DATASETS if smoke else DEFAULT_DATASETS)
-        specs = [resolve_dataset(n) for n in names]
-        if len({s.name for s in specs}) != len(specs):
-            raise ConfigError(f"datasets == {names!r} names a dataset twice")
-        self.settings = GpuSettings.from_options(smoke=smoke, **options)
-        self.device = resolve_device(device)
-        self.space = get_space(space)
+        config = resolve_config(
+            space, datasets, device=device, smoke=smoke, root=root, generate=generate,
+            options=options,
+        )  # fmt: skip
+        self.settings = config.settings
+        self.device = config.device
+        self.space = config.space
         self.name = space
         self.smoke = smoke
         self.seed_ = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
-        self._paths = {s.name: ensure_dataset(s.name, root, generate=generate) for s in specs}
+        self._paths = config.paths
         cuda = self.device.type == "cuda"
         s = self.settings
         self.amp_ = cuda if s.amp is None else bool(s.amp)

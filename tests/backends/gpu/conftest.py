@@ -52,14 +52,16 @@ def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def make_bench(data_root: Path) -> Callable[..., GpuBenchmark]:
-    """``make_bench(**options)``: a tiny CPU benchmark over both synthetic tasks, seed 0."""
+    """``make_bench(**options)``: a tiny benchmark over both synthetic tasks, seed 0, on the CPU
+    unless ``device=`` says otherwise."""
 
     def make(space: str = "nb201", **options) -> GpuBenchmark:
         settings = {**TINY, **options}
         datasets = settings.pop("datasets", TASKS)
         seed = settings.pop("seed", 0)
+        device = settings.pop("device", "cpu")
         return GpuBenchmark(
-            space, datasets, device="cpu", seed=seed, root=data_root, generate=False, **settings
+            space, datasets, device=device, seed=seed, root=data_root, generate=False, **settings
         )
 
     return make

@@ -1,0 +1,98 @@
+"""The live backend's configuration, checked and resolved without building anything.
+
+:func:`resolve_config` is the one place that validates what :class:`~.GpuBenchmark` is opened
+with (space, datasets, device, settings) and finds the dataset files.  :class:`GpuOutline` uses
+it to name a benchmark's space and tasks cheaply (see :func:`benchsim.backends.outline`): a
+sweep's parent process needs those names, and a real open would copy every dataset onto the
+device and build the supernets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from benchsim.backends.gpu._settings import GpuSettings, resolve_device
+from benchsim.datasets import DatasetSpec, ensure_dataset, resolve_dataset
+from benchsim.errors import ConfigError, UnknownNameError, UnknownTaskError
+from benchsim.spaces import SearchSpace, get_space
+
+GPU_SPACES = ("nb201", "tnb101-micro")
+DEFAULT_DATASETS = ("cifar10", "cifar100")
+SMOKE_DATASETS = ("synthetic-shapes", "synthetic-shapes-b")
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """A validated live-backend configuration: what to build, where, from which files."""
+
+    space: SearchSpace
+    specs: tuple[DatasetSpec, ...]
+    settings: GpuSettings
+    device: torch.device
+    paths: dict[str, Path]
+
+
+def resolve_config(
+    space: str,
+    datasets: Sequence[str] | str | None,
+    *,
+    device: str | torch.device | None,
+    smoke: bool,
+    root: str | Path | None,
+    generate: bool,
+    options: dict[str, Any],
+) -> LiveConfig:
+    """Check every argument (one-line errors) and locate the dataset files.
+
+    A missing synthetic dataset is generated when ``generate``; a missing real one raises with
+    the ``benchsim data prepare`` command that makes it.
+    """
+    if space not in GPU_SPACES:
+        raise UnknownNameError("gpu backend space", space, GPU_SPACES)
+    if isinstance(datasets, str):
+        datasets = (datasets,)
+    names = tuple(datasets) if datasets else (SMOKE_DATASETS if smoke else DEFAULT_DATASETS)
+    specs = tuple(resolve_dataset(n) for n in names)
+    if len({s.name for s in specs}) != len(specs):
+        raise ConfigError(f"datasets == {names!r} names a dataset twice")
+    settings = GpuSettings.from_options(smoke=smoke, **options)
+    resolved = resolve_device(device)
+    paths = {s.name: ensure_dataset(s.name, root, generate=generate) for s in specs}
+    return LiveConfig(get_space(space), specs, settings, resolved, paths)
+
+
+class GpuOutline:
+    """Space and tasks of a live benchmark, without its data or networks."""
+
+    is_tabular = False
+
+    def __init__(self, name: str, config: LiveConfig) -> None:
+        self.name = name
+        self.space = config.space
+        self.config = config
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.config.specs)
+
+    @property
+    def gpus_per_run(self) -> int:
+        """GPUs one run of this benchmark occupies (what a Ray sweep reserves per run)."""
+        return int(self.config.device.type == "cuda")
+
+    def resolve_task(self, task: str) -> str:
+        """Canonical name of ``task`` among the datasets (names and aliases, any case)."""
+        if isinstance(task, str):
+            folded = task.lower()
+            for spec in self.config.specs:
+                if folded == spec.name.lower() or folded in (a.lower() for a in spec.aliases):
+                    return spec.name
+        raise UnknownTaskError(task, self.tasks, f"in benchmark {self.name} (gpu)")
+
+    def __repr__(self) -> str:
+        return f"<GpuOutline {self.name!r}: tasks {', '.join(self.tasks)}>"

@@ -1,0 +1,67 @@
+"""Command-line options of the live backend, shared by ``run`` and ``sweep``.
+
+``--device``, ``--smoke`` (what a quick install check runs) and ``--backend-option KEY=VALUE``
+become backend options here.  Kept apart from :mod:`benchsim.backends.gpu` so that the command
+line does not import torch before a gpu run is actually asked for.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from benchsim.cli._group import CliError
+
+SMOKE_DATASETS = ("synthetic-shapes", "synthetic-shapes-b")
+SMOKE_PARAMS = {"generations": 2, "population_size": 4}
+"""An install check: the initial population plus one generation of a tiny population."""
+
+
+def parse_pairs(items: tuple[str, ...], flag: str, example: str) -> dict[str, Any]:
+    """``name=value`` items of ``flag``; values parsed as JSON when they parse, else text."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise CliError(f"{flag} {item!r} must look like name=value (e.g. {example})")
+        try:
+            out[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key.strip()] = raw
+    return out
+
+
+def live_backend_options(
+    backend: str, device: str | None, smoke: bool, items: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The backend options that ``--device``, ``--smoke`` and ``--backend-option`` stand for.
+
+    Only the gpu backend takes them; an unknown option name is refused when the backend is
+    outlined or opened (one line listing the allowed names).
+    """
+    if device is None and not smoke and not items:
+        return {}
+    if backend != "gpu":
+        raise CliError("--device, --smoke and --backend-option apply to --backend gpu only")
+    options = parse_pairs(items, "--backend-option", "bn_eval=recalibrate")
+    if device is not None:
+        options["device"] = device
+    if smoke:
+        options["smoke"] = True
+    return options
+
+
+def smoke_param_items(
+    algos: list[str] | tuple[str, ...], items: tuple[str, ...]
+) -> tuple[str, ...]:
+    """``items`` (``--param`` values) plus the smoke defaults that the user did not set.
+
+    A default is added only where one of ``algos`` has that hyperparameter; one the user set
+    for every algorithm (``name=v``) or for one (``algo.name=v``) is left to the user.
+    """
+    from benchsim.algorithms import algorithm_class
+
+    given = {item.split("=", 1)[0].rsplit(".", 1)[-1].strip() for item in items}
+    known = set().union(*(algorithm_class(a).hyperparameters() for a in algos))
+    extra = [f"{k}={v}" for k, v in SMOKE_PARAMS.items() if k in known and k not in given]
+    return (*extra, *items)
