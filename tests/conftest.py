@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from benchsim.errors import BenchsimError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,3 +62,16 @@ def installed_home(tmp_path_factory: pytest.TempPathFactory, mirror_dir: Path):
             os.environ.pop("BENCHSIM_HOME", None)
         else:
             os.environ["BENCHSIM_HOME"] = previous
+
+
+def _one_line(excinfo: pytest.ExceptionInfo) -> str:
+    message = str(excinfo.value)
+    assert message and "\n" not in message
+    assert isinstance(excinfo.value, BenchsimError)
+    return message
+
+
+@pytest.fixture
+def one_line() -> Callable[[pytest.ExceptionInfo], str]:
+    """``one_line(excinfo)``: the raised benchsim error's message, checked to be one line."""
+    return _one_line

@@ -1,10 +1,11 @@
 """Convert the user's dataset files into ``$BENCHSIM_HOME/datasets/NAME.h5``, and open them.
 
-:func:`prepare` is what ``benchsim data prepare NAME SOURCE`` calls.  Nothing is downloaded: the
-official files are the user's to provide (CIFAR from the authors' site, ImageNet16 from the NB201
-release, MedMNIST from Zenodo), because this project must work without network access and
-because those licences are the user's to accept.  The two synthetic sets need no source and are
-generated on first use by :func:`ensure_dataset`.
+:func:`prepare` is what ``benchsim data prepare NAME --from SOURCE`` calls.  The official files
+are the user's to provide (CIFAR from the authors' site, ImageNet16 from the NB201 release,
+MedMNIST from Zenodo), or, asked for explicitly (``download=True``, ``--download``), fetched
+and checksum-verified by :mod:`._download`: nothing is fetched behind the user's back, since the
+project must work offline and the datasets' terms are the user's to accept.  The two synthetic
+sets need no source and are generated on first use by :func:`ensure_dataset`.
 """
 
 from __future__ import annotations
@@ -52,7 +53,12 @@ def build_dataset(name: str, source_path: str | Path | None = None) -> ImageData
 
 
 def prepare(
-    name: str, source_path: str | Path | None = None, *, root: str | Path | None = None
+    name: str,
+    source_path: str | Path | None = None,
+    *,
+    root: str | Path | None = None,
+    download: bool = False,
+    progress: bool = False,
 ) -> Path:
     """Convert dataset ``name`` from ``source_path`` into its HDF5 file and return the path.
 
@@ -68,6 +74,11 @@ def prepare(
     root
         Output folder (default ``$BENCHSIM_HOME/datasets``).  An existing file is replaced
         atomically.
+    download
+        Fetch the official file instead (CIFAR-10/100, MedMNIST; MD5-verified; from
+        ``$BENCHSIM_DATASET_MIRROR`` when set).  Excludes ``source_path``.
+    progress
+        Show a download bar on a terminal.
 
     Examples
     --------
@@ -76,14 +87,27 @@ def prepare(
     >>> load_dataset("synthetic-shapes", root=path.parent).split_sizes()  # doctest: +SKIP
     {'train': 2000, 'valid': 1000, 'test': 1000}
     """
+    if download and resolve_dataset(name).kind != "synthetic":
+        if source_path is not None:
+            raise ConfigError(
+                f"give a source path ({str(source_path)!r}) or download=True, not both"
+            )
+        from benchsim.datasets._download import download_source
+
+        source_path = download_source(name, progress=progress)
     dataset = build_dataset(name, source_path)
     return write_dataset(dataset, dataset_path(dataset.name, root))
+
+
+_DOWNLOADABLE = ("cifar10", "cifar100", "pathmnist", "organamnist", "organcmnist", "organsmnist")
+"""Names :mod:`._download` can fetch (a test keeps this equal to its table)."""
 
 
 def _missing(spec: DatasetSpec, path: Path) -> DataError:
     return DataError(
         f"dataset {spec.name!r} is not prepared (no {str(path)!r}); run: benchsim data prepare "
-        f"{spec.name} SOURCE, with SOURCE = {spec.source_hint}"
+        f"{spec.name} --from SOURCE, with SOURCE = {spec.source_hint}"
+        + (" (or --download)" if spec.name in _DOWNLOADABLE else "")
     )
 
 

@@ -137,7 +137,7 @@ def _download(entry: SourceFile, bar: object | None) -> Path:
             downloader=pooch.HTTPDownloader(progressbar=bar or False, timeout=DOWNLOAD_TIMEOUT_S),
         )
     except requests.exceptions.RequestException as exc:
-        reason = _network_reason(exc)
+        reason = network_reason(exc)
         raise DataError(
             f"cannot download {entry.relpath} from {entry.url} ({reason}); check the network, "
             f"or install offline with BENCHSIM_DATA_MIRROR=<folder holding owner/repo/commit/path>"
@@ -155,7 +155,7 @@ def _download(entry: SourceFile, bar: object | None) -> Path:
     return verify(Path(fetched), entry, f"delete it and install again (source {entry.url})")
 
 
-def _network_reason(exc: Exception) -> str:
+def network_reason(exc: Exception) -> str:
     """The useful end of a requests error, e.g. ``Failed to resolve 'raw.githubusercontent.com'
     ([Errno -2] Name or service not known)`` rather than urllib3's whole retry story."""
     inner = getattr(exc.args[0], "reason", None) if exc.args else None

@@ -17,7 +17,6 @@ pytest.importorskip("h5py")
 
 from benchsim.backends.gpu import GpuBenchmark  # noqa: E402
 from benchsim.datasets import prepare  # noqa: E402
-from benchsim.errors import BenchsimError  # noqa: E402
 
 TASKS = ("synthetic-shapes", "synthetic-shapes-b")
 TINY = {
@@ -65,16 +64,3 @@ def make_bench(data_root: Path) -> Callable[..., GpuBenchmark]:
         )
 
     return make
-
-
-def _one_line(excinfo: pytest.ExceptionInfo) -> str:
-    message = str(excinfo.value)
-    assert message and "\n" not in message
-    assert isinstance(excinfo.value, BenchsimError)
-    return message
-
-
-@pytest.fixture
-def one_line() -> Callable[[pytest.ExceptionInfo], str]:
-    """``one_line(excinfo)``: the raised benchsim error's message, checked to be one line."""
-    return _one_line
