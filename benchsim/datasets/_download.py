@@ -113,15 +113,12 @@ def _download(name: str, entry: Download, progress: bool) -> Path:
     import pooch
     import requests
 
-    from benchsim.store._fetch import network_reason
+    from benchsim.store._fetch import network_reason, quiet_pooch
     from benchsim.store._progress import Progress
 
     target = downloads_dir() / "datasets" / entry.filename
-    logger = pooch.get_logger()
-    level = logger.level
-    logger.setLevel("WARNING")
     try:
-        with Progress(progress, 1) as shown:
+        with quiet_pooch(), Progress(progress, 1) as shown:
             shown.step(f"downloading {entry.filename}")
             bar = shown.byte_bar(entry.filename)
             fetched = pooch.retrieve(
@@ -141,6 +138,4 @@ def _download(name: str, entry: Download, progress: bool) -> Path:
             f"{name}: the file downloaded from {entry.url} does not match the pinned md5 "
             f"{entry.md5}; try again later, or download it yourself and use --from FILE"
         ) from None
-    finally:
-        logger.setLevel(level)
     return Path(fetched)

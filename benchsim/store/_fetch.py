@@ -19,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from benchsim._paths import ENV_MIRROR, downloads_dir
@@ -125,17 +127,17 @@ def _download(entry: SourceFile, bar: object | None) -> Path:
     import pooch
     import requests
 
-    logger = pooch.get_logger()
-    level = logger.level
-    logger.setLevel("WARNING")  # pooch announces every download on INFO; our bar says enough
     try:
-        fetched = pooch.retrieve(
-            entry.url,
-            known_hash=f"sha256:{entry.sha256}",
-            fname=target.name,
-            path=target.parent,
-            downloader=pooch.HTTPDownloader(progressbar=bar or False, timeout=DOWNLOAD_TIMEOUT_S),
-        )
+        with quiet_pooch():
+            fetched = pooch.retrieve(
+                entry.url,
+                known_hash=f"sha256:{entry.sha256}",
+                fname=target.name,
+                path=target.parent,
+                downloader=pooch.HTTPDownloader(
+                    progressbar=bar or False, timeout=DOWNLOAD_TIMEOUT_S
+                ),
+            )
     except requests.exceptions.RequestException as exc:
         reason = network_reason(exc)
         raise DataError(
@@ -150,9 +152,21 @@ def _download(entry: SourceFile, bar: object | None) -> Path:
             f"{entry.sha256[:12]}... from {entry.url}; the server sent other bytes, try again "
             f"later or install from a mirror (BENCHSIM_DATA_MIRROR)"
         ) from None
+    return verify(Path(fetched), entry, f"delete it and install again (source {entry.url})")
+
+
+@contextmanager
+def quiet_pooch() -> Iterator[None]:
+    """pooch logs every download on INFO; benchsim's own bar says enough."""
+    import pooch
+
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")
+    try:
+        yield
     finally:
         logger.setLevel(level)
-    return verify(Path(fetched), entry, f"delete it and install again (source {entry.url})")
 
 
 def network_reason(exc: Exception) -> str:

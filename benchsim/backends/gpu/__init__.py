@@ -47,6 +47,13 @@ __all__ = [
 ]
 
 
+def _check_space(name: str) -> None:
+    if name not in GPU_SPACES:
+        raise UnknownNameError(
+            "benchmark", name, GPU_SPACES, "for the gpu backend (it trains cell spaces)"
+        )
+
+
 @register_backend("gpu")
 def open_gpu(
     name: str,
@@ -65,10 +72,7 @@ def open_gpu(
     ``install`` lets a missing synthetic dataset be generated (real datasets are the user's to
     prepare with ``benchsim data prepare``); ``mirror`` is not used by this backend.
     """
-    if name not in GPU_SPACES:
-        raise UnknownNameError(
-            "benchmark", name, GPU_SPACES, "for the gpu backend (it trains cell spaces)"
-        )
+    _check_space(name)
     return GpuBenchmark(
         name,
         datasets,
@@ -95,10 +99,7 @@ def outline_gpu(
     **options: Any,
 ) -> GpuOutline:
     """What :func:`open_gpu` would open, checked the same way but with nothing built or loaded."""
-    if name not in GPU_SPACES:
-        raise UnknownNameError(
-            "benchmark", name, GPU_SPACES, "for the gpu backend (it trains cell spaces)"
-        )
+    _check_space(name)
     config = resolve_config(
         name, datasets, device=device, smoke=smoke, root=root, generate=install, options=options
     )
