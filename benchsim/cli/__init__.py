@@ -16,6 +16,7 @@ from benchsim.cli._group import ENV_DEBUG, BenchsimGroup
 from benchsim.cli._query import query
 from benchsim.cli._report import report
 from benchsim.cli._repro import verify_repro
+from benchsim.cli._retrain import retrain
 from benchsim.cli._run import run
 from benchsim.cli._sweep import sweep
 
@@ -43,6 +44,7 @@ def main(debug: bool) -> None:
 main.add_command(query)
 main.add_command(data)
 main.add_command(run)
+main.add_command(retrain)
 main.add_command(sweep)
 main.add_command(report)
 main.add_command(verify_repro)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +87,7 @@ class RankingMixin:
         *,
         seed: int | None = None,
         init: str = "scratch",
+        on_epoch: Callable[[int, int], None] | None = None,
     ) -> StandaloneResult:
         """Train ``arch`` alone on ``task`` for ``epochs`` passes and test it.
 
@@ -97,6 +98,7 @@ class RankingMixin:
         supernet path's weights instead of a fresh initialisation.  The run uses its own
         generators (``seed``; default derived from the benchmark seed, the architecture and the
         task), so it neither reads nor moves the supernet's state and repeats exactly.
+        ``on_epoch(done, epochs)`` is called after each epoch (for a progress display).
         """
         task = self.resolve_task(task)  # type: ignore[attr-defined]
         index = self.space.index(arch)  # type: ignore[attr-defined]
@@ -144,6 +146,8 @@ class RankingMixin:
                 generator=generator,
                 amp=self.amp_,  # type: ignore[attr-defined]
             )[1:]
+            if on_epoch is not None:
+                on_epoch(epoch + 1, epochs)
         train_acc = 100.0 * float(correct.item()) / max(seen, 1)
         synchronize(device)
         seconds = time.perf_counter() - began
