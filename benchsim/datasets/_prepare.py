@@ -90,7 +90,7 @@ def prepare(
     if download and resolve_dataset(name).kind != "synthetic":
         if source_path is not None:
             raise ConfigError(
-                f"give a source path ({str(source_path)!r}) or download=True, not both"
+                f"give a source path ({str(source_path)!r}) or --download (download=True), not both"
             )
         from benchsim.datasets._download import download_source
 
