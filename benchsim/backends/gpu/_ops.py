@@ -19,6 +19,8 @@ the global torch RNG or on what else the process did before).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -83,6 +85,37 @@ class ResNetBasicblock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.downsample(x) + self.conv_b(self.conv_a(x))
+
+
+RECOMPILE_LIMIT = 64
+"""Compiled variants allowed per code object: every ``nn.Sequential`` op shares one, and each
+(op, channels, resolution, train/eval, BN mode) is a variant; dynamo's default (8) would send
+the rest back to eager without a word."""
+
+
+def compile_ops(net: nn.Module, backend: str | Callable[..., Any] = "inductor") -> int:
+    """``torch.compile`` every op module of ``net`` in place with ``backend``; returns how many.
+
+    The unit is the op (ReLU-Conv-BN, pooling, reduction block, stem, last BN-ReLU), not the
+    network: a weight-sharing network runs another graph for every architecture, so compiling
+    it whole would recompile per path, while an op of a given type and shape compiles once and
+    then serves every path through it (parameters are graph inputs, not constants).  Identity
+    and zero ops are left alone.  Raises dynamo's recompile limit to :data:`RECOMPILE_LIMIT`
+    (process-wide) so the variants all stay compiled.
+    """
+    import torch._dynamo
+
+    config = torch._dynamo.config
+    config.recompile_limit = max(config.recompile_limit, RECOMPILE_LIMIT)
+    units = (ReLUConvBN, Pool, ResNetBasicblock)
+    compiled: list[str] = []
+    for name, module in net.named_modules():
+        if any(name.startswith(f"{outer}.") for outer in compiled):
+            continue  # inside a unit compiled whole (a reduction block's convolutions)
+        if isinstance(module, units) or name in ("stem", "lastact"):
+            module.compile(backend=backend, dynamic=False)
+            compiled.append(name)
+    return len(compiled)
 
 
 def stem(c_in: int, channels: int) -> nn.Sequential:

@@ -126,7 +126,7 @@ class RankingMixin:
             net.to(device)
             if self.channels_last_:  # type: ignore[attr-defined]
                 net.to(memory_format=torch.channels_last)
-        model = torch.compile(net) if s.compile else net
+        model = torch.compile(net, backend=s.compile_backend) if s.compile else net
         optimizer = make_optimizer(net, s)
         per_pass = self.batches_per_pass(task)  # type: ignore[attr-defined]
         cosine = dataclasses.replace(s, lr_schedule="cosine")

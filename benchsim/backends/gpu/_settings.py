@@ -19,6 +19,7 @@ import torch
 from benchsim.errors import BackendError, ConfigError, UnknownNameError
 
 LR_SCHEDULES = ("cosine", "constant")
+COMPILE_BACKENDS = ("inductor", "aot_eager", "cudagraphs")
 BN_EVAL_MODES = ("batch", "running", "recalibrate")
 
 
@@ -66,8 +67,12 @@ class GpuSettings:
         tensor cores, and measured faster on the CPU too (pooling in NCHW is several times
         slower there), so on by default.
     compile
-        ``torch.compile`` the standalone networks (the supernet's forward changes its graph with
-        every architecture, which would recompile for each one, so it is never compiled).
+        ``torch.compile`` the supernet op by op (each op type and shape compiles once and serves
+        every path: compiling the whole supernet would recompile for every architecture) and
+        the standalone networks whole.  The first passes pay the compilation.
+    compile_backend
+        ``torch.compile`` backend: ``inductor`` (generated kernels), ``aot_eager`` (traced but
+        eager kernels: checks the compiled path quickly), ``cudagraphs``.
     deterministic
         ``torch.use_deterministic_algorithms(True)`` (process-wide) and no cuDNN autotuning
         (``None``: on CPU only).
@@ -93,6 +98,7 @@ class GpuSettings:
     amp: bool | None = None
     channels_last: bool = True
     compile: bool = False
+    compile_backend: str = "inductor"
     deterministic: bool | None = None
 
     def __post_init__(self) -> None:
@@ -111,6 +117,8 @@ class GpuSettings:
             raise UnknownNameError("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         if self.bn_eval not in BN_EVAL_MODES:
             raise UnknownNameError("bn_eval mode", self.bn_eval, BN_EVAL_MODES)
+        if self.compile_backend not in COMPILE_BACKENDS:
+            raise UnknownNameError("compile backend", self.compile_backend, COMPILE_BACKENDS)
 
     @classmethod
     def from_options(cls, smoke: bool = False, **options: Any) -> GpuSettings:

@@ -41,7 +41,7 @@ import torch
 from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, TaskInfo
 from benchsim.backends.gpu._data import DeviceData
 from benchsim.backends.gpu._evaluate import EvaluationMixin
-from benchsim.backends.gpu._ops import init_parameters
+from benchsim.backends.gpu._ops import compile_ops, init_parameters
 from benchsim.backends.gpu._outline import GPU_SPACES, SMOKE_DATASETS, resolve_config
 from benchsim.backends.gpu._ranking import RankingMixin
 from benchsim.backends.gpu._settings import Stopwatch, synchronize
@@ -147,6 +147,8 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
             net.to(self.device)
             if self.channels_last_:
                 net.to(memory_format=torch.channels_last)
+            if s.compile:
+                compile_ops(net, s.compile_backend)
             self.nets_.append(net)
             self.net_of_.update({t: (number, head) for head, t in enumerate(tasks)})
         self.optimizers_ = [make_optimizer(net, s) for net in self.nets_]
