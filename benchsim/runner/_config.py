@@ -22,7 +22,7 @@ class RunConfig:
     ``budget`` is per task (see :mod:`benchsim.runner._budget`); ``None`` = the algorithm's
     default for the benchmark.  ``params`` are the algorithm's hyperparameters (defaults filled
     in at resolution).  ``protocol`` may override, for all tasks, ``seed`` (None, int or
-    "sample") and ``cost_scale`` of :class:`~benchsim.runner._execute.Protocol`.
+    "sample"), ``cost_scale`` and ``schedule`` of :class:`~benchsim.runner._execute.Protocol`.
     """
 
     algo: str = "emtnas"
@@ -49,10 +49,10 @@ class RunConfig:
                 raise ConfigError("tasks == (), give at least one task")
             if len(set(self.tasks)) != len(self.tasks):
                 raise ConfigError(f"tasks {list(self.tasks)} lists a task twice")
-        unknown = set(self.protocol) - {"seed", "cost_scale"}
+        unknown = set(self.protocol) - {"seed", "cost_scale", "schedule"}
         if unknown:
             raise ConfigError(
-                f"unknown protocol key(s) {sorted(unknown)}; allowed: seed, cost_scale"
+                f"unknown protocol key(s) {sorted(unknown)}; allowed: seed, cost_scale, schedule"
             )
         return self
 

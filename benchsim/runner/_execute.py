@@ -1,8 +1,9 @@
 """Turn a searcher's jobs into backend calls, and say how an evaluation is charged.
 
 The evaluation protocol is a property of the run, not of the algorithm: which training seed an
-:class:`~benchsim.algorithms.Evaluate` reads (``seed``) and what fraction of the recorded
-training time it is charged (``cost_scale``).  Backends propose a default per task
+:class:`~benchsim.algorithms.Evaluate` reads (``seed``), which schedule (``schedule``: on the
+live backend, train the architecture alone for that many epochs) and what fraction of the
+recorded training time it is charged (``cost_scale``).  Backends propose a default per task
 (``Benchmark.evaluation_protocol``); a config file may override both.
 """
 
@@ -26,6 +27,7 @@ class Protocol:
     seed: SeedLike = None
     cost_scale: float = 1.0
     note: str = ""
+    schedule: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -44,7 +46,9 @@ class JobExecutor:
     def __call__(self, job: Job) -> Outcome:
         if isinstance(job, Evaluate):
             proto = self.protocols[job.task]
-            result = self.bench.query(job.arch, job.task, proto.metric, seed=proto.seed)
+            result = self.bench.query(
+                job.arch, job.task, proto.metric, seed=proto.seed, schedule=proto.schedule
+            )
             return Outcome(
                 values=np.array([result.value], dtype=np.float64),
                 cost=float(result.cost) * proto.cost_scale,

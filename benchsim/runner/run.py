@@ -84,11 +84,17 @@ def _protocols(bench: Benchmark, tasks: tuple[str, ...], override: dict) -> dict
         scale = merged.get("cost_scale", 1.0)
         if not isinstance(scale, (int, float)) or not scale > 0:
             raise ConfigError(f"protocol cost_scale == {scale!r}, must be a number > 0")
+        schedule = merged.get("schedule")
+        if schedule is not None and (
+            isinstance(schedule, bool) or not isinstance(schedule, int) or schedule < 1
+        ):
+            raise ConfigError(f"protocol schedule == {schedule!r}, must be an integer >= 1")
         out[task] = Protocol(
             metric=bench.task_info(task).search_metric,
             seed=merged.get("seed"),
             cost_scale=float(scale),
             note=str(merged.get("note", "")),
+            schedule=schedule,
         )
     return out
 
@@ -238,7 +244,7 @@ def execute_run(
             state.search_index += 1
             state.loop = None
 
-    result = _summarise(bench, config, tasks, state.recommendations, state.traj, state.stats)
+    result = _summarise(bench, config, protocols, state.recommendations, state.traj, state.stats)
     table = _trajectory(bench, state.traj)
     result["wall_seconds"] = round(state.wall_before + time.perf_counter() - wall0, 6)
     if out_dir is not None:
@@ -324,11 +330,14 @@ def _build_searchers(
 def _summarise(
     bench: Benchmark,
     config: RunConfig,
-    tasks: tuple[str, ...],
+    protocols: dict[str, Protocol],
     recommendations: dict[str, tuple[int, float] | None],
     traj: Trajectory,
     stats: list[SearchStats],
 ) -> dict[str, Any]:
+    """result.json's content; the test metric is read under the task's evaluation protocol
+    (its schedule: on the live backend, the same standalone training an evaluation got)."""
+    tasks = tuple(protocols)
     counts: dict[str, int] = dict.fromkeys(tasks, 0)
     for task, kind in zip(traj.task, traj.kind, strict=True):
         if kind != "train_pass" and task in counts:
@@ -347,7 +356,7 @@ def _summarise(
             }
             continue
         arch, value = rec
-        test = bench.query(arch, task, info.test_metric).value
+        test = bench.query(arch, task, info.test_metric, schedule=protocols[task].schedule).value
         per_task[task] = {
             "arch": int(arch),
             "arch_str": bench.space.format(int(arch)),

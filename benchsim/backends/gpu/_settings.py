@@ -20,6 +20,7 @@ from benchsim.errors import BackendError, ConfigError, UnknownNameError
 
 LR_SCHEDULES = ("cosine", "constant")
 COMPILE_BACKENDS = ("inductor", "aot_eager", "cudagraphs")
+EVALUATE_MODES = ("standalone", "supernet")
 BN_EVAL_MODES = ("batch", "running", "recalibrate")
 
 
@@ -44,6 +45,13 @@ class GpuSettings:
         Passes per task the cosine schedule spans; also ``TaskInfo.epochs``.
     max_batches_per_pass, max_eval_batches
         Caps on training batches per pass and on evaluation batches per split (``None``: all).
+    evaluate, evaluate_epochs
+        How a search's "evaluate this architecture" (an ``Evaluate`` job: random search, REA,
+        REINFORCE, PPO, XferNAS) is answered.  ``"standalone"``: the architecture is trained
+        alone for ``evaluate_epochs`` (NB201's 12-epoch proxy) and its validation accuracy
+        reported, charged the real seconds; the run summary's test accuracy comes from the
+        same training.  ``"supernet"``: the supernet's accuracy as trained so far, which only
+        means something after weight-sharing training passes (EMT-NAS, KTNAS).
     bn_eval
         How BatchNorm behaves when the supernet evaluates an architecture: ``"batch"``
         normalises with the evaluated batch's own statistics (train-mode BN, running statistics
@@ -91,6 +99,8 @@ class GpuSettings:
     epochs: int = 200
     max_batches_per_pass: int | None = None
     max_eval_batches: int | None = None
+    evaluate: str = "standalone"
+    evaluate_epochs: int = 12
     bn_eval: str = "batch"
     recal_batches: int = 4
     share_weights_across_tasks: bool = False
@@ -103,7 +113,8 @@ class GpuSettings:
 
     def __post_init__(self) -> None:
         for name in ("channels", "cells_per_stage", "batch_size", "eval_batch_size", "epochs",
-                     "recal_batches", "max_batches_per_pass", "max_eval_batches"):  # fmt: skip
+                     "recal_batches", "max_batches_per_pass", "max_eval_batches",
+                     "evaluate_epochs"):  # fmt: skip
             value = getattr(self, name)
             if value is None and name.startswith("max_"):
                 continue
@@ -117,6 +128,8 @@ class GpuSettings:
             raise UnknownNameError("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         if self.bn_eval not in BN_EVAL_MODES:
             raise UnknownNameError("bn_eval mode", self.bn_eval, BN_EVAL_MODES)
+        if self.evaluate not in EVALUATE_MODES:
+            raise UnknownNameError("evaluate mode", self.evaluate, EVALUATE_MODES)
         if self.compile_backend not in COMPILE_BACKENDS:
             raise UnknownNameError("compile backend", self.compile_backend, COMPILE_BACKENDS)
 
@@ -148,6 +161,7 @@ SMOKE: dict[str, Any] = {
     "max_batches_per_pass": 4,
     "max_eval_batches": 4,
     "recal_batches": 1,
+    "evaluate_epochs": 2,
 }
 """Defaults of ``smoke=True``: a 1-cell-per-stage, 8-channel network, 4 batches per pass."""
 

@@ -2,10 +2,10 @@
 
 Mixed into :class:`~benchsim.backends.gpu.GpuBenchmark`.  :meth:`StateMixin.state_dict` holds
 everything that training changes (supernet weights and BN statistics, optimizer momenta,
-schedule position, passes and seconds per task, the torch data Generator and the numpy
-Generator), as CPU copies, so the runner can pickle it into its checkpoint;
-:meth:`StateMixin.load_state_dict` into a benchmark built with the same configuration then
-continues bit for bit (on the CPU; on CUDA up to its non-deterministic kernels).
+schedule position, passes and seconds per task, the torch data Generator, the numpy Generator
+and the standalone trainings answered so far), as CPU copies, so the runner can pickle it into
+its checkpoint; :meth:`StateMixin.load_state_dict` into a benchmark built with the same
+configuration then continues bit for bit (on the CPU; on CUDA up to its non-deterministic kernels).
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ class StateMixin:
             "train_seconds": dict(self.train_seconds_),
             "generator": self.generator_.get_state().clone(),
             "rng": self.rng_.bit_generator.state,
+            "standalone": dict(self.standalone_),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -89,6 +90,7 @@ class StateMixin:
         self.train_seconds_ = dict(state["train_seconds"])
         self.generator_.set_state(state["generator"])
         self.rng_.bit_generator.state = state["rng"]
+        self.standalone_ = dict(state.get("standalone", {}))
 
 
 def to_cpu(obj: Any) -> Any:

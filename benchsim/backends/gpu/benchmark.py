@@ -10,8 +10,10 @@ over the cell space of ``space`` (NB201's five ops or TransNAS-Bench-101 micro's
 * :meth:`sampled_eval` (Algorithm 4): each architecture's accuracy (%) on one random
   validation mini-batch of its own.  Cost: real seconds per architecture.
 * :meth:`query`: ``valid_acc`` / ``test_acc`` / ``train_acc`` of an architecture through the
-  supernet on the whole split, ``train_time_s`` = real seconds of training on the task so far.
-  ``Result.epoch`` is the 0-based number of the last completed pass (-1 before any).
+  supernet on the whole split, ``train_time_s`` = real seconds of training on the task so far;
+  ``Result.epoch`` is the 0-based number of the last completed pass (-1 before any).  With
+  ``schedule=E``: the architecture trained alone for E epochs instead (what a search's
+  ``Evaluate`` gets by default, see ``evaluate`` in :class:`~._settings.GpuSettings`).
 
 Randomness: architecture choices and evaluation batches come from the Generator the caller
 passes; data order and augmentation from the backend's own ``torch.Generator`` (on the device),
@@ -43,7 +45,7 @@ from benchsim.backends.gpu._data import DeviceData
 from benchsim.backends.gpu._evaluate import EvaluationMixin
 from benchsim.backends.gpu._ops import compile_ops, init_parameters
 from benchsim.backends.gpu._outline import GPU_SPACES, SMOKE_DATASETS, resolve_config
-from benchsim.backends.gpu._ranking import RankingMixin
+from benchsim.backends.gpu._ranking import RankingMixin, StandaloneResult
 from benchsim.backends.gpu._settings import Stopwatch, synchronize
 from benchsim.backends.gpu._state import StateMixin
 from benchsim.backends.gpu._supernet import SuperNet
@@ -160,6 +162,7 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
         self.train_seconds_ = dict.fromkeys(self.data_, 0.0)
         self.generator_ = torch.Generator(device=self.device).manual_seed(int(data_seed))
         self.rng_ = np.random.default_rng(int(np_seed))
+        self.standalone_: dict[tuple[int, str, int], tuple[StandaloneResult, float]] = {}
 
     def _task_info(self, name: str) -> TaskInfo:
         spec = resolve_dataset(name)
@@ -283,11 +286,17 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
         seed: SeedLike,
         schedule: int | None,
     ) -> Result:
-        if epoch is not None or seed is not None or schedule not in (None, self.settings.epochs):
+        """``schedule=None``: the supernet as trained so far; ``schedule=E``: the architecture
+        trained alone for E epochs (once per architecture, task and E; later asks reuse it)."""
+        if epoch is not None or seed is not None:
             raise FidelityError(
-                f"the gpu backend answers from the supernet as trained so far; epoch == "
-                f"{epoch!r}, seed == {seed!r}, schedule == {schedule!r} must all be None"
+                f"the gpu backend trains rather than looks up: epoch == {epoch!r} and seed == "
+                f"{seed!r} must be None (schedule=E trains the architecture alone for E epochs)"
             )
+        if schedule is not None:
+            if isinstance(schedule, bool) or not isinstance(schedule, int) or schedule < 1:
+                raise FidelityError(f"schedule == {schedule!r}, must be None or an integer >= 1")
+            return self._standalone_answer(index, task, metrics, schedule)
         began = time.perf_counter()
         values: dict[str, float] = {}
         for metric in metrics:
@@ -304,6 +313,26 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
             seed=None,
             epoch=self.passes_[task] - 1,
             schedule=self.settings.epochs,
+        )
+
+    def _standalone_answer(
+        self, index: int, task: str, metrics: tuple[str, ...], epochs: int
+    ) -> Result:
+        """Metrics of ``index`` trained alone for ``epochs`` (cached); cost: its real seconds."""
+        key = (int(index), task, int(epochs))
+        if key not in self.standalone_:
+            began = time.perf_counter()
+            trained = self.standalone_train(int(index), task, int(epochs))
+            self.standalone_[key] = (trained, time.perf_counter() - began)
+        trained, seconds = self.standalone_[key]
+        return Result(
+            arch=int(index),
+            task=task,
+            metrics={m: float(getattr(trained, m)) for m in metrics},
+            cost=seconds,
+            seed=trained.seed,
+            epoch=epochs - 1,
+            schedule=epochs,
         )
 
     def _query_many(
@@ -326,13 +355,24 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
 
     # ------------------------------------------------------------------ protocol and records
     def evaluation_protocol(self, task: str) -> dict[str, object]:
-        """The supernet's accuracy on the whole validation split, charged its real seconds."""
+        """How an ``Evaluate`` is answered: training alone for ``evaluate_epochs`` (default) or
+        the supernet's accuracy (``evaluate="supernet"``), charged real seconds either way."""
         self.resolve_task(task)
+        s = self.settings
+        if s.evaluate == "standalone":
+            return {
+                "seed": None,
+                "cost_scale": 1.0,
+                "schedule": s.evaluate_epochs,
+                "note": f"each architecture trained alone for {s.evaluate_epochs} epochs "
+                "(cosine schedule), its valid_acc; charged the real seconds",
+            }
         return {
             "seed": None,
             "cost_scale": 1.0,
-            "note": f"supernet valid_acc on the full validation split ({self.settings.bn_eval} "
-            "BN), charged the real seconds of evaluating it",
+            "schedule": None,
+            "note": f"supernet valid_acc on the full validation split ({s.bn_eval} BN), charged "
+            "the real seconds of evaluating it",
         }
 
     def __repr__(self) -> str:

@@ -108,10 +108,14 @@ def test_architectures_of_the_wrong_space(make_bench, one_line):
 
 def test_fidelity_arguments_are_refused(make_bench, one_line):
     bench = make_bench(datasets=("synthetic-shapes",))
-    for kwargs in ({"epoch": 3}, {"seed": 1}, {"schedule": 12}):
+    for kwargs in ({"epoch": 3}, {"seed": 1}):
         with pytest.raises(FidelityError) as excinfo:
             bench.query(0, "synthetic-shapes", **kwargs)
-        assert "must all be None" in one_line(excinfo)
+        assert "must be None" in one_line(excinfo)
+    for schedule in (0, True, 2.5):
+        with pytest.raises(FidelityError) as excinfo:
+            bench.query(0, "synthetic-shapes", schedule=schedule)
+        assert f"schedule == {schedule!r}" in one_line(excinfo)
 
 
 def test_shared_weights_need_equal_channels(tmp_path, one_line):
