@@ -56,7 +56,8 @@ from benchsim.cli._live import SMOKE_DATASETS, live_backend_options, smoke_param
     "--device",
     default=None,
     help="gpu backend: cuda, cuda:N or cpu (default: cuda when available). On CUDA each run "
-    "holds one GPU (Ray reserves one per run; with the local pool, use --jobs 1 per GPU).",
+    "holds one GPU: Ray reserves one per run; the local pool gives worker k GPU k mod #GPUs "
+    "(cuda:N: every run on GPU N).",
 )
 @click.option(
     "--smoke",

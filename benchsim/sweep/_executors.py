@@ -7,11 +7,12 @@ run that reports ``interrupted``) leaves nothing queued behind.
 * ``local`` with ``jobs == 1`` runs in this process: no start-up at all, and a debugger works.
 * ``local`` with ``jobs > 1``: a :class:`~concurrent.futures.ProcessPoolExecutor` started with
   ``spawn`` (safe with threads and CUDA); each worker imports benchsim once and then takes run
-  after run.  A worker that dies (killed for memory, a segfault) fails the runs it held, and the
-  pool is started afresh for the rest.
+  after run.  On a GPU sweep whose device was left to choose, worker k sees only GPU
+  ``k mod (number of GPUs)``.  A worker that dies (killed for memory, a segfault) fails the
+  runs it held, and the pool is started afresh for the rest.
 * ``ray``: one Ray task per run (``num_gpus=1`` on the gpu backend on CUDA, so Ray places one
-  run per GPU); ``address`` joins a running cluster, else a local Ray instance with ``jobs`` CPUs is
-  started.  On a cluster the sweep folder and ``$BENCHSIM_HOME`` must be at the same path on
+  run per GPU); ``address`` joins a running cluster, else a local Ray instance with ``jobs``
+  CPUs is started.  On a cluster the sweep folder and ``$BENCHSIM_HOME`` must be at the same path on
   every node (a shared file system).
 """
 
@@ -59,18 +60,30 @@ class InlineExecutor:
 
 
 class PoolExecutor:
-    """``--jobs N``: a spawn-started process pool whose workers import benchsim once."""
+    """``--jobs N``: a spawn-started process pool whose workers import benchsim once.
 
-    def __init__(self, jobs: int) -> None:
+    ``devices`` (GPU ids): worker k sees only ``devices[k % len(devices)]``, so ``--jobs 8`` on
+    an 8-GPU machine runs one run per GPU.
+    """
+
+    def __init__(self, jobs: int, devices: list[str] | None = None) -> None:
         self.jobs = jobs
+        self.devices = devices
         self.stop = False
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("spawn")
+        slots = None
+        if self.devices:
+            slots = context.Queue()
+            for number in range(self.jobs):
+                slots.put(number)
         return ProcessPoolExecutor(
             max_workers=self.jobs,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=context,
             initializer=init_worker,
+            initargs=(slots, self.devices),
         )
 
     def map_unordered(self, tasks: Iterable[RunTask]) -> Iterator[tuple[RunTask, RunRecord]]:
@@ -181,10 +194,18 @@ def check_executor(name: str, jobs: int, address: str | None = None) -> None:
 
 
 def make_executor(
-    name: str, jobs: int, address: str | None = None, gpu: bool = False
+    name: str,
+    jobs: int,
+    address: str | None = None,
+    gpu: bool = False,
+    devices: list[str] | None = None,
 ) -> InlineExecutor | PoolExecutor | RayExecutor:
-    """The executor called ``name`` (``local`` or ``ray``), started."""
+    """The executor called ``name`` (``local`` or ``ray``), started.
+
+    ``gpu``: each Ray task reserves a GPU; ``devices``: the local pool spreads its workers over
+    these GPUs.
+    """
     check_executor(name, jobs, address)
     if name == "ray":
         return RayExecutor(jobs, address, gpu)
-    return InlineExecutor() if jobs == 1 else PoolExecutor(jobs)
+    return InlineExecutor() if jobs == 1 else PoolExecutor(jobs, devices)

@@ -262,6 +262,7 @@ def run_sweep(
         options = live_options(spec.backend, spec.tasks, spec.backend_options)
         bench = outline(spec.benchmark, backend=spec.backend, seed=0, **options)
         space, gpu = bench.space.name, bool(getattr(bench, "gpus_per_run", 0))
+        devices = bench.device_slots() if hasattr(bench, "device_slots") else None
         del bench
         planned = plan_runs(spec, out, space)
         results = out / RESULTS
@@ -277,7 +278,7 @@ def run_sweep(
         rows = {p.run_id: run_rows(p, out) for p in planned}
         todo = {p.run_id: p for p in planned if p.state != "done"}
         tasks = [_task(p, results, checkpoint_every) for p in todo.values()]
-        pool = make_executor(executor, jobs, address, gpu=gpu) if tasks else None
+        pool = make_executor(executor, jobs, address, gpu=gpu, devices=devices) if tasks else None
         last_table = time.perf_counter()
         try:
             with SweepProgress(progress) as bar:

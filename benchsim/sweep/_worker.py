@@ -47,13 +47,19 @@ class RunRecord:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def init_worker() -> None:
+def init_worker(slots: Any = None, devices: list[str] | None = None) -> None:
     """Process-pool initializer: import the library once, and let only runs see Ctrl-C.
 
     An idle worker ignores SIGINT (the sweep's parent decides what to do); during a run,
     :func:`~benchsim.runner.execute_run` installs its own handler, which checkpoints and stops.
+    With ``devices`` (a GPU sweep over several GPUs), the worker takes the next number from the
+    ``slots`` queue and sees only ``devices[number % len(devices)]`` (``CUDA_VISIBLE_DEVICES``,
+    set before torch starts CUDA), so the pool's runs spread over the GPUs.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if devices:
+        slot = int(slots.get())
+        os.environ["CUDA_VISIBLE_DEVICES"] = devices[slot % len(devices)]
     import benchsim.algorithms
     import benchsim.runner
 

@@ -9,6 +9,7 @@ device and build the supernets.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ class LiveConfig:
     settings: GpuSettings
     device: torch.device
     paths: dict[str, Path]
+    requested_device: str | None = None
 
 
 def resolve_config(
@@ -63,7 +65,8 @@ def resolve_config(
     settings = GpuSettings.from_options(smoke=smoke, **options)
     resolved = resolve_device(device)
     paths = {s.name: ensure_dataset(s.name, root, generate=generate) for s in specs}
-    return LiveConfig(get_space(space), specs, settings, resolved, paths)
+    requested = None if device is None else str(device)
+    return LiveConfig(get_space(space), specs, settings, resolved, paths, requested)
 
 
 class GpuOutline:
@@ -84,6 +87,20 @@ class GpuOutline:
     def gpus_per_run(self) -> int:
         """GPUs one run of this benchmark occupies (what a Ray sweep reserves per run)."""
         return int(self.config.device.type == "cuda")
+
+    def device_slots(self) -> list[str] | None:
+        """The CUDA devices a local pool of runs may spread over, one per worker in turn.
+
+        Only when the device was left to choose (unset, or plain ``cuda``): the visible GPUs,
+        as ``CUDA_VISIBLE_DEVICES`` names them.  ``None`` when runs use the CPU or a device
+        the user named (``cuda:1``: every run there).
+        """
+        if self.config.device.type != "cuda" or self.config.requested_device not in (None, "cuda"):
+            return None
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        if visible:
+            return [d.strip() for d in visible.split(",") if d.strip()]
+        return [str(i) for i in range(torch.cuda.device_count())]
 
     def resolve_task(self, task: str) -> str:
         """Canonical name of ``task`` among the datasets (names and aliases, any case)."""

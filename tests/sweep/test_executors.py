@@ -1,0 +1,76 @@
+"""The local pool spreads a GPU sweep's workers over the GPUs, one GPU per worker."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+
+import pytest
+
+from benchsim.sweep._executors import PoolExecutor
+from benchsim.sweep._worker import init_worker
+
+
+def test_each_worker_takes_the_next_gpu(monkeypatch):
+    monkeypatch.setattr(signal, "signal", lambda *args: None)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    slots: queue.Queue[int] = queue.Queue()
+    for number in range(3):
+        slots.put(number)
+    seen = []
+    for _ in range(3):
+        init_worker(slots, ["5", "7"])
+        seen.append(os.environ["CUDA_VISIBLE_DEVICES"])
+    assert seen == ["5", "7", "5"]
+
+
+def test_without_devices_the_environment_is_left_alone(monkeypatch):
+    monkeypatch.setattr(signal, "signal", lambda *args: None)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3")
+    init_worker()
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "3"
+
+
+def test_pool_workers_see_only_their_gpu():
+    pool = PoolExecutor(2, devices=["5", "7"])
+    try:
+        futures = [pool._pool.submit(os.getenv, "CUDA_VISIBLE_DEVICES") for _ in range(8)]
+        assert {f.result(timeout=120) for f in futures} <= {"5", "7"}
+    finally:
+        pool.close()
+
+
+@pytest.fixture
+def fake_gpus(monkeypatch):
+    """torch believes it has three GPUs (nothing touches them: only names are resolved)."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize(
+    ("device", "visible", "slots"),
+    [
+        (None, None, ["0", "1", "2"]),
+        ("cuda", "3,5", ["3", "5"]),
+        ("cuda:1", None, None),
+        ("cpu", None, None),
+    ],
+)
+def test_gpu_sweeps_spread_only_when_the_device_is_left_open(
+    fake_gpus, tmp_path, device, visible, slots
+):
+    from benchsim.backends import outline
+
+    if visible is not None:
+        fake_gpus.setenv("CUDA_VISIBLE_DEVICES", visible)
+    found = outline(
+        "nb201", backend="gpu", datasets=("synthetic-shapes",), device=device,
+        root=tmp_path, smoke=True,
+    )  # fmt: skip
+    assert found.device_slots() == slots
+    assert found.gpus_per_run == (0 if device == "cpu" else 1)
