@@ -75,3 +75,14 @@ def _one_line(excinfo: pytest.ExceptionInfo) -> str:
 def one_line() -> Callable[[pytest.ExceptionInfo], str]:
     """``one_line(excinfo)``: the raised benchsim error's message, checked to be one line."""
     return _one_line
+
+
+@pytest.fixture
+def one_torch_thread():
+    """torch on one CPU thread for the test (the shared machine is busy; one thread is both
+    faster there and free of thread-count effects on the numbers)."""
+    torch = pytest.importorskip("torch")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

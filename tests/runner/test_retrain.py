@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("h5py")
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 from benchsim.backends.gpu import GpuBenchmark  # noqa: E402
 from benchsim.cli import main  # noqa: E402
@@ -15,14 +16,6 @@ from benchsim.runner import RunConfig, execute_run  # noqa: E402
 from benchsim.runner.retrain import retrain_run  # noqa: E402
 
 TASKS = ("synthetic-shapes", "synthetic-shapes-b")
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")

@@ -12,19 +12,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("h5py")
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 from benchsim.runner import RunConfig, RunInterrupted, execute_run  # noqa: E402
 from benchsim.runner import run as run_module  # noqa: E402
 
 TIMING = ("start_time", "end_time", "cost")
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture
