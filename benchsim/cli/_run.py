@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,12 @@ def _default_out(algo: str, benchmark: str, seed: int) -> Path:
 
 
 class _Progress:
-    """A rich progress line: answers so far and simulated GPU-hours (throttled updates)."""
+    """A rich progress line: answers so far and (simulated) GPU-hours (throttled updates)."""
 
-    def __init__(self, enabled: bool, total: float | None) -> None:
+    def __init__(self, enabled: bool, total: float | None, live: bool = False) -> None:
         self.enabled = enabled
         self.total = total
+        self.hours = "GPU-h" if live else "simulated GPU-h"  # live costs are real seconds
         self.count = 0
         self.last = 0.0
         self.bar = None
@@ -40,7 +42,7 @@ class _Progress:
                 TextColumn("[bold]searching"),
                 BarColumn(),
                 TextColumn("{task.completed:>7.0f} evaluations"),
-                TextColumn("{task.fields[hours]:>8.2f} simulated GPU-h"),
+                TextColumn("{task.fields[hours]:>8.2f} " + self.hours),
                 TimeElapsedColumn(),
                 transient=True,
             )
@@ -60,6 +62,14 @@ class _Progress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.__exit__(*exc)
+
+
+def _saved_backend(folder: Path) -> str:
+    """The backend a run folder's config.json names ("table" when it cannot be read)."""
+    try:
+        return str(json.loads((folder / "config.json").read_text()).get("backend", "table"))
+    except (OSError, ValueError, AttributeError):
+        return "table"
 
 
 def _summary(result: dict[str, Any], out: Path | None) -> None:
@@ -191,7 +201,7 @@ def run(
                 "--resume DIR continues a run with its saved config; drop "
                 "--algo/--config/--param/--out/--backend-option"
             )
-        with _Progress(show, None) as hook:
+        with _Progress(show, None, _saved_backend(resume) != "table") as hook:
             output = execute_run(None, resume, progress=hook, resume=True)  # type: ignore[arg-type]
         _summary(output.result, resume)
         return
@@ -230,6 +240,6 @@ def run(
 
         parsed = parse_budget(config.budget)
         total = parsed.evaluations
-    with _Progress(show, total) as hook:
+    with _Progress(show, total, config.backend != "table") as hook:
         output = execute_run(config, target, progress=hook)
     _summary(output.result, target)
