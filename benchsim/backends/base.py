@@ -470,5 +470,14 @@ class Benchmark(ABC):
         """True when answers are free lookups (so a runner may record test metrics for free)."""
         return False
 
+    @property
+    def gpus_per_run(self) -> int:
+        """GPUs one run on this benchmark occupies (what a Ray sweep reserves per run)."""
+        return 0
+
+    def device_slots(self) -> list[str] | None:
+        """GPUs a local pool of runs may spread its workers over; ``None``: runs need none."""
+        return None
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}: tasks {', '.join(self.tasks)}>"

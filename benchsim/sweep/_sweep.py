@@ -261,8 +261,7 @@ def run_sweep(
         claim(spec, out)
         options = live_options(spec.backend, spec.tasks, spec.backend_options)
         bench = outline(spec.benchmark, backend=spec.backend, seed=0, **options)
-        space, gpu = bench.space.name, bool(getattr(bench, "gpus_per_run", 0))
-        devices = bench.device_slots() if hasattr(bench, "device_slots") else None
+        space, gpu, devices = bench.space.name, bench.gpus_per_run > 0, bench.device_slots()
         del bench
         planned = plan_runs(spec, out, space)
         results = out / RESULTS

@@ -69,6 +69,21 @@ def resolve_config(
     return LiveConfig(get_space(space), specs, settings, resolved, paths, requested)
 
 
+def device_slots(config: LiveConfig) -> list[str] | None:
+    """The CUDA devices a local pool of runs may spread over, one per worker in turn.
+
+    Only when the device was left to choose (unset, or plain ``cuda``): the visible GPUs, as
+    ``CUDA_VISIBLE_DEVICES`` names them.  ``None`` when runs use the CPU or a device the user
+    named (``cuda:1``: every run there).
+    """
+    if config.device.type != "cuda" or config.requested_device not in (None, "cuda"):
+        return None
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible:
+        return [d.strip() for d in visible.split(",") if d.strip()]
+    return [str(i) for i in range(torch.cuda.device_count())]
+
+
 class GpuOutline:
     """Space and tasks of a live benchmark, without its data or networks."""
 
@@ -89,18 +104,8 @@ class GpuOutline:
         return int(self.config.device.type == "cuda")
 
     def device_slots(self) -> list[str] | None:
-        """The CUDA devices a local pool of runs may spread over, one per worker in turn.
-
-        Only when the device was left to choose (unset, or plain ``cuda``): the visible GPUs,
-        as ``CUDA_VISIBLE_DEVICES`` names them.  ``None`` when runs use the CPU or a device
-        the user named (``cuda:1``: every run there).
-        """
-        if self.config.device.type != "cuda" or self.config.requested_device not in (None, "cuda"):
-            return None
-        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-        if visible:
-            return [d.strip() for d in visible.split(",") if d.strip()]
-        return [str(i) for i in range(torch.cuda.device_count())]
+        """See :func:`device_slots`."""
+        return device_slots(self.config)
 
     def resolve_task(self, task: str) -> str:
         """Canonical name of ``task`` among the datasets (names and aliases, any case)."""

@@ -44,7 +44,12 @@ from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, Tas
 from benchsim.backends.gpu._data import DeviceData
 from benchsim.backends.gpu._evaluate import EvaluationMixin
 from benchsim.backends.gpu._ops import compile_ops, init_parameters
-from benchsim.backends.gpu._outline import GPU_SPACES, SMOKE_DATASETS, resolve_config
+from benchsim.backends.gpu._outline import (
+    GPU_SPACES,
+    SMOKE_DATASETS,
+    device_slots,
+    resolve_config,
+)
 from benchsim.backends.gpu._ranking import RankingMixin, StandaloneResult
 from benchsim.backends.gpu._settings import Stopwatch, synchronize
 from benchsim.backends.gpu._state import StateMixin
@@ -107,6 +112,7 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
         self.smoke = smoke
         self.seed_ = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
         self._paths = config.paths
+        self._config = config
         cuda = self.device.type == "cuda"
         s = self.settings
         self.amp_ = cuda if s.amp is None else bool(s.amp)
@@ -181,6 +187,13 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
             aliases=spec.aliases,
             train_size=data.size("train"),
         )
+
+    @property
+    def gpus_per_run(self) -> int:
+        return int(self.device.type == "cuda")
+
+    def device_slots(self) -> list[str] | None:
+        return device_slots(self._config)
 
     def batches_per_pass(self, task: str) -> int:
         """Full mini-batches in one pass over ``task``'s training split (the remainder of the

@@ -55,7 +55,9 @@ def test_outline_rejects_a_table_only_space(data_root, one_line):
 
 
 def test_outline_of_the_table_backend_is_the_benchmark(installed_home):
-    assert isinstance(outline("nb201"), Benchmark)
+    table = outline("nb201")
+    assert isinstance(table, Benchmark)
+    assert table.gpus_per_run == 0 and table.device_slots() is None  # sweeps reserve no GPU
 
 
 def test_live_options_name_the_datasets_after_the_tasks():
