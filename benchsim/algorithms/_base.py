@@ -14,8 +14,9 @@ Jobs are the three questions a NAS algorithm asks of a backend: :class:`Evaluate
 architecture with the benchmark's protocol and report its validation metric), and the two
 weight-sharing steps of EMT-NAS, :class:`TrainPass` (Algorithm 3 of the supplementary: one pass
 over the task's training data, one individual per mini-batch) and :class:`SampledEval`
-(Algorithm 4: accuracy on one random validation mini-batch).  The table backend answers them from
-the recorded benchmark; the live backend by training.
+(Algorithm 4: accuracy on one random validation mini-batch).  The table backend answers
+``Evaluate`` from the recorded benchmark and the weight-sharing steps with an emulated supernet
+(docs/weight_sharing.md); the live backend answers all three by training.
 
 Hyperparameters are dataclass fields (constructors only store them); learned state ends in ``_``.
 """
@@ -90,12 +91,16 @@ class TrainPass:
     """One pass over ``task``'s training data; each mini-batch trains one of ``archs``.
 
     ``weights`` (optional, same length) are selection probabilities per mini-batch, e.g. from a
-    binary tournament; ``None`` = uniform.  The outcome carries no values, only the cost.
+    binary tournament; ``None`` = uniform.  ``planned_passes`` is how many passes the searcher
+    plans for this task in all (EMT-NAS: its generations), as a learning-rate schedule or an
+    emulated supernet's training progress needs to know.  The outcome carries no values, only
+    the cost.
     """
 
     task: str
     archs: tuple[int, ...]
     weights: tuple[float, ...] | None = None
+    planned_passes: int | None = None
 
     @property
     def size(self) -> int:
@@ -132,10 +137,15 @@ FINISHED = "finished"
 
 @dataclass(frozen=True)
 class Outcome:
-    """Answer to a job: ``values`` (one per architecture; empty for a TrainPass) and ``cost``."""
+    """Answer to a job: ``values`` (one per architecture; empty for a TrainPass) and ``cost``.
+
+    ``source`` labels where the values come from (``"standalone"`` training, a recorded or
+    modelled supernet estimate, ...); searchers never need it, the trajectory records it.
+    """
 
     values: np.ndarray
     cost: float
+    source: str = ""
 
     @property
     def value(self) -> float:

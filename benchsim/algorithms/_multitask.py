@@ -7,8 +7,8 @@ array operations instead of a Python loop per individual:
   (Algorithm 5 of the EMT-NAS supplementary, lines 5-7 and 14-15).
 * :func:`tournament_weights`: the probability that binary tournament selection picks each
   individual (Algorithm 3, line 4), which the backend turns into one individual per mini-batch.
-* :func:`update_fitness`: the running combination of an individual's sampled accuracies
-  (Algorithm 4, line 8).
+* :func:`update_fitness` and :func:`inherit_fitness`: how an individual's sampled accuracies
+  become its fitness (Algorithm 4, line 8; Eq. 2 of the main paper).
 * :func:`select_survivors`: environmental selection of the top K (Algorithm 1, line 11).
 """
 
@@ -168,6 +168,36 @@ def update_fitness(
     base = np.where(counts[uniq] > 0, fitness[uniq], ordered[start])
     fitness[uniq] = m**repeats * base + folded
     counts[uniq] += repeats.astype(counts.dtype)
+
+
+def inherit_fitness(
+    fitness: np.ndarray,
+    counts: np.ndarray,
+    archs: np.ndarray,
+    homes: np.ndarray,
+    values: np.ndarray,
+    weight: float,
+) -> None:
+    """EMT-NAS's official fitness update, in place: ``f = f_home + (value - f_home) * weight``.
+
+    The official implementation (PengLiao12/EMT-NAS ``gnas/genetic_algorithm/genetic.py``,
+    ``update_current_individual_fitness``) scores a child from one mini-batch as its parent's
+    fitness moved towards the sampled accuracy by ``weight = log_T(i + 1)``, with ``i`` the
+    0-based generation and ``T`` the number of generations: early children mostly inherit,
+    late ones are judged on their own sample.  ``homes[j]`` is the parent ``archs[j]`` inherited
+    its task from (itself for a re-sampled parent); parents' fitness is read before any update
+    (the official code reads a snapshot), and where ``archs`` repeats an architecture the last
+    value wins, as the official dictionary update does.  A home without a fitness (NaN) lets
+    the value count fully.
+    """
+    archs = np.asarray(archs, dtype=np.int64)
+    if archs.size == 0:
+        return
+    base = fitness[np.asarray(homes, dtype=np.int64)]
+    values = np.asarray(values, dtype=np.float64)
+    new = np.where(base == base, base + (values - base) * float(weight), values)
+    fitness[archs] = new  # numpy assigns repeated indices in order: the last one wins
+    np.add.at(counts, archs, 1)
 
 
 def select_survivors(archs: np.ndarray, fitness: np.ndarray, k: int, distinct: bool) -> np.ndarray:

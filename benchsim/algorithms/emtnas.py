@@ -17,15 +17,25 @@ Algorithm numbers refer to the supplementary material (``emt-nas-supplementary.t
 
 Choices where the supplementary is silent (each a hyperparameter):
 
-* Fitness (Eq. 2 of the main paper, which is not available here): an exponential moving
-  average of an architecture's sampled accuracies on a task, ``f <- m f + (1 - m) acc`` with
-  ``m = fitness_momentum`` (first sample: ``f = acc``).  Weights are shared per task, so an
-  individual is identified by (task, architecture).  Alg. 1 line 9 samples only the offspring;
-  a surviving architecture that is bred again (with p_m = 0.02 most children of similar parents
-  are copies) is re-sampled, and its estimate sharpens over the generations it survives.
-  ``resample_parents=True`` also re-samples every surviving parent each generation (SampledEval
-  over P_t and O_t); over 30 NB201 seeds it gained 0.1-0.3 points at 20 generations and
-  nothing at 50, so the default keeps line 9 as written.
+* Fitness (Eq. 2 of the main paper, which is not available here), ``fitness_update``:
+  ``"log"`` (default) is the official implementation's rule (PengLiao12/EMT-NAS,
+  ``gnas/genetic_algorithm/genetic.py`` ``update_current_individual_fitness``, read through
+  the search tool): the initial population's fitness is its sampled accuracy; a child of
+  generation ``g`` (1-based, as here) gets ``f = f_parent + (acc - f_parent) * log_T(g)``,
+  ``T = generations``, where ``f_parent`` is the fitness of the parent whose task it inherited
+  (:func:`~benchsim.algorithms._multitask.inherit_fitness`): early children mostly inherit,
+  late ones are judged on their own mini-batch.  Parents keep their fitness.  ``"ema"`` is the
+  moving average benchsim used before, ``f <- m f + (1 - m) acc`` with
+  ``m = fitness_momentum`` over an architecture's samples (first sample: ``f = acc``).  Two
+  things of the official code are not copied: its per-child accuracy is a running mean over
+  all children evaluated before it (``cnn_utils.evaluate_individual_list`` never resets its
+  counters), and its parents are drawn fitness-proportionally; here each child's sample is
+  its own mini-batch and parents are drawn as ``parent_selection`` says.
+  Weights are shared per task, so an individual is identified by (task, architecture).
+  Alg. 1 line 9 samples only the offspring.  ``resample_parents=True`` also re-samples every
+  surviving parent each generation (SampledEval over P_t and O_t; under ``"log"`` a parent is
+  its own home); over 30 NB201 seeds (moving average, stand-alone answers) it gained 0.1-0.3
+  points at 20 generations and nothing at 50, so the default keeps line 9 as written.
 * Parent selection (Alg. 5 line 3 says only "select two individuals"): uniform random (the
   default), or ``parent_selection="tournament"`` (binary, within a task).
 * Binary tournaments in Alg. 3 over individuals without a fitness yet (fresh offspring): a
@@ -44,8 +54,10 @@ Choices where the supplementary is silent (each a hyperparameter):
 Settings from the supplementary: K = 20 (Table D), crossover probability 1.0 (Table E),
 mutation probability 0.02 per gene (Table F), T = 300 on CIFAR (Table G); on TNB101 we use
 T = 100, the supplementary's MedMNIST setting (C.1) for smaller problems.  The line-12
-evaluation is answered by the run's protocol (on NB201: one sampled training seed); the
-recommendation is the best such value (:meth:`EMTNAS.recommend`).
+evaluation is the shared weights' estimate on the whole validation split (on a table: the
+emulated supernet's, docs/weight_sharing.md; never the stand-alone value unless the upper
+bound is asked for); the recommendation is the best such value (:meth:`EMTNAS.recommend`).
+Every :class:`TrainPass` announces ``planned_passes = generations``.
 
 JT-S / JT-D (Table C) are not provided: they train one supernet on the union of the tasks'
 data, which the per-task :class:`TrainPass` job cannot express.
@@ -59,6 +71,7 @@ from typing import Any
 
 import numpy as np
 
+from benchsim._checks import check_int, check_number
 from benchsim.algorithms._base import (
     FINISHED,
     Job,
@@ -68,9 +81,9 @@ from benchsim.algorithms._base import (
     TrainPass,
     register_algorithm,
 )
-from benchsim.algorithms._checks import check_int, check_number
 from benchsim.algorithms._multitask import (
     gene_operators,
+    inherit_fitness,
     select_survivors,
     tournament_weights,
     update_fitness,
@@ -78,6 +91,7 @@ from benchsim.algorithms._multitask import (
 from benchsim.errors import ConfigError
 
 PARENT_SELECTIONS = ("random", "tournament")
+FITNESS_UPDATES = ("log", "ema")
 
 
 @dataclass
@@ -113,6 +127,7 @@ class EMTNAS(Searcher):
     rmp: float = 0.3
     crossover_prob: float = 1.0
     mutation_prob: float = 0.02
+    fitness_update: str = "log"
     fitness_momentum: float = 0.5
     batch_size: int = 256
     parent_selection: str = "random"
@@ -131,6 +146,11 @@ class EMTNAS(Searcher):
             raise ConfigError(
                 f"parent_selection == {self.parent_selection!r}, must be one of "
                 f"{', '.join(PARENT_SELECTIONS)}"
+            )
+        if self.fitness_update not in FITNESS_UPDATES:
+            raise ConfigError(
+                f"fitness_update == {self.fitness_update!r}, must be one of "
+                f"{', '.join(FITNESS_UPDATES)}"
             )
         for flag in ("distinct_survivors", "resample_parents"):
             if not isinstance(getattr(self, flag), (bool, np.bool_)):
@@ -157,6 +177,8 @@ class EMTNAS(Searcher):
         # Alg. 2: K random individuals per task, skill factor = the task's row.
         self.population_ = np.stack([np.asarray(space.sample(self.rng_, k)) for _ in range(n)])
         self.offspring_: np.ndarray | None = None
+        self.offspring_home_: np.ndarray | None = None  # the parent each child inherited from
+        self.sampled_homes_: dict[int, np.ndarray] = {}  # per task: homes of the queued sample
         self.generation_ = 1
         self.queue_: deque[Job] = deque()
         self.waiting_ = 0  # TrainPass/SampledEval handed out or queued, not yet told
@@ -188,17 +210,23 @@ class EMTNAS(Searcher):
         if isinstance(job, TrainPass):
             # Alg. 1 line 4 / 9: the task's new individuals are scored with the updated weights.
             if self.offspring_ is None:
-                fresh = self.population_[row]
+                fresh = homes = self.population_[row]
             elif self.resample_parents:
                 fresh = np.concatenate([self.population_[row], self.offspring_[row]])
+                homes = np.concatenate([self.population_[row], self.offspring_home_[row]])
             else:
-                fresh = self.offspring_[row]
+                fresh, homes = self.offspring_[row], self.offspring_home_[row]
+            self.sampled_homes_[row] = homes
             self.queue_.append(SampledEval(job.task, tuple(fresh.tolist()), self.batch_size))
             self.waiting_ += 1
             return
-        update_fitness(
-            self.fitness_[row], self.samples_[row], job.archs, outcome.values, self.fitness_momentum
-        )
+        fitness, samples = self.fitness_[row], self.samples_[row]
+        if self.fitness_update == "ema":
+            update_fitness(fitness, samples, job.archs, outcome.values, self.fitness_momentum)
+        else:  # the official log_T rule (the initial population has no parent: f = its sample)
+            weight = np.log(self.generation_) / np.log(self.generations)
+            homes = self.sampled_homes_.pop(row)
+            inherit_fitness(fitness, samples, job.archs, homes, outcome.values, weight)
         if self.waiting_ == 0:
             self._end_generation()
 
@@ -225,7 +253,9 @@ class EMTNAS(Searcher):
             weights = None
             if not np.isnan(fit).all():
                 weights = tuple(tournament_weights(fit).tolist())
-            self.queue_.append(TrainPass(task, tuple(archs.tolist()), weights))
+            self.queue_.append(
+                TrainPass(task, tuple(archs.tolist()), weights, planned_passes=self.generations)
+            )
             self.waiting_ += 1
 
     def milestone(self) -> int | None:
@@ -244,7 +274,7 @@ class EMTNAS(Searcher):
                 self.queue_.append(SampledEval(task, (int(pool[keep[0]]),), None))
         if self.generation_ >= self.generations:
             self.done_ = True
-            self.offspring_ = None
+            self.offspring_ = self.offspring_home_ = None
             return
         self.generation_ += 1
         self.offspring_ = self._make_offspring()
@@ -255,10 +285,13 @@ class EMTNAS(Searcher):
         """Alg. 5: mate pairs of P_t until every task has K offspring; returns shape (N, K).
 
         Pairs are drawn in vectorised rounds; each round's children are shared out in the order
-        they were bred, a task taking children until it has K (lines 18-19).
+        they were bred, a task taking children until it has K (lines 18-19).  The parent each
+        child inherited its task from is kept in ``offspring_home_`` (the official fitness
+        update starts from that parent's fitness).
         """
         n, k = self.population_.shape
         out = np.empty((n, k), dtype=np.int64)
+        home = np.empty((n, k), dtype=np.int64)
         filled = np.zeros(n, dtype=np.int64)
         pairs = n * k  # 2NK children a round: one round almost always fills every task
         while (filled < k).any():
@@ -266,9 +299,12 @@ class EMTNAS(Searcher):
             for row in range(n):
                 need = k - filled[row]
                 if need:
-                    got = brood.arch[brood.tau == row][:need]
+                    mine = brood.tau == row
+                    got = brood.arch[mine][:need]
                     out[row, filled[row] : filled[row] + got.size] = got
+                    home[row, filled[row] : filled[row] + got.size] = brood.home[mine][:need]
                     filled[row] += got.size
+        self.offspring_home_ = home
         return out
 
     def _pick_parents(self, pairs: int) -> tuple[np.ndarray, np.ndarray]:

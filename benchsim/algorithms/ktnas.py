@@ -35,8 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchsim._checks import check_int, check_number
 from benchsim.algorithms._base import register_algorithm
-from benchsim.algorithms._checks import check_int, check_number
 from benchsim.algorithms._embedding import EmbeddingSettings, architecture_embeddings
 from benchsim.algorithms._predictor import RidgePredictor, transfer_votes, unit_rows
 from benchsim.algorithms.emtnas import EMTNAS, Brood

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchsim._checks import check_number
 from benchsim.algorithms._base import Evaluate, Job, Outcome, Searcher, register_algorithm
-from benchsim.algorithms._checks import check_number
 from benchsim.algorithms._policy import (
     Adam,
     DecisionSampler,

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchsim._checks import check_number
 from benchsim.algorithms._base import (
     FINISHED,
     Evaluate,
@@ -56,7 +57,6 @@ from benchsim.algorithms._base import (
     Searcher,
     register_algorithm,
 )
-from benchsim.algorithms._checks import check_number
 from benchsim.algorithms._policy import Adam
 from benchsim.algorithms._transfer_net import TransferNet
 from benchsim.errors import ConfigError

@@ -151,10 +151,16 @@ class Result:
 
 @dataclass(frozen=True)
 class BatchResult:
-    """Answers of :meth:`Benchmark.query_many`: ``values[i]`` and ``cost[i]`` per question."""
+    """Answers of :meth:`Benchmark.query_many`: ``values[i]`` and ``cost[i]`` per question.
+
+    ``source`` says where weight-sharing answers come from (:meth:`Benchmark.sampled_eval`):
+    ``"recorded:<estimator>"`` (a recorded supernet estimate), ``"modelled:<estimator>"`` (the
+    table's model of one), ``"live:supernet"`` (a trained supernet); empty for lookups.
+    """
 
     values: np.ndarray
     cost: np.ndarray
+    source: str = ""
 
 
 class Benchmark(ABC):
@@ -388,11 +394,14 @@ class Benchmark(ABC):
         *,
         rng: np.random.Generator,
         weights: Sequence[float] | None = None,
+        planned_passes: int | None = None,
     ) -> float:
         """One pass over ``task``'s training data, each mini-batch training one of ``archs``.
 
         EMT-NAS's sampled training (Algorithm 3 of its supplementary).  ``weights`` are the
-        per-mini-batch selection probabilities of the architectures (uniform if ``None``).
+        per-mini-batch selection probabilities of the architectures (uniform if ``None``);
+        ``planned_passes`` is how many passes the search plans for this task's shared weights
+        (the table's emulation measures a supernet's training progress against it).
         Returns the cost in seconds: real training time on a live backend, the recorded time of
         one training epoch of the architectures involved on a table.
         """
@@ -409,7 +418,16 @@ class Benchmark(ABC):
                     "with a positive sum"
                 )
             probs = probs / probs.sum()
-        return float(self._train_pass(name, indices, rng=rng, weights=probs))
+        if planned_passes is not None and (
+            isinstance(planned_passes, bool)
+            or not isinstance(planned_passes, (int, np.integer))
+            or planned_passes < 1
+        ):
+            raise ConfigError(f"planned_passes == {planned_passes!r}, must be an integer >= 1")
+        planned = None if planned_passes is None else int(planned_passes)
+        return float(
+            self._train_pass(name, indices, rng=rng, weights=probs, planned_passes=planned)
+        )
 
     def sampled_eval(
         self,
@@ -423,7 +441,8 @@ class Benchmark(ABC):
 
         EMT-NAS's sampled evaluating (Algorithm 4).  ``batch_size=None`` evaluates on the whole
         validation split instead (Algorithm 1 line 12).  Returns one value and one cost per
-        architecture.
+        architecture, and the answers' ``source``: always a supernet's estimate (trained on a
+        live backend, recorded or modelled on a table), never the stand-alone value.
         """
         name = self.resolve_task(task)
         indices = self.space.indices(archs)
@@ -443,6 +462,7 @@ class Benchmark(ABC):
         *,
         rng: np.random.Generator,
         weights: np.ndarray | None,
+        planned_passes: int | None,
     ) -> float:
         """Hook: see :meth:`train_pass`."""
         raise BackendError(f"backend {type(self).__name__} does not support weight-sharing steps")
@@ -457,12 +477,27 @@ class Benchmark(ABC):
         """Default way a search's "evaluate this architecture" is answered on ``task``.
 
         Keys: ``seed`` (see :data:`SeedLike`), ``cost_scale`` (fraction of the reported cost
-        charged) and ``note`` (one line saying what the protocol is, stored with the run).
+        charged), ``note`` (one line saying what the protocol is, stored with the run) and
+        ``source`` (a short label of where the answers come from, in every trajectory row).
         """
-        return {"seed": None, "cost_scale": 1.0, "note": "full training, reported cost"}
+        return {
+            "seed": None,
+            "cost_scale": 1.0,
+            "note": "full training, reported cost",
+            "source": "standalone",
+        }
 
     def provenance(self) -> dict[str, object]:
         """What a run must record to be reproducible from this backend (e.g. data checksums)."""
+        return {}
+
+    def answer_notes(self) -> dict[str, object]:
+        """What shaped this backend's answers beyond its data, for a run's records.
+
+        The table backend says how it emulates weight sharing (estimator, settings, and per
+        task whether the estimate is recorded or modelled, with the model's Kendall tau); the
+        runner writes this to ``config.json`` before the search and ``result.json`` after it.
+        """
         return {}
 
     @property

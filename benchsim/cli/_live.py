@@ -1,8 +1,9 @@
 """Command-line options of the live backend, shared by ``run`` and ``sweep``.
 
 ``--device``, ``--smoke`` (what a quick install check runs) and ``--backend-option KEY=VALUE``
-become backend options here.  Kept apart from :mod:`benchsim.backends.gpu` so that the command
-line does not import torch before a gpu run is actually asked for.
+become backend options here (the last one also for the table backend).  Kept apart from
+:mod:`benchsim.backends.gpu` so that the command line does not import torch before a gpu run
+is actually asked for.
 """
 
 from __future__ import annotations
@@ -36,14 +37,17 @@ def live_backend_options(
 ) -> dict[str, Any]:
     """The backend options that ``--device``, ``--smoke`` and ``--backend-option`` stand for.
 
-    Only the gpu backend takes them; an unknown option name is refused when the backend is
+    ``--device`` and ``--smoke`` apply to the gpu backend only; ``--backend-option`` to either
+    (the table backend's are its weight-sharing emulation settings, e.g.
+    ``weight_sharing=fewshot``).  An unknown option name is refused when the backend is
     outlined or opened (one line listing the allowed names).
     """
     if device is None and not smoke and not items:
         return {}
-    if backend != "gpu":
-        raise CliError("--device, --smoke and --backend-option apply to --backend gpu only")
-    options = parse_pairs(items, "--backend-option", "bn_eval=recalibrate")
+    if backend != "gpu" and (device is not None or smoke):
+        raise CliError("--device and --smoke apply to --backend gpu only")
+    example = "bn_eval=recalibrate" if backend == "gpu" else "weight_sharing=fewshot"
+    options = parse_pairs(items, "--backend-option", example)
     if device is not None:
         options["device"] = device
     if smoke:

@@ -83,10 +83,13 @@ def _summary(result: dict[str, Any], out: Path | None) -> None:
         if row["arch"] is None:
             table.add_row(task, "(none evaluated)", "-", "-", str(row["evaluations"]))
             continue
+        source = row.get("search_metric_source") or ""
+        # A weight-sharing answer is a supernet's estimate, not the stand-alone metric: say so.
+        kind = f" ({source.replace(':', ' ')})" if "standalone" not in source and source else ""
         table.add_row(
             task,
             str(row["arch"]),
-            f"{row['search_metric_name']} {row['search_metric']:.4f}",
+            f"{row['search_metric_name']}{kind} {row['search_metric']:.4f}",
             f"{row['test_metric_name']} {row['test_metric']:.4f}",
             str(row["evaluations"]),
         )
@@ -155,8 +158,9 @@ def _summary(result: dict[str, Any], out: Path | None) -> None:
     "--backend-option",
     "backend_options",
     multiple=True,
-    help="gpu backend setting name=value (channels=32, bn_eval=recalibrate, ...; see "
-    "docs/live_backend.md).",
+    help="Backend setting name=value. table: weight_sharing=oneshot|fewshot|"
+    "standalone-upper-bound, ws_tau=0.6, ... (docs/weight_sharing.md); gpu: channels=32, "
+    "bn_eval=recalibrate, ... (docs/live_backend.md).",
 )
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
 @click.option("--list", "list_algos", is_flag=True, help="List the algorithms and exit.")

@@ -68,7 +68,8 @@ from benchsim.cli._live import SMOKE_DATASETS, live_backend_options, smoke_param
     "--backend-option",
     "backend_options",
     multiple=True,
-    help="gpu backend setting name=value, for every run (see docs/live_backend.md).",
+    help="Backend setting name=value, for every run (table: weight_sharing=fewshot, ... see "
+    "docs/weight_sharing.md; gpu: see docs/live_backend.md).",
 )
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
 def sweep(

@@ -138,10 +138,17 @@ def build_table(data: SweepData, times: tuple[float, ...] | None = None) -> Repo
             runs = data.runs[(data.runs["algo"] == algo) & (data.runs["task"] == task)]
             if runs.empty:
                 continue
+            name = data.search_metric.get(task)
+            sources = (
+                runs["search_metric_source"].dropna() if "search_metric_source" in runs else ()
+            )
+            supernet = sorted({s for s in sources if s and "standalone" not in s})
+            if name is not None and supernet:  # a supernet's estimate: say whose
+                name = f"{name} ({', '.join(supernet)})"
             row = {
                 "algo": algo,
                 "task": task,
-                "search_metric": data.search_metric.get(task),
+                "search_metric": name,
                 "search": _stat(runs["search_metric"]),
                 "test_metric": data.test_metric.get(task),
                 "test": _stat(runs["test_metric"]),

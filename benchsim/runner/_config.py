@@ -101,7 +101,7 @@ def merge_config(file_values: dict[str, Any], overrides: dict[str, Any]) -> RunC
     """A :class:`RunConfig` from a file's values overridden by flags (``None`` = not given)."""
     allowed = {f.name for f in fields(RunConfig)}
     # Files written back by a run also carry resolved/provenance sections: accept and ignore.
-    informational = {"resolved", "versions", "data", "command"}
+    informational = {"resolved", "versions", "data", "answers", "command"}
     unknown = set(file_values) - allowed - informational
     if unknown:
         raise ConfigError(

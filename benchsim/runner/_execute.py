@@ -28,6 +28,7 @@ class Protocol:
     cost_scale: float = 1.0
     note: str = ""
     schedule: int | None = None
+    source: str = "standalone"
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -52,17 +53,24 @@ class JobExecutor:
             return Outcome(
                 values=np.array([result.value], dtype=np.float64),
                 cost=float(result.cost) * proto.cost_scale,
+                source=proto.source,
             )
         if isinstance(job, SampledEval):
             batch = self.bench.sampled_eval(
                 job.task, np.asarray(job.archs), rng=self.rng, batch_size=job.batch_size
             )
             return Outcome(
-                values=np.asarray(batch.values, dtype=np.float64), cost=float(np.sum(batch.cost))
+                values=np.asarray(batch.values, dtype=np.float64),
+                cost=float(np.sum(batch.cost)),
+                source=batch.source,
             )
         if isinstance(job, TrainPass):
             cost = self.bench.train_pass(
-                job.task, np.asarray(job.archs), rng=self.rng, weights=job.weights
+                job.task,
+                np.asarray(job.archs),
+                rng=self.rng,
+                weights=job.weights,
+                planned_passes=job.planned_passes,
             )
             return Outcome(values=_EMPTY, cost=cost)
         raise TypeError(f"a searcher returned {job!r}, which is not a job")

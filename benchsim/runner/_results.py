@@ -90,6 +90,7 @@ def trajectory_table(
         "arch_str": pa.array(arch_str, pa.string()),
         "value": pa.array(np.asarray(traj.value, dtype=np.float64)),
         "cost": pa.array(np.asarray(traj.cost, dtype=np.float64)),
+        "source": pa.array(traj.source, pa.string()),
     }
     if test_value is not None:
         columns["test_value"] = pa.array(np.asarray(test_value, dtype=np.float64))

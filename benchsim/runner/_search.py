@@ -38,6 +38,7 @@ class Trajectory:
     arch: list[int] = field(default_factory=list)
     value: list[float] = field(default_factory=list)
     cost: list[float] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)
 
     def add(
         self, search: int, job: Job, outcome: Outcome, worker: int, start: float, end: float
@@ -62,6 +63,7 @@ class Trajectory:
         self.arch.extend(archs)
         self.value.extend(values)
         self.cost.extend([outcome.cost / n] * n)
+        self.source.extend([outcome.source] * n)
 
 
 @dataclass

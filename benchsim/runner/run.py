@@ -95,6 +95,7 @@ def _protocols(bench: Benchmark, tasks: tuple[str, ...], override: dict) -> dict
             cost_scale=float(scale),
             note=str(merged.get("note", "")),
             schedule=schedule,
+            source=str(merged.get("source", "standalone")),
         )
     return out
 
@@ -203,6 +204,7 @@ def execute_run(
     )
     resolved["versions"] = package_versions()
     resolved["data"] = bench.provenance()
+    resolved["answers"] = bench.answer_notes()
     if out_dir is not None and not resume:
         atomic_write_json(out_dir / "config.json", resolved)
 
@@ -245,6 +247,7 @@ def execute_run(
             state.loop = None
 
     result = _summarise(bench, config, protocols, state.recommendations, state.traj, state.stats)
+    result["answers"] = bench.answer_notes()
     table = _trajectory(bench, state.traj)
     result["wall_seconds"] = round(state.wall_before + time.perf_counter() - wall0, 6)
     if out_dir is not None:
@@ -362,6 +365,7 @@ def _summarise(
             "arch_str": bench.space.format(int(arch)),
             "search_metric": float(value),
             "search_metric_name": info.search_metric,
+            "search_metric_source": _source_of(traj, task, int(arch), float(value)),
             "test_metric": float(test),
             "test_metric_name": info.test_metric,
             "evaluations": counts[task],
@@ -376,6 +380,20 @@ def _summarise(
         "searcher_seconds": round(sum(s.searcher_seconds for s in stats), 6),
         "wall_seconds": None,
     }
+
+
+def _source_of(traj: Trajectory, task: str, arch: int, value: float) -> str | None:
+    """Where the recommended architecture's search value came from (the trajectory's label:
+    stand-alone training, a recorded or a modelled supernet estimate, ...)."""
+    for i in range(len(traj.step) - 1, -1, -1):
+        if (
+            traj.task[i] == task
+            and traj.arch[i] == arch
+            and traj.kind[i] in ("evaluate", "full_eval")
+            and traj.value[i] == value
+        ):
+            return traj.source[i]
+    return None
 
 
 def _resolved_config(

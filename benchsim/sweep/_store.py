@@ -179,6 +179,7 @@ RUN_COLUMNS = {
     "arch_str": pa.string(),
     "search_metric_name": pa.string(),
     "search_metric": pa.float64(),
+    "search_metric_source": pa.string(),
     "test_metric_name": pa.string(),
     "test_metric": pa.float64(),
     "evaluations": pa.int64(),

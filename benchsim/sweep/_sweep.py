@@ -385,6 +385,7 @@ _RESULT_KEYS = (
     "arch_str",
     "search_metric_name",
     "search_metric",
+    "search_metric_source",
     "test_metric_name",
     "test_metric",
     "evaluations",

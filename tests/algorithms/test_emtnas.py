@@ -20,11 +20,13 @@ from benchsim.algorithms import (
 )
 from benchsim.algorithms._multitask import (
     gene_operators,
+    inherit_fitness,
     select_survivors,
     tournament_weights,
     update_fitness,
 )
 from benchsim.algorithms.emtnas import EMTNAS
+from benchsim.backends.table._weight_sharing import UPPER_BOUND
 from benchsim.errors import ConfigError
 from benchsim.runner import Budget, RunConfig, execute_run
 from benchsim.runner._search import Trajectory, run_search
@@ -199,6 +201,59 @@ def test_fitness_is_a_moving_average_of_samples():
     assert fitness[2] == 30.0  # momentum 0: the latest sample only
 
 
+def test_official_fitness_starts_from_the_home_parent():
+    fitness, counts = np.full(6, np.nan), np.zeros(6, dtype=np.int32)
+    fitness[[1, 2]] = [50.0, 70.0]
+    # children 3, 4 (homes 1, 2) and a copy of parent 2 whose home is parent 1
+    inherit_fitness(fitness, counts, [3, 4, 2], [1, 2, 1], [90.0, 10.0, 80.0], 0.25)
+    assert fitness[3] == pytest.approx(50 + (90 - 50) * 0.25)
+    assert fitness[4] == pytest.approx(70 + (10 - 70) * 0.25)
+    assert fitness[2] == pytest.approx(50 + (80 - 50) * 0.25)  # parents read before updates
+    assert fitness[1] == 50.0 and counts.tolist() == [0, 0, 1, 1, 1, 0]
+    inherit_fitness(fitness, counts, [5, 5], [0, 0], [30.0, 40.0], 0.5)  # home never scored
+    assert fitness[5] == 40.0 and counts[5] == 2  # the sample counts fully; the last one wins
+
+
+def drive(searcher: EMTNAS, value, until=lambda s: False) -> None:
+    """Answer the searcher's jobs (samples: ``value(job)``) until ``until`` or the end."""
+    while not until(searcher):
+        job = searcher.ask()
+        if job == FINISHED:
+            return
+        assert job is not None
+        values = np.empty(0) if isinstance(job, TrainPass) else value(job)
+        searcher.tell(job, Outcome(values, 1.0))
+
+
+def test_official_fitness_of_the_initial_population_is_its_sample():
+    s = make(generations=8)
+    drive(s, lambda j: np.asarray(j.archs, dtype=float) % 97, until=lambda s: s.generation_ == 2)
+    for row in range(2):
+        archs = s.population_[row]
+        np.testing.assert_array_equal(s.fitness_[row, archs], archs % 97)
+    drive(s, lambda j: np.full(j.size, 60.0))
+    assert s.generation_ == 8 and s.done_
+    assert make(fitness_update="ema").config()["fitness_update"] == "ema"
+    assert make().config()["fitness_update"] == "log"
+
+
+def test_official_fitness_pulls_children_towards_their_parents():
+    """Early in a run a child's fitness is mostly its parent's: log_T(2) = 0.12 at T = 300."""
+    s = make(generations=300)
+    drive(s, lambda j: np.full(j.size, 50.0), until=lambda s: s.generation_ == 2)
+    job = s.ask()
+    while not (isinstance(job, SampledEval) and job.task == "a"):
+        s.tell(
+            job,
+            Outcome(np.empty(0) if isinstance(job, TrainPass) else np.full(job.size, 50.0), 1.0),
+        )
+        job = s.ask()
+    assert s.offspring_home_[0].shape == (len(job.archs),)
+    s.tell(job, Outcome(np.full(job.size, 100.0), 1.0))
+    expected = 50.0 + 50.0 * np.log(2) / np.log(300)
+    np.testing.assert_allclose(s.fitness_[0, np.asarray(job.archs)], expected)
+
+
 def test_survivors_are_the_top_k():
     archs = np.array([5, 6, 7, 8, 6, 9])
     fit = np.array([1.0, 4.0, np.nan, 3.0, 4.0, 2.0])
@@ -339,15 +394,21 @@ def test_tournament_parent_selection_compares_within_a_task():
 
 # ---------------------------------------------------------------------- on the real tables
 def test_run_on_nb201_beats_the_median_architecture(installed_home):
+    """Judged by a one-shot supernet (the default) the search still beats the median cell;
+    told the stand-alone values (the upper bound) it reaches the top 5%."""
     bench = benchsim.benchmark("nb201")
     config = RunConfig(
         algo="emtnas", tasks=("cifar10", "cifar100"), seed=0, params={"generations": 15}
     )
     out = execute_run(config)
+    bound = execute_run(
+        RunConfig(**{**config.to_dict(), "backend_options": {"weight_sharing": UPPER_BOUND}})
+    )
     for task, info in out.result["tasks"].items():
         all_test = bench.query_many(np.arange(bench.space.size), task, "test_acc").values
         assert info["test_metric"] > np.median(all_test)
-        assert info["test_metric"] >= np.percentile(all_test, 95)
+        best = bound.result["tasks"][task]["test_metric"]
+        assert best >= np.percentile(all_test, 95)
     again = execute_run(config)
     # Same seed, same trajectory (pandas compares the TrainPass rows' NaN values as equal).
     assert again.trajectory.to_pandas().equals(out.trajectory.to_pandas())

@@ -40,9 +40,10 @@ def test_a_registered_backend_is_used_and_duplicates_are_refused(installed_home)
 
 
 def test_unknown_option_is_one_line(installed_home):
-    with pytest.raises(ConfigError, match="does not accept") as excinfo:
+    with pytest.raises(UnknownNameError, match="table backend option 'colour'") as excinfo:
         benchsim.benchmark("nb201", colour="red")
     assert "\n" not in str(excinfo.value)
+    assert "weight_sharing" in str(excinfo.value) and "ws_tau" in str(excinfo.value)
 
 
 def test_unknown_benchmark_lists_installed_ones(installed_home, tmp_path):

@@ -128,7 +128,10 @@ def test_backend_options_reach_the_live_backend(tmp_path):
     [
         (["--backend", "gpu", "--backend-option", "chanels=4"], "unknown gpu backend option"),
         (["--backend", "gpu", "--backend-option", "channels"], "must look like name=value"),
-        (["--backend-option", "channels=4"], "--backend gpu only"),
+        (["--backend-option", "channels=4"], "unknown table backend option 'channels'"),
+        (["--backend-option", "weight_sharing=onehot"], "unknown weight_sharing estimator"),
+        (["--backend-option", "ws_tau=2"], "ws_tau == 2, must be a number in (0, 1]"),
+        (["--device", "cpu"], "--backend gpu only"),
     ],
 )
 def test_bad_backend_options_are_one_line(tmp_path, args, message):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import json
 import pickle
 from pathlib import Path
 
@@ -202,6 +203,66 @@ def test_naswot_column_and_bayeswatch_cross_checks(final, reference_dir) -> None
     same = np.isclose(ref["test_top1"], c10["test_acc"], rtol=0, atol=1e-9)
     assert int((~same).sum()) == 2416
     assert ref["test_top1"].idxmax() == c10["test_acc"].idxmax()
+
+
+def _supernet_info(mirror_dir: Path, name: str) -> dict[str, float]:
+    """One few-shot-NAS file as official string -> value, parsed here with ast (test only)."""
+    import ast
+    import json
+
+    folder = "aoiang/few-shot-NAS/ec366c1c5ca23fe4e9bdd1ec869753739b196ed5"
+    raw = json.loads(
+        (mirror_dir / folder / "Few-Shot_NasBench201/supernet_info" / name).read_text()
+    )
+    out = {}
+    for key, value in raw.items():
+        nodes = ast.literal_eval(key)
+        out["|" + "|+|".join("|".join(f"{op}~{i}" for op, i in n) for n in nodes) + "|"] = value
+    return out
+
+
+@pytest.mark.parametrize(
+    ("column", "name", "tau"),
+    [("oneshot_acc", "one-shot-supernet", 0.4425), ("fewshot_acc", "few-shot-supernet", 0.5253)],
+)
+def test_recorded_supernet_estimates_are_the_source_files(
+    final, mirror_dir, column, name, tau
+) -> None:
+    from scipy.stats import kendalltau
+
+    c10 = final["cifar10"]
+    source = _supernet_info(mirror_dir, name)
+    _same(c10[column], [source[s] for s in c10["arch_str"]])
+    assert kendalltau(c10[column], c10["valid_acc"]).statistic == pytest.approx(tau, abs=1e-4)
+    for task in ("cifar100", "ImageNet16-120"):  # recorded on CIFAR-10 only
+        assert final[task][column].isna().all()
+
+
+def test_supernet_files_stand_alone_column_is_nb201_v1_test_accuracy(
+    final, mirror_dir, reference_dir
+) -> None:
+    """The check the converter makes: the third file agrees with BayesWatch on every cell."""
+    ref = _ref(reference_dir, "nb201_cifar10valid_naswot_score_acc.csv")
+    source = _supernet_info(mirror_dir, "nasbench201")
+    standalone = np.array([source[s] for s in final["cifar10"]["arch_str"]])
+    assert np.abs(standalone - ref["test_top1"].to_numpy()).max() <= 0.005 + 1e-9
+
+
+def test_supernet_file_with_a_foreign_key_is_refused(tmp_path: Path, mirror_dir: Path) -> None:
+    from benchsim.errors import DataError
+    from benchsim.store._convert_nb201 import _supernet_file
+
+    strings = [get_space("nb201").format(i) for i in range(SIZE)]
+    position = {s: i for i, s in enumerate(strings)}
+    bad = tmp_path / "one-shot-supernet"
+    bad.write_text(json.dumps({"[(('conv_7x7', 0),), (('none', 0), ('none', 1))]": 10.0}))
+    with pytest.raises(DataError, match="expected a JSON object of 15625 cells"):
+        _supernet_file(bad, position)
+    head = "[(('none', 0),), (('none', 0), ('none', 1)), (('none', 0), ('none', 1), "
+    cells = {f"{head}('x{i}', 2))]": 1.0 for i in range(SIZE)}
+    bad.write_text(json.dumps(cells))
+    with pytest.raises(DataError, match="names an unknown operation"):
+        _supernet_file(bad, position)
 
 
 @pytest.mark.parametrize("task", TASKS)

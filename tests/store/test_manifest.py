@@ -20,7 +20,7 @@ def _pinned(mirror_dir: Path) -> dict[str, str]:
 def test_every_entry_matches_upstream_sha256(mirror_dir: Path) -> None:
     pinned = _pinned(mirror_dir)
     entries = manifest()
-    assert len(entries) == 49
+    assert len(entries) == 52
     for entry in entries.values():
         assert entry.relpath in pinned, entry.relpath
         assert entry.sha256 == pinned[entry.relpath], entry.id
@@ -36,16 +36,18 @@ def test_left_out_files_are_only_the_documented_ones(mirror_dir: Path) -> None:
     used = {e.relpath for e in manifest().values()}
     left_out = sorted(rel for rel in _pinned(mirror_dir) if rel not in used)
     assert all(
-        rel.startswith("D-X-Y/NATS-Bench/") or rel.endswith("/data/robustness_targets.csv")
+        rel.startswith(("D-X-Y/NATS-Bench/", "D-X-Y/AutoDL-Projects/"))
+        or rel.endswith("/data/robustness_targets.csv")
         for rel in left_out
     ), left_out
     text = manifest_module.MANIFEST_PATH.read_text()
-    assert "robustness_targets.csv" in text and "NATS-Bench" in text  # the comment says why
+    for name in ("robustness_targets.csv", "NATS-Bench", "AutoDL-Projects"):
+        assert name in text  # the comment says why
 
 
 def test_files_for_each_benchmark() -> None:
     counts = {b: len(files_for(b)) for b in BENCHMARKS}
-    assert counts == {"nb201": 40, "tnb101-micro": 8, "tnb101-macro": 8}
+    assert counts == {"nb201": 43, "tnb101-micro": 8, "tnb101-macro": 8}
     assert all(e.licence for e in manifest().values())
     with pytest.raises(UnknownNameError, match=r"unknown benchmark 'nb101'.*nb201"):
         files_for("nb101")

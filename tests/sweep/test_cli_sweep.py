@@ -31,7 +31,8 @@ def _one_line(result):
         (["--address", "10.0.0.1:6379"], "--address '10.0.0.1:6379' is for --executor ray only"),
         (["--backend", "gpu", "--backend-option", "chanels=4"], "unknown gpu backend option"),
         (["--backend", "gpu", "--tasks", "cifar10"], "benchsim data prepare cifar10"),
-        (["--backend-option", "channels=4"], "apply to --backend gpu only"),
+        (["--backend-option", "channels=4"], "unknown table backend option 'channels'"),
+        (["--device", "cpu"], "apply to --backend gpu only"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(installed_home, tmp_path, args, message):

@@ -215,7 +215,9 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
         *,
         rng: np.random.Generator,
         weights: np.ndarray | None,
+        planned_passes: int | None,
     ) -> float:
+        # ``planned_passes`` is not used: the cosine schedule spans the ``epochs`` setting.
         number, head = self.net_of_[task]
         net, data, s = self.nets_[number], self.data_[task], self.settings
         n_batches = self.batches_per_pass(task)
@@ -255,7 +257,7 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
         """Algorithm 4: each architecture on its own random validation batch, or on the whole
         validation split when ``batch_size`` is None (Algorithm 1, line 12)."""
         if indices.size == 0:
-            return BatchResult(values=np.zeros(0), cost=np.zeros(0))
+            return BatchResult(values=np.zeros(0), cost=np.zeros(0), source="live:supernet")
         number, head = self.net_of_[task]
         net, data = self.nets_[number], self.data_[task]
         valid = data.splits["valid"]
@@ -286,7 +288,9 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
                 watch.mark()
         counts = torch.stack(correct).double().cpu().numpy()
         values = 100.0 * counts / np.maximum(np.asarray(seen, dtype=np.float64), 1.0)
-        return BatchResult(values=values, cost=np.asarray(watch.intervals()))
+        return BatchResult(
+            values=values, cost=np.asarray(watch.intervals()), source="live:supernet"
+        )
 
     # ------------------------------------------------------------------ queries
     def _query(
@@ -379,6 +383,7 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
                 "schedule": s.evaluate_epochs,
                 "note": f"each architecture trained alone for {s.evaluate_epochs} epochs "
                 "(cosine schedule), its valid_acc; charged the real seconds",
+                "source": "live:standalone",
             }
         return {
             "seed": None,
@@ -386,6 +391,7 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
             "schedule": None,
             "note": f"supernet valid_acc on the full validation split ({s.bn_eval} BN), charged "
             "the real seconds of evaluating it",
+            "source": "live:supernet",
         }
 
     def __repr__(self) -> str:

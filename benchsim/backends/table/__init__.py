@@ -6,16 +6,19 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 from benchsim._paths import tables_dir
 from benchsim.backends import register_backend
 from benchsim.backends.table._catalog import CATALOG
-from benchsim.backends.table._layout import installed_names
+from benchsim.backends.table._layout import installed_names, read_meta
+from benchsim.backends.table._weight_sharing import WeightSharingSettings
 from benchsim.backends.table.benchmark import TableBenchmark
-from benchsim.errors import UnknownNameError
+from benchsim.errors import DataError, UnknownNameError
 
-__all__ = ["TableBenchmark", "available", "open_table"]
+__all__ = ["TableBenchmark", "WeightSharingSettings", "available", "open_table"]
 
 
 def available(root: Path | None = None) -> list[str]:
@@ -33,6 +36,7 @@ def open_table(
     mirror: str | Path | None = None,
     root: Path | None = None,
     progress: bool = True,
+    **options: Any,
 ) -> TableBenchmark:
     """Open table benchmark ``name``, installing a built-in one on first use.
 
@@ -47,8 +51,26 @@ def open_table(
         installed into a folder given here.
     progress
         Show the install progress bar.
+    **options
+        Weight-sharing emulation settings (``weight_sharing``, ``ws_source``, ``ws_tau``, ...;
+        :class:`~._weight_sharing.WeightSharingSettings`, docs/weight_sharing.md), as given to
+        ``benchsim run --backend-option``; an unknown name is refused with the allowed ones.
     """
+    settings = WeightSharingSettings.from_options(options)
     folder = Path(root) if root is not None else tables_dir()
+    managed = install and root is None and isinstance(name, str) and name in CATALOG
+    if managed and (folder / name / "meta.json").is_file() and _outdated(folder / name, name):
+        # Built by an older benchsim whose catalog lacked columns this one serves (e.g. the
+        # recorded supernet estimates): rebuild from the pinned sources instead of failing
+        # later on a missing column.
+        from benchsim.store import install as install_tables
+
+        print(
+            f"benchsim: the installed {name} tables predate this benchsim's columns; "
+            "rebuilding them from the pinned sources...",
+            file=sys.stderr,
+        )
+        install_tables([name], mirror=mirror, force=True, progress=progress)
     if not isinstance(name, str) or not (folder / name / "meta.json").is_file():
         if isinstance(name, str) and name not in CATALOG:
             raise UnknownNameError(
@@ -63,4 +85,15 @@ def open_table(
             from benchsim.store import ensure_installed
 
             folder = ensure_installed(name, mirror=mirror, progress=progress).parent
-    return TableBenchmark(name, root=folder, seed=seed)
+    return TableBenchmark(name, root=folder, seed=seed, weight_sharing=settings)
+
+
+def _outdated(folder: Path, name: str) -> bool:
+    """Whether a built-in table's tasks carry other metric columns than the catalog lists."""
+    try:
+        meta = read_meta(folder, name)
+    except DataError:
+        return False  # a broken folder is reported by TableBenchmark with its own fix
+    return any(CATALOG[name].get(t) != info for t, info in meta.tasks.items()) or set(
+        meta.tasks
+    ) != set(CATALOG[name])

@@ -50,14 +50,22 @@ _NB201_COMMON = (
 NB201_TASKS: dict[str, TaskInfo] = {
     "cifar10": TaskInfo(
         name="cifar10",
-        metrics=(*_NB201_COMMON, "valid_setting_test_acc", "naswot_score"),
+        metrics=(
+            *_NB201_COMMON,
+            "valid_setting_test_acc",
+            "naswot_score",
+            "oneshot_acc",
+            "fewshot_acc",
+        ),
         search_metric="valid_acc",
         test_metric="test_acc",
         epochs=200,
         description=(
             "train_acc/valid_acc: cifar10-valid setting (train 25k, validate on the other 25k); "
             "test_acc: cifar10 setting (train 50k, test 10k); valid_setting_test_acc: the "
-            "cifar10-valid run's test accuracy; all 200-epoch seed means"
+            "cifar10-valid run's test accuracy; all 200-epoch seed means; oneshot_acc / "
+            "fewshot_acc: CIFAR-10 accuracy estimated by a trained one-shot / few-shot "
+            "supernet (aoiang/few-shot-NAS), not by stand-alone training"
         ),
         aliases=("cifar-10", "cifar10-valid"),
         train_size=25_000,

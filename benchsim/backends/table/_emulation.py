@@ -1,46 +1,48 @@
-"""Weight-sharing steps on a table: no training happens, the recorded costs are charged.
+"""Weight-sharing steps on a table: what a supernet would answer, at the recorded cost.
 
 EMT-NAS asks a backend to train a population for one pass over a task's data (Algorithm 3) and
 to estimate each individual from one validation mini-batch (Algorithm 4).  A table cannot train,
-so it answers honestly from what it recorded:
+so the answers come from a supernet *emulation* (:mod:`._weight_sharing`, docs/weight_sharing.md)
+and only the costs come from the recorded training times:
 
-* ``train_pass``: each mini-batch trains one individual, chosen with probability ``weights``
-  (uniform by default), so the expected cost is ``sum_i w_i * epoch_time_i`` where
-  ``epoch_time_i = train_time_s_i / epochs`` of the task's standard schedule.  The expectation is
-  charged (no sampling), so the clock stays deterministic given the population.
-* ``sampled_eval``: for accuracy-like metrics (percentages: ``*_acc``, ``*_top1``, ``*_top5``) the
-  estimate is ``Binomial(batch_size, acc / 100) / batch_size * 100`` drawn from the caller's
-  Generator: exactly the sampling noise of counting correct answers in one random mini-batch of
-  an architecture whose accuracy is the table value.  Metrics that are not a per-example success
-  rate (mIoU, SSIM, negated loss) are returned unperturbed, because the table holds nothing that
-  would make up their per-batch noise honestly.  Cost: one forward pass over one mini-batch,
-  ``epoch_time * batch_size / train_size / 3`` (a forward pass costs about a third of a
-  training step; ``train_size`` from the catalog, 50,000 where the source does not say).
-  ``batch_size=None`` (the whole validation split, EMT-NAS Alg. 1 line 12) returns the recorded
-  validation value itself, charged a forward pass over ``valid_size`` examples.
+* ``train_pass``: advances the task's emulated supernet by one pass (its estimates improve along
+  the measured training curve).  Cost: each mini-batch trains one individual, chosen with
+  probability ``weights`` (uniform by default), so the expected cost is ``sum_i w_i *
+  epoch_time_i`` with ``epoch_time_i = train_time_s_i / epochs`` of the task's standard
+  schedule.  The expectation is charged (no sampling), so the clock stays deterministic.
+* ``sampled_eval``: the supernet's estimate of each architecture at the current training state,
+  measured on one random validation mini-batch (binomial noise), or on the whole validation
+  split when ``batch_size`` is None (no batch noise).  Never the stand-alone value, unless the
+  estimator ``standalone-upper-bound`` is chosen explicitly.  Cost: one forward pass over the
+  examples, ``epoch_time * examples / train_size / 3`` (a forward pass costs about a third of
+  a training step; ``train_size`` from the catalog, 50,000 where the source does not say).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from benchsim.backends.base import BatchResult
 from benchsim.backends.table._catalog import SEED_METRICS
+from benchsim.backends.table._weight_sharing import SupernetEmulator, TaskData
+from benchsim.backends.table._ws_model import supernet_fit
+from benchsim.errors import ConfigError
 
 _DEFAULT_TRAIN_SIZE = 50_000
 _FORWARD_FRACTION = 1.0 / 3.0
-
-
-def _is_rate(metric: str) -> bool:
-    """Whether ``metric`` is a per-example success percentage (binomial noise applies)."""
-    return metric.endswith(("_acc", "_top1", "_top5"))
-
-
 _NB201_SHORT_SCHEDULE = 12
 
 
 class TableEmulationMixin:
-    """Implements ``_train_pass`` / ``_sampled_eval`` on top of ``query_many``."""
+    """Implements ``_train_pass`` / ``_sampled_eval`` with a :class:`SupernetEmulator`.
+
+    The host class sets ``weight_sharing_`` (the run's emulator) when it opens.
+    """
+
+    weight_sharing_: SupernetEmulator
 
     def evaluation_protocol(self, task: str) -> dict[str, object]:
         """NB201: the NAS-Bench-201 paper's protocol, as closely as the recorded data allows.
@@ -54,8 +56,10 @@ class TableEmulationMixin:
         charged the recorded training time.
         """
         name = self.resolve_task(task)  # type: ignore[attr-defined]
+        source = "recorded:standalone"
         if self.space.name != "nb201":  # type: ignore[attr-defined]
-            return {"seed": None, "cost_scale": 1.0, "note": "recorded value, full training time"}
+            note = "recorded value, full training time"
+            return {"seed": None, "cost_scale": 1.0, "note": note, "source": source}
         info = self.task_info(name)  # type: ignore[attr-defined]
         per_seed = info.search_metric in SEED_METRICS.get("nb201", {}).get(name, ())
         scale = _NB201_SHORT_SCHEDULE / info.epochs
@@ -63,7 +67,66 @@ class TableEmulationMixin:
             note = "one sampled seed's 200-epoch valid_acc, charged train_time_s * 12/200"
         else:
             note = "seed-mean 200-epoch valid_acc (no per-seed values), charged train_time_s*12/200"
-        return {"seed": "sample" if per_seed else None, "cost_scale": scale, "note": note}
+        seed = "sample" if per_seed else None
+        return {"seed": seed, "cost_scale": scale, "note": note, "source": source}
+
+    def answer_notes(self) -> dict[str, object]:
+        """How weight-sharing jobs are answered (settings; per task: recorded or modelled)."""
+        return {"weight_sharing": self.weight_sharing_.describe()}
+
+    # ------------------------------------------------------------------ public estimates
+    def supernet_estimate(
+        self,
+        archs: Sequence[Any] | np.ndarray,
+        task: str,
+        *,
+        progress: float | None = None,
+    ) -> np.ndarray:
+        """The emulated supernet's whole-split estimate of ``archs`` on ``task``.
+
+        ``progress`` is the training state ``passes / planned`` in ``[0, 1]`` (``None``: the
+        run's current state; ``1``: converged).  What ``sampled_eval(batch_size=None)`` answers,
+        without the cost and without advancing anything.
+        """
+        name = self.resolve_task(task)  # type: ignore[attr-defined]
+        indices = self.space.indices(archs)  # type: ignore[attr-defined]
+        if progress is not None and (
+            isinstance(progress, bool)
+            or not isinstance(progress, (int, float, np.floating, np.integer))
+            or not 0.0 <= float(progress) <= 1.0
+        ):
+            raise ConfigError(f"progress == {progress!r}, must be a number in [0, 1] or None")
+        values, _ = self.weight_sharing_.estimates(self._task_data(name), indices, progress)
+        return values
+
+    # ------------------------------------------------------------------ hooks
+    def _task_data(self, task: str) -> TaskData:
+        """The columns the emulator reads for ``task`` (views of the mapped table)."""
+        cache = self.__dict__.setdefault("_ws_task_data", {})
+        data = cache.get(task)
+        if data is None:
+            info = self.task_info(task)  # type: ignore[attr-defined]
+            code = self.tasks.index(task)  # type: ignore[attr-defined]
+            size = self.space.size  # type: ignore[attr-defined]
+            block = slice(code * size, (code + 1) * size)
+            final = self.final_  # type: ignore[attr-defined]
+            truth = final.column(info.search_metric)[block]
+            recorded = None
+            estimator = self.weight_sharing_.settings.estimator
+            if estimator in ("oneshot", "fewshot"):
+                column = supernet_fit(estimator).column
+                if column in info.metrics and column in final.names:
+                    recorded = final.column(column)[block]
+            data = cache[task] = TaskData(
+                name=task,
+                code=code,
+                metric=info.search_metric,
+                truth=truth,
+                recorded=recorded,
+                space=self.space,  # type: ignore[attr-defined]
+                epochs=info.epochs,
+            )
+        return data
 
     def _lookup(self, task: str, indices: np.ndarray, metric: str) -> BatchResult:
         """Final values and recorded training times; inputs are already validated upstream."""
@@ -82,7 +145,9 @@ class TableEmulationMixin:
         *,
         rng: np.random.Generator,
         weights: np.ndarray | None,
+        planned_passes: int | None,
     ) -> float:
+        self.weight_sharing_.note_pass(task, planned_passes)
         times = self._epoch_times(task, indices)
         if weights is None:
             return float(np.mean(times))
@@ -92,18 +157,15 @@ class TableEmulationMixin:
         self, task: str, indices: np.ndarray, *, rng: np.random.Generator, batch_size: int | None
     ) -> BatchResult:
         info = self.task_info(task)  # type: ignore[attr-defined]
-        metric = info.search_metric
-        batch = self._lookup(task, indices, metric)
-        values = np.asarray(batch.values, dtype=np.float64)
-        # query cost of a final value = its recorded training time (train_time_s)
-        epoch_times = np.asarray(batch.cost, dtype=np.float64) / float(info.epochs)
+        data = self._task_data(task)
+        emulator = self.weight_sharing_
+        values, source = emulator.estimates(data, indices)
+        epoch_times = self._epoch_times(task, indices)
         train_size = info.train_size or _DEFAULT_TRAIN_SIZE
-        if batch_size is None:  # the whole validation split: the recorded value itself
+        if batch_size is None:  # the whole validation split: the estimate itself
             examples = info.valid_size or train_size
         else:
             examples = batch_size
-            if _is_rate(metric):
-                p = np.clip(np.nan_to_num(values, nan=0.0) / 100.0, 0.0, 1.0)
-                values = rng.binomial(batch_size, p) / batch_size * 100.0
+            values = emulator.batch_noise(data, values, batch_size, rng)
         cost = epoch_times * (examples / train_size) * _FORWARD_FRACTION
-        return BatchResult(values=values, cost=cost)
+        return BatchResult(values=np.asarray(values, dtype=np.float64), cost=cost, source=source)

@@ -36,6 +36,7 @@ from benchsim.backends.table._emulation import TableEmulationMixin
 from benchsim.backends.table._epochs import MEAN_SEED, EpochTable
 from benchsim.backends.table._layout import FinalColumns, install_hint, read_meta
 from benchsim.backends.table._seeds import SeedTable
+from benchsim.backends.table._weight_sharing import SupernetEmulator, WeightSharingSettings
 from benchsim.errors import ConfigError, DataError, FidelityError, UnknownNameError
 from benchsim.spaces import get_space
 
@@ -61,8 +62,11 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
     root
         Folder holding the table folders; default ``$BENCHSIM_HOME/tables``.
     seed
-        Seed of :attr:`rng_`, the generator behind ``seed="sample"`` queries (``None``: fresh
-        entropy, not reproducible).
+        Seed of :attr:`rng_`, the generator behind ``seed="sample"`` queries, and of the
+        weight-sharing emulation's draws (``None``: fresh entropy, not reproducible).
+    weight_sharing
+        How ``train_pass`` / ``sampled_eval`` are answered (default: a one-shot supernet,
+        recorded where the table has it, modelled elsewhere; see docs/weight_sharing.md).
 
     Attributes
     ----------
@@ -72,6 +76,8 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         Parsed ``meta.json`` (sources, checksums, creation time).
     rng_
         ``numpy.random.Generator`` drawing recorded seeds; see :meth:`reseed`.
+    weight_sharing_
+        The run's :class:`~._weight_sharing.SupernetEmulator` (training passes so far).
 
     Examples
     --------
@@ -80,7 +86,14 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
     85.86333333333334
     """
 
-    def __init__(self, name: str, *, root: Path | None = None, seed: int | None = 0) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        root: Path | None = None,
+        seed: int | None = 0,
+        weight_sharing: WeightSharingSettings | None = None,
+    ) -> None:
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise ConfigError(
                 f"benchmark name {name!r} is not a table folder name (letters, digits, '.', "
@@ -118,6 +131,9 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         self._seeds: SeedTable | None = None
         self._epochs = EpochTable(self.folder_ / "epochs.parquet", self.tasks, size, self._fix)
         self.rng_ = np.random.default_rng(seed)
+        settings = WeightSharingSettings() if weight_sharing is None else weight_sharing
+        entropy = np.random.SeedSequence(seed).entropy
+        self.weight_sharing_ = SupernetEmulator(settings, entropy)  # type: ignore[arg-type]
 
     def reseed(self, seed: int | np.random.Generator | None) -> None:
         """Replace :attr:`rng_` (an int, ``None`` or a Generator to share with the caller)."""
@@ -126,20 +142,38 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         self.rng_ = np.random.default_rng(seed)
 
     def state_dict(self) -> dict[str, object]:
-        """The generator state behind ``seed="sample"`` (all a run checkpoint needs)."""
-        return {"rng": self.rng_.bit_generator.state}
+        """The generator behind ``seed="sample"`` and the emulated supernets' training state
+        (all a run checkpoint needs: the emulation re-draws its estimates from its entropy)."""
+        ws = self.weight_sharing_
+        return {
+            "rng": self.rng_.bit_generator.state,
+            "weight_sharing": {**ws.state_dict(), "entropy": ws.entropy},
+        }
 
     def load_state_dict(self, state: dict[str, object]) -> None:
         """Restore :meth:`state_dict` output."""
         self.rng_.bit_generator.state = state["rng"]
+        ws = state.get("weight_sharing")
+        if isinstance(ws, dict):
+            if int(ws["entropy"]) != self.weight_sharing_.entropy:
+                self.weight_sharing_ = SupernetEmulator(
+                    self.weight_sharing_.settings, ws["entropy"]
+                )
+            self.weight_sharing_.load_state_dict(ws)
 
     def __reduce__(self):
         # Memory maps do not pickle: a copy (e.g. in a worker process) reopens the folder and
-        # continues the generator where this one stands.
-        return _reopen, (self.name, self.folder_.parent, self.seed, self.rng_.bit_generator.state)
+        # continues the generator and the emulation where this one stands.
+        return _reopen, (
+            self.name,
+            self.folder_.parent,
+            self.seed,
+            self.weight_sharing_.settings,
+            self.state_dict(),
+        )
 
     # ------------------------------------------------------------------ hooks of Benchmark
-    # (evaluation_protocol, _train_pass and _sampled_eval come from TableEmulationMixin)
+    # (evaluation_protocol, answer_notes, _train_pass, _sampled_eval: TableEmulationMixin)
     @property
     def is_tabular(self) -> bool:
         """Always true: answers are lookups."""
@@ -406,8 +440,10 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         return BatchResult(values, cost)
 
 
-def _reopen(name: str, root: Path, seed: int | None, state: dict) -> TableBenchmark:
-    """Unpickle helper: open the folder again and restore the generator's state."""
-    bench = TableBenchmark(name, root=root, seed=seed)
-    bench.rng_.bit_generator.state = state
+def _reopen(
+    name: str, root: Path, seed: int | None, settings: WeightSharingSettings, state: dict
+) -> TableBenchmark:
+    """Unpickle helper: open the folder again and restore the generator and the emulation."""
+    bench = TableBenchmark(name, root=root, seed=seed, weight_sharing=settings)
+    bench.load_state_dict(state)
     return bench

@@ -1,4 +1,4 @@
-"""Hyperparameter validation shared by every algorithm: one-line :class:`ConfigError`."""
+"""Value checks shared by algorithms and backends: one-line :class:`ConfigError` messages."""
 
 from __future__ import annotations
 

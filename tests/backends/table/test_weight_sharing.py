@@ -1,0 +1,242 @@
+"""The table's weight-sharing emulation: supernet estimates, not stand-alone answers."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+from itertools import pairwise
+
+import numpy as np
+import pytest
+from scipy.stats import kendalltau
+
+import benchsim
+from benchsim.backends.table import TableBenchmark, WeightSharingSettings
+from benchsim.backends.table._weight_sharing import UPPER_BOUND
+from benchsim.errors import ConfigError, UnknownNameError
+
+TNB_TASKS = ("class_object", "segmentsemantic", "autoencoder", "room_layout")
+
+
+def _open(name: str, seed: int = 0, **options) -> TableBenchmark:
+    return benchsim.benchmark(name, seed=seed, **options)
+
+
+def _truth(bench: TableBenchmark, task: str) -> np.ndarray:
+    info = bench.task_info(task)
+    return bench.query_many(np.arange(bench.space.size), task, info.search_metric).values
+
+
+def _train(bench: TableBenchmark, task: str, passes: int, planned: int) -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(passes):
+        bench.train_pass(task, [0, 1, 2], rng=rng, planned_passes=planned)
+
+
+# ---------------------------------------------------------------------- what is answered
+def test_full_evaluation_of_a_trained_supernet_is_the_recorded_one_shot_estimate(installed_home):
+    bench = _open("nb201")
+    archs = np.arange(0, bench.space.size, 97)
+    _train(bench, "cifar10", 10, planned=10)
+    batch = bench.sampled_eval("cifar10", archs, rng=np.random.default_rng(1), batch_size=None)
+    recorded = bench.query_many(archs, "cifar10", "oneshot_acc").values
+    np.testing.assert_array_equal(batch.values, recorded)
+    assert batch.source == "recorded:oneshot"
+    assert not np.allclose(batch.values, bench.query_many(archs, "cifar10", "valid_acc").values)
+
+
+@pytest.mark.parametrize(
+    ("name", "task"), [("nb201", "cifar10"), ("nb201", "cifar100"), ("tnb101-micro", "normal")]
+)
+def test_sampled_estimates_converge_to_the_supernet_not_to_the_stand_alone_value(
+    installed_home, name, task
+):
+    bench = _open(name, seed=3)
+    _train(bench, task, 4, planned=4)
+    truth = _truth(bench, task)
+    estimate = bench.supernet_estimate(np.arange(bench.space.size), task)
+    # an architecture the supernet misjudges by a wide margin (relative to the task's spread)
+    gap = np.abs(estimate - truth) / np.ptp(truth)
+    arch = int(np.argmax(np.where(truth > np.median(truth), gap, -1.0)))
+    rng = np.random.default_rng(2)
+    draws = np.concatenate(
+        [bench.sampled_eval(task, [arch] * 50, rng=rng, batch_size=256).values for _ in range(40)]
+    )
+    spread = draws.std() / np.sqrt(draws.size)
+    assert abs(draws.mean() - estimate[arch]) < 5 * spread + 1e-9
+    assert abs(draws.mean() - truth[arch]) > 0.1 * np.ptp(truth)
+
+
+def test_every_metric_kind_gets_batch_noise(installed_home):
+    bench = _open("tnb101-micro")
+    for task in TNB_TASKS:
+        _train(bench, task, 1, planned=2)
+        values = bench.sampled_eval(task, [7] * 20, rng=np.random.default_rng(0), batch_size=64)
+        assert np.unique(values.values).size > 1, task
+        whole = bench.sampled_eval(task, [7] * 3, rng=np.random.default_rng(0), batch_size=None)
+        assert np.unique(whole.values).size == 1, task  # the whole split: no batch noise
+
+
+def test_an_explicit_per_example_spread_replaces_the_binomial_rule(installed_home):
+    bench = _open("tnb101-micro", ws_example_sd=0.2)
+    values = bench.sampled_eval("normal", [9] * 4000, rng=np.random.default_rng(0), batch_size=100)
+    assert values.values.std() == pytest.approx(0.2 / 10, rel=0.05)
+
+
+def test_estimates_stay_fixed_within_a_run_and_follow_the_run_seed(installed_home):
+    a, b, c = _open("nb201", seed=5), _open("nb201", seed=5), _open("nb201", seed=6)
+    archs = np.arange(0, 15625, 31)
+    for bench in (a, b, c):
+        _train(bench, "cifar100", 3, planned=6)
+    first = a.supernet_estimate(archs, "cifar100")
+    np.testing.assert_array_equal(first, a.supernet_estimate(archs, "cifar100"))
+    np.testing.assert_array_equal(first, b.supernet_estimate(archs, "cifar100"))
+    assert not np.allclose(first, c.supernet_estimate(archs, "cifar100"))
+    # a recorded supernet is the same for every seed once it is trained
+    recorded = [x.supernet_estimate(archs, "cifar10", progress=1.0) for x in (a, c)]
+    np.testing.assert_array_equal(*recorded)
+
+
+# ---------------------------------------------------------------------- rank agreement
+@pytest.mark.parametrize(
+    ("name", "tasks"),
+    [
+        ("nb201", ("cifar100", "ImageNet16-120")),
+        ("tnb101-micro", ("class_scene", "room_layout", "autoencoder")),
+        ("tnb101-macro", ("segmentsemantic", "jigsaw")),
+    ],
+)
+def test_modelled_estimates_hit_the_target_tau(installed_home, name, tasks):
+    bench = _open(name, seed=11, ws_tau=0.3)
+    for task in tasks:
+        estimate = bench.supernet_estimate(np.arange(bench.space.size), task, progress=1.0)
+        tau = kendalltau(estimate, _truth(bench, task)).statistic
+        assert tau == pytest.approx(0.3, abs=0.02), task
+    notes = bench.answer_notes()["weight_sharing"]["tasks"]
+    assert all(notes[t]["source"] == "modelled:oneshot" for t in tasks)
+
+
+def test_the_default_target_is_the_recorded_supernets_tau_and_the_top_is_unranked(installed_home):
+    bench = _open("nb201", seed=2)
+    truth = _truth(bench, "cifar100")
+    estimate = bench.supernet_estimate(np.arange(bench.space.size), "cifar100", progress=1.0)
+    recorded = bench.query_many(np.arange(bench.space.size), "cifar10", "oneshot_acc").values
+    target = kendalltau(recorded, _truth(bench, "cifar10")).statistic
+    assert kendalltau(estimate, truth).statistic == pytest.approx(target, abs=0.02)
+    top = np.argsort(-truth)[:100]
+    assert abs(kendalltau(estimate[top], truth[top]).statistic) < 0.25
+
+
+@pytest.mark.parametrize(("name", "task"), [("nb201", "cifar10"), ("tnb101-micro", "jigsaw")])
+def test_more_training_passes_never_lower_the_rank_agreement(installed_home, name, task):
+    bench = _open(name, seed=4)
+    truth = _truth(bench, task)
+    archs = np.arange(bench.space.size)
+    taus = [
+        np.nan_to_num(kendalltau(bench.supernet_estimate(archs, task, progress=x), truth).statistic)
+        for x in (0.0, 0.02, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0)
+    ]  # an untrained supernet may score every architecture alike: no ranking at all (NaN)
+    assert all(b >= a - 0.005 for a, b in pairwise(taus)), taus
+    assert taus[0] < 0.05 and taus[-1] > 0.3
+
+
+def test_train_pass_advances_the_supernet_towards_its_plan(installed_home):
+    bench = _open("nb201")
+    archs = np.arange(0, 15625, 7)
+    truth = _truth(bench, "cifar10")[archs]
+    before = np.nan_to_num(kendalltau(bench.supernet_estimate(archs, "cifar10"), truth).statistic)
+    _train(bench, "cifar10", 5, planned=50)
+    assert bench.weight_sharing_.progress("cifar10", 200) == pytest.approx(0.1)
+    _train(bench, "cifar10", 45, planned=50)
+    after = kendalltau(bench.supernet_estimate(archs, "cifar10"), truth).statistic
+    assert bench.weight_sharing_.progress("cifar10", 200) == 1.0
+    assert after > before + 0.2
+    # without a plan, the task's schedule length (200 epochs) is the plan
+    other = _open("nb201")
+    other.train_pass("cifar100", [0], rng=np.random.default_rng(0))
+    assert other.weight_sharing_.progress("cifar100", 200) == pytest.approx(1 / 200)
+
+
+# ---------------------------------------------------------------------- settings
+def test_the_upper_bound_answers_the_stand_alone_values(installed_home):
+    bench = _open("tnb101-micro", weight_sharing=UPPER_BOUND)
+    archs = np.arange(0, 4096, 13)
+    whole = bench.sampled_eval("class_scene", archs, rng=np.random.default_rng(0), batch_size=None)
+    truth = bench.query_many(archs, "class_scene", "valid_top1").values
+    np.testing.assert_array_equal(whole.values, truth)
+    assert whole.source == f"recorded:{UPPER_BOUND}"
+
+
+def test_fewshot_and_modelled_sources(installed_home):
+    archs = np.arange(0, 15625, 11)
+    few = _open("nb201", weight_sharing="fewshot")
+    recorded = few.query_many(archs, "cifar10", "fewshot_acc").values
+    np.testing.assert_array_equal(few.supernet_estimate(archs, "cifar10", progress=1), recorded)
+    modelled = _open("nb201", ws_source="modelled")
+    est = modelled.supernet_estimate(np.arange(15625), "cifar10", progress=1)
+    tau = kendalltau(est, _truth(modelled, "cifar10")).statistic
+    assert tau == pytest.approx(0.4425, abs=0.02)
+    notes = modelled.answer_notes()["weight_sharing"]
+    assert notes["tasks"]["cifar10"]["source"] == "modelled:oneshot"
+    assert notes["source"] == "modelled" and notes["estimator"] == "oneshot"
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "text"),
+    [
+        ({"weight_sharing": "onehot"}, UnknownNameError, "estimator 'onehot'; allowed: oneshot"),
+        ({"ws_source": "guess"}, UnknownNameError, "ws_source 'guess'; allowed: recorded"),
+        ({"ws_tau": 1.5}, ConfigError, r"ws_tau == 1.5, must be a number in \(0, 1\]"),
+        ({"ws_tau": "high"}, ConfigError, "ws_tau == 'high'"),
+        ({"ws_structure": -0.1}, ConfigError, "ws_structure == -0.1"),
+        ({"ws_planned_passes": 0}, ConfigError, "ws_planned_passes == 0"),
+        ({"ws_level_start": 2}, ConfigError, "ws_level_start == 2"),
+        ({"ws_taus": 0.5}, UnknownNameError, "table backend option 'ws_taus'"),
+    ],
+)
+def test_bad_settings_are_one_line_errors(installed_home, options, error, text):
+    with pytest.raises(error, match=text) as excinfo:
+        _open("nb201", **options)
+    assert "\n" not in str(excinfo.value)
+
+
+def test_settings_resolve_to_the_measured_defaults():
+    settings = WeightSharingSettings()
+    resolved = settings.resolved()
+    assert resolved["estimator"] == "oneshot" and resolved["source"] == "recorded"
+    assert resolved["tau"] == pytest.approx(0.4425, abs=1e-4)
+    assert 0 < resolved["structure"] < 1 and resolved["rank_time_constant"] > 0
+    assert WeightSharingSettings.from_options({"ws_tau": 0.5}).options() == {"ws_tau": 0.5}
+
+
+def test_state_survives_pickle_and_state_dict(installed_home):
+    bench = _open("nb201", seed=9, ws_tau=0.6)
+    _train(bench, "cifar100", 7, planned=20)
+    archs = np.arange(0, 15625, 101)
+    copy = pickle.loads(pickle.dumps(bench))
+    assert copy.weight_sharing_.passes_ == {"cifar100": 7}
+    np.testing.assert_array_equal(
+        copy.supernet_estimate(archs, "cifar100"), bench.supernet_estimate(archs, "cifar100")
+    )
+    fresh = _open("nb201", seed=9, ws_tau=0.6)
+    fresh.load_state_dict(bench.state_dict())
+    np.testing.assert_array_equal(
+        fresh.supernet_estimate(archs, "cifar100"), bench.supernet_estimate(archs, "cifar100")
+    )
+
+
+def test_a_table_installed_before_the_supernet_columns_is_rebuilt(
+    installed_home, tmp_path, monkeypatch, mirror_dir, capsys
+):
+    home = tmp_path / "home"
+    shutil.copytree(installed_home / "tables" / "nb201", home / "tables" / "nb201")
+    meta_path = home / "tables" / "nb201" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    for task in meta["tasks"]:  # what an older benchsim wrote: no supernet columns
+        task["metrics"] = [m for m in task["metrics"] if m not in ("oneshot_acc", "fewshot_acc")]
+    meta_path.write_text(json.dumps(meta))
+    monkeypatch.setenv("BENCHSIM_HOME", str(home))
+    bench = benchsim.benchmark("nb201", mirror=mirror_dir, progress=False)
+    assert "rebuilding" in capsys.readouterr().err
+    assert "oneshot_acc" in bench.task_info("cifar10").metrics
