@@ -82,29 +82,39 @@ def task_fidelity(name: str, estimator: str, seeds: int, tolerance: float) -> li
 
 
 def search_check(seeds: int) -> list[dict]:
-    """Default EMT-NAS on nb201: its cifar10 whole-split answers vs the recorded supernet."""
+    """Default EMT-NAS on nb201: its cifar10 whole-split answers vs the recorded supernet.
+
+    Each evaluated cell counts once, with its last answer; "trained" cells got it after a
+    third of the planned passes, when the measured training curves have converged.
+    """
     bench = benchsim.benchmark("nb201")
     out = []
     for seed in range(seeds):
         run = execute_run(RunConfig(algo="emtnas", seed=seed))
         frame = run.trajectory.to_pandas()
-        full = frame[(frame["kind"] == "full_eval") & (frame["task"] == "cifar10")]
+        full = frame[(frame["kind"] == "full_eval") & (frame["task"] == "cifar10")].copy()
         planned = run.config["params"]["generations"]
-        late = full.iloc[len(full) // 2 :]  # once the supernet has had half its planned passes
-        cells = full.groupby("arch")["value"].last()
+        full["generation"] = np.arange(len(full)) + 2  # Alg. 1 line 12 from generation 2 on
+        cells = full.groupby("arch").last()  # each evaluated cell's last whole-split answer
         archs = cells.index.to_numpy()
         oneshot = bench.query_many(archs, "cifar10", "oneshot_acc").values
         valid = bench.query_many(archs, "cifar10", "valid_acc").values
-        late_oneshot = bench.query_many(late["arch"].to_numpy(), "cifar10", "oneshot_acc").values
+        trained = (cells["generation"] >= planned / 3).to_numpy()
         out.append(
             {
                 "seed": seed,
                 "generations": planned,
                 "full_evaluations": len(full),
                 "evaluated_cells": int(archs.size),
-                "tau_vs_oneshot_cells": _tau(cells.to_numpy(), oneshot),
-                "tau_vs_oneshot_late_rows": _tau(late["value"].to_numpy(), late_oneshot),
-                "max_abs_diff_vs_valid_acc": float(np.max(np.abs(cells.to_numpy() - valid))),
+                "tau_vs_oneshot_cells": _tau(cells["value"].to_numpy(), oneshot),
+                "trained_cells": int(trained.sum()),
+                "tau_vs_oneshot_trained_cells": _tau(
+                    cells["value"].to_numpy()[trained], oneshot[trained]
+                ),
+                "tau_vs_valid_acc_cells": _tau(cells["value"].to_numpy(), valid),
+                "max_abs_diff_vs_valid_acc": float(
+                    np.max(np.abs(cells["value"].to_numpy() - valid))
+                ),
                 "sources": sorted(set(full["source"])),
                 "test_acc": run.result["tasks"]["cifar10"]["test_metric"],
                 "wall_seconds": run.result["wall_seconds"],
@@ -128,14 +138,16 @@ def _markdown(rows: list[dict], checks: list[dict], tolerance: float) -> str:
         )
     lines += [
         "",
-        "| seed | full evaluations | cells | tau vs oneshot_acc (cells, last answer) | "
-        "tau vs oneshot_acc (second half of the run) | max abs diff vs valid_acc | test_acc |",
-        "|---|---|---|---|---|---|---|",
+        "| seed | whole-split answers | cells | tau vs oneshot_acc, every cell | cells "
+        "answered after 1/3 of the plan | tau vs oneshot_acc there | tau vs valid_acc, every "
+        "cell | max abs diff vs valid_acc | test_acc |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for c in checks:
         lines.append(
             f"| {c['seed']} | {c['full_evaluations']} | {c['evaluated_cells']} | "
-            f"{c['tau_vs_oneshot_cells']:.3f} | {c['tau_vs_oneshot_late_rows']:.3f} | "
+            f"{c['tau_vs_oneshot_cells']:.3f} | {c['trained_cells']} | "
+            f"{c['tau_vs_oneshot_trained_cells']:.3f} | {c['tau_vs_valid_acc_cells']:.3f} | "
             f"{c['max_abs_diff_vs_valid_acc']:.2f} | {c['test_acc']:.2f} |"
         )
     return "\n".join(lines)

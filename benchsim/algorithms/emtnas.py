@@ -45,8 +45,8 @@ Choices where the supplementary is silent (each a hyperparameter):
   redrawn gene may leave the space (TNB101-macro), one legal ``space.mutate`` edit with the
   probability that some gene would be redrawn (see :class:`~._multitask.GeneOperators`).
 * ``distinct_survivors`` (default False, as the supplementary does not deduplicate): keep each
-  architecture once before its copies.  Over 30 seeds on NB201 at 20 and 50 generations the two
-  settings gave the same test accuracy within noise.
+  architecture once before its copies.  Over 30 seeds on NB201 at 20 and 50 generations (with
+  stand-alone answers) the two settings gave the same test accuracy within noise.
 * RMP (Alg. 5 line 4) is not given in the supplementary's tables; the default 0.3 is the
   random mating probability common in multifactorial evolution (MFEA).
 * ``batch_size`` 256: a typical validation mini-batch (Alg. 4 does not give one).

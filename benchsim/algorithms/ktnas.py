@@ -24,9 +24,11 @@ Embeddings: node2vec on the space's union graph, mean-pooled per architecture an
 16-step walks, 40 walks per node, p = q = 1 (unbiased walks), window 4; ridge alpha 1;
 4 mate candidates; k = 5; threshold 0.5.  All EMT-NAS settings (K = 20, T, RMP, p_m) are kept.
 
-Measured on NB201 cifar10 + cifar100 (30 seeds, 10 and 30 generations): the same test accuracy
-as EMT-NAS within noise, with about 85-90% of cross-task children admitted; the CIFAR tasks rank
-architectures alike, so there is little negative transfer for the filter to remove.
+Measured on NB201 cifar10 + cifar100 (30 seeds, 10 and 30 generations, stand-alone answers, i.e.
+the table's ``standalone-upper-bound``): the same test accuracy as EMT-NAS within noise, with
+about 85-90% of cross-task children admitted; the CIFAR tasks rank architectures alike, so there
+is little negative transfer for the filter to remove.  With the emulated one-shot supernet
+(300 generations, 30 seeds) it is again level with EMT-NAS (docs/compare_nb201.md).
 """
 
 from __future__ import annotations

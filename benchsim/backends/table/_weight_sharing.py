@@ -31,11 +31,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr
 
 from benchsim._checks import check_int, check_number
 from benchsim.backends.table._ws_curve import training_fraction
-from benchsim.backends.table._ws_fit import normal_scores
 from benchsim.backends.table._ws_model import (
     model_file,
     modelled_estimate,
@@ -266,6 +264,8 @@ class SupernetEmulator:
         )
         if c >= _CONVERGED and k >= _CONVERGED:  # a supernet this close to its plan: done
             return est.values[indices], est.source
+        from scipy.special import ndtr  # imported on first use: opening a table stays cheap
+
         score = c * est.scores[indices] + np.sqrt(1.0 - c * c) * est.untrained[indices]
         grid = (np.arange(est.sorted_values.size) + 0.5) / est.sorted_values.size
         value = np.interp(ndtr(score), grid, est.sorted_values)
@@ -304,6 +304,8 @@ class SupernetEmulator:
 
     def _build(self, data: TaskData) -> TaskEstimate:
         """Draw (once per run and task) the converged estimate and the untrained ordering."""
+        from benchsim.backends.table._ws_fit import normal_scores  # scipy, on first use
+
         seq = np.random.SeedSequence(self.entropy, spawn_key=(data.code,))
         rng = np.random.default_rng(seq)
         untrained = rng.standard_normal(data.truth.size)

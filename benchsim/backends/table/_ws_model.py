@@ -33,8 +33,6 @@ from itertools import combinations
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import brentq
-from scipy.stats import kendalltau, rankdata
 
 from benchsim.errors import ConfigError, DataError
 from benchsim.spaces import SearchSpace
@@ -158,6 +156,10 @@ def modelled_estimate(
     ``truth`` may hold NaN (architectures a partly covered table lacks): they get NaN.
     Raises :class:`ConfigError` naming the reachable range when the target is out of it.
     """
+    # scipy.stats is imported here, not when a table opens (a third of a second).
+    from scipy.optimize import brentq
+    from scipy.stats import kendalltau, rankdata
+
     from benchsim.backends.table._ws_fit import normal_scores
 
     finite = np.isfinite(truth)

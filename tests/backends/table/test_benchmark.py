@@ -203,7 +203,7 @@ def test_cost_semantics(nb201, micro):
     assert np.isfinite(costs).all() and (costs > 0).all()
 
 
-def test_opening_and_querying_never_import_pandas(installed_home):
+def test_opening_and_querying_never_import_pandas_or_scipy(installed_home):
     code = (
         "import sys, benchsim\n"
         "b = benchsim.benchmark('nb201', install=False)\n"
@@ -211,6 +211,7 @@ def test_opening_and_querying_never_import_pandas(installed_home):
         "b.query(1, 'cifar10', seed='sample')\n"
         "b.query(1, 'cifar10', 'test_acc', epoch=2, schedule=12)\n"
         "assert 'pandas' not in sys.modules, 'pandas imported'\n"
+        "assert 'scipy.stats' not in sys.modules, 'scipy.stats imported'\n"
     )
     env = {**os.environ, "BENCHSIM_HOME": str(installed_home), "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
