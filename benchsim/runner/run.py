@@ -384,16 +384,20 @@ def _summarise(
 
 def _source_of(traj: Trajectory, task: str, arch: int, value: float) -> str | None:
     """Where the recommended architecture's search value came from (the trajectory's label:
-    stand-alone training, a recorded or a modelled supernet estimate, ...)."""
+    stand-alone training, a recorded or a modelled supernet estimate, ...).
+
+    A search cut short before any full evaluation recommends by its mini-batch fitness:
+    ``"fitness:<label>"`` then.
+    """
+    fitness = None
     for i in range(len(traj.step) - 1, -1, -1):
-        if (
-            traj.task[i] == task
-            and traj.arch[i] == arch
-            and traj.kind[i] in ("evaluate", "full_eval")
-            and traj.value[i] == value
-        ):
+        if traj.task[i] != task or traj.arch[i] != arch:
+            continue
+        if traj.kind[i] in ("evaluate", "full_eval") and traj.value[i] == value:
             return traj.source[i]
-    return None
+        if traj.kind[i] == "sampled_eval" and fitness is None:
+            fitness = f"fitness:{traj.source[i]}"
+    return fitness
 
 
 def _resolved_config(
