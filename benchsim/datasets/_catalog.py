@@ -142,6 +142,15 @@ DATASETS: dict[str, DatasetSpec] = {
             aliases=("shapes",),
         ),
         DatasetSpec(
+            "synthetic-shapes-32",
+            "synthetic",
+            "nothing (generated in-process)",
+            pad=4,
+            hflip=True,
+            split_note="generated at 32x32: 10000 train / 2000 valid / 2000 test, balanced, seed 2",
+            aliases=("shapes-32",),
+        ),
+        DatasetSpec(
             "synthetic-shapes-b",
             "synthetic",
             "nothing (generated in-process)",

@@ -1,4 +1,4 @@
-"""Two small, real, learnable image classification sets drawn in-process (no download).
+"""Small, real, learnable image classification sets drawn in-process (no download).
 
 They exist so that tests and ``--smoke`` runs train a real network on real labels in seconds on
 a CPU.  Each image is a 16x16 RGB picture of one shape drawn at a random position, size,
@@ -11,8 +11,11 @@ Every class is symmetric under a horizontal flip, so flip augmentation keeps lab
   x-cross, horizontal stripes, vertical stripes, frame.
 * ``synthetic-shapes-b`` (seed 1): a related second task for two-task runs: five of those
   shapes, each either filled or drawn as an outline (ten classes); darker backgrounds.
+* ``synthetic-shapes-32`` (seed 2): the ten shapes of ``synthetic-shapes`` drawn at CIFAR's
+  32x32, 1,000 / 200 / 200 per class (10,000 / 2,000 / 2,000): a CIFAR-shaped workload for
+  throughput measurements where no real image data can be reached (``benchmarks/gpu_check.py``).
 
-Splits: 200 / 100 / 100 images per class for train / valid / test (2,000 / 1,000 / 1,000).
+Splits of the 16x16 sets: 200 / 100 / 100 images per class for train / valid / test.
 Everything comes from ``numpy.random.default_rng(seed)``, so the arrays are the same on every
 run; across machines and numpy versions a last-bit difference in ``cos``/``sin`` of a rotation
 could flip a boundary pixel, which is why the file records their SHA-256 (``source_sha256``)
@@ -29,8 +32,9 @@ from benchsim.datasets._catalog import DatasetSpec
 from benchsim.datasets._hdf5 import ImageDataset, channel_stats
 
 SIZE = 16
-_RENDER = 2 * SIZE
 PER_CLASS = {"train": 200, "valid": 100, "test": 100}
+PER_CLASS_32 = {"train": 1000, "valid": 200, "test": 200}
+"""``synthetic-shapes-32``: CIFAR-shaped (32x32) for throughput measurements on a GPU."""
 GENERATOR_VERSION = 1
 
 SHAPES_A = (
@@ -74,10 +78,17 @@ def _inside(shape: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     raise ValueError(shape)
 
 
-def _draw(shapes: tuple[str, ...], labels: np.ndarray, rng: np.random.Generator, dark: bool):
-    """Render one image per label: uint8 (N, 16, 16, 3)."""
+def _draw(
+    shapes: tuple[str, ...],
+    labels: np.ndarray,
+    rng: np.random.Generator,
+    dark: bool,
+    size: int = SIZE,
+):
+    """Render one image per label: uint8 (N, size, size, 3), drawn at twice the size."""
     n = labels.size
-    grid = (np.arange(_RENDER) + 0.5) / _RENDER * 2.0 - 1.0
+    render = 2 * size
+    grid = (np.arange(render) + 0.5) / render * 2.0 - 1.0
     x = grid[None, None, :]
     y = grid[None, :, None]
     cx, cy = rng.uniform(-0.25, 0.25, (2, n, 1, 1))
@@ -86,7 +97,7 @@ def _draw(shapes: tuple[str, ...], labels: np.ndarray, rng: np.random.Generator,
     dx, dy = (x - cx) / radius, -(y - cy) / radius  # v points up
     u = np.cos(theta) * dx + np.sin(theta) * dy
     v = -np.sin(theta) * dx + np.cos(theta) * dy
-    mask = np.zeros((n, _RENDER, _RENDER), dtype=bool)
+    mask = np.zeros((n, render, render), dtype=bool)
     for k, shape in enumerate(shapes):
         rows = labels == k
         if rows.any():
@@ -98,9 +109,9 @@ def _draw(shapes: tuple[str, ...], labels: np.ndarray, rng: np.random.Generator,
     push = np.where(np.abs(gap) < 0.35, np.where(gap >= 0, 0.35, -0.35) - gap, 0.0)
     foreground = np.clip(foreground + push[:, None], 0.0, 1.0)
     image = np.where(mask[..., None], foreground[:, None, None, :], background[:, None, None, :])
-    image = image.reshape(n, SIZE, 2, SIZE, 2, 3).mean(axis=(2, 4))
+    image = image.reshape(n, size, 2, size, 2, 3).mean(axis=(2, 4))
     shade = rng.uniform(-0.12, 0.12, (n, 2))
-    ramp = (np.arange(SIZE) / (SIZE - 1) - 0.5)[None, :]
+    ramp = (np.arange(size) / (size - 1) - 0.5)[None, :]
     image = (
         image
         + (shade[:, 0, None] * ramp)[:, :, None, None]
@@ -111,17 +122,29 @@ def _draw(shapes: tuple[str, ...], labels: np.ndarray, rng: np.random.Generator,
 
 
 def make_synthetic(spec: DatasetSpec) -> ImageDataset:
-    """Generate ``synthetic-shapes`` or ``synthetic-shapes-b`` (deterministic, see module doc)."""
+    """Generate a synthetic set (deterministic, see the module docstring)."""
     variant_b = spec.name.endswith("-b")
+    cifar_shaped = spec.name.endswith("-32")
     shapes = SHAPES_B if variant_b else SHAPES_A
-    seed = 1 if variant_b else 0
+    seed = 1 if variant_b else 2 if cifar_shaped else 0
+    per_class = PER_CLASS_32 if cifar_shaped else PER_CLASS
     rng = np.random.default_rng(seed)
-    counts = [PER_CLASS[s] * len(shapes) for s in ("train", "valid", "test")]
+    counts = [per_class[s] * len(shapes) for s in ("train", "valid", "test")]
     labels = np.concatenate([np.arange(c) % len(shapes) for c in counts])
     labels = np.concatenate(
         [rng.permutation(part) for part in np.split(labels, np.cumsum(counts)[:-1])]
     ).astype(np.int64)
-    images = _draw(shapes, labels, rng, dark=variant_b)
+    if cifar_shaped:  # drawn in chunks of 1,000 (one child generator each) to bound memory
+        chunks = np.array_split(labels, -(-labels.size // 1000))
+        children = np.random.SeedSequence(seed).spawn(len(chunks))
+        images = np.concatenate(
+            [
+                _draw(shapes, part, np.random.default_rng(child), dark=False, size=32)
+                for part, child in zip(chunks, children, strict=True)
+            ]
+        )
+    else:
+        images = _draw(shapes, labels, rng, dark=variant_b)
     bounds = np.cumsum([0, *counts])
     splits = {
         s: np.arange(bounds[k], bounds[k + 1]) for k, s in enumerate(("train", "valid", "test"))

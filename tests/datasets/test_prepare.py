@@ -47,6 +47,18 @@ def test_synthetic_round_trip_is_deterministic(tmp_path, shapes):
     assert read_summary(path)["splits"] == loaded.split_sizes()
 
 
+def test_cifar_shaped_synthetic_set(shapes):
+    """synthetic-shapes-32: the same ten shapes at 32x32, larger, balanced, its own seed."""
+    big = build_dataset("synthetic-shapes-32")
+    assert big.images.shape == (14000, 32, 32, 3) and big.images.dtype == np.uint8
+    assert big.split_sizes() == {"train": 10000, "valid": 2000, "test": 2000}
+    assert big.classes == shapes.classes and big.pad == 4 and big.hflip
+    for split in ("train", "valid", "test"):
+        counts = np.bincount(big.labels[big.splits[split]], minlength=10)
+        assert np.all(counts == counts[0])
+    assert build_dataset("synthetic-shapes-32").source_sha256 == big.source_sha256
+
+
 def test_synthetic_classes_are_not_colour(shapes):
     # The label must not be readable from the mean colour alone: every class spans all colours.
     ds = shapes
