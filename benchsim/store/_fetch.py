@@ -16,18 +16,17 @@ fix.  Hashes are computed in 1 MiB chunks and remembered for the life of the pro
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from benchsim._integrity import sha256_file
 from benchsim._paths import ENV_MIRROR, downloads_dir
 from benchsim.errors import ChecksumError, DataError
 from benchsim.store._manifest import SourceFile
 
-_CHUNK = 1 << 20
 _HASHES: dict[tuple[str, int, int], str] = {}
 DOWNLOAD_TIMEOUT_S = 60
 
@@ -61,11 +60,7 @@ def sha256_of(path: Path, *, cache: bool = True) -> str:
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     digest = _HASHES.get(key) if cache else None
     if digest is None:
-        h = hashlib.sha256()
-        with path.open("rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                h.update(chunk)
-        digest = h.hexdigest()
+        digest = sha256_file(path)
         if cache:
             _HASHES[key] = digest
     return digest

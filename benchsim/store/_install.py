@@ -18,7 +18,7 @@ from benchsim.errors import DataError, UnknownNameError
 from benchsim.store._fetch import fetch, resolve_mirror, sha256_of
 from benchsim.store._manifest import BENCHMARKS, SourceFile, files_for
 from benchsim.store._progress import Progress
-from benchsim.store._write import META_FILE, check_benchmark_name, write_tables
+from benchsim.store._write import META_FILE, META_SUM, check_benchmark_name, write_tables
 
 INSTALL_NAMES: dict[str, tuple[str, ...]] = {
     "nb201": ("nb201",),
@@ -187,6 +187,13 @@ def verify(names: Iterable[str] | str = ("all",)) -> list[tuple[str, bool, str]]
             report.append((benchmark, False, str(exc)))
             continue
         problems = []
+        sums = folder / META_SUM
+        if not sums.is_file():
+            report.append((benchmark, False, f"{META_SUM} is missing (written by an older "
+                           f"benchsim, or damaged); {fix}"))  # fmt: skip
+            continue
+        if sha256_of(folder / META_FILE, cache=False) != sums.read_text().strip():
+            problems.append(f"{META_FILE} does not match {META_SUM}")
         for name, expected in recorded.items():
             path = folder / name
             if not path.is_file():
@@ -198,7 +205,10 @@ def verify(names: Iterable[str] | str = ("all",)) -> list[tuple[str, bool, str]]
         if problems:
             report.append((benchmark, False, f"{'; '.join(problems)} (modified or corrupt); {fix}"))
         else:
-            report.append((benchmark, True, f"ok: {len(recorded)} files match {META_FILE}"))
+            report.append(
+                (benchmark, True, f"ok: {len(recorded)} files match {META_FILE}, which matches "
+                 f"{META_SUM}")
+            )  # fmt: skip
     return report
 
 

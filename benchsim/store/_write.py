@@ -4,10 +4,14 @@ Layout and rules: data/README.md.  The write happens in two phases so that a fai
 either the previous complete install or nothing:
 
 1. every file (``final.parquet``, ``final.arrow``, ``seeds.parquet``, ``epochs.parquet``, then
-   ``meta.json``) is written and hashed under a temporary name in the target folder; an error
-   here deletes the temporaries and, if this call created the folder, the folder;
+   ``meta.json`` with their SHA-256s and ``meta.json.sha256`` with its own) is written and
+   hashed under a temporary name in the target folder; an error here deletes the temporaries
+   and, if this call created the folder, the folder;
 2. the old ``meta.json`` is removed (the folder no longer counts as installed), each table file
    is renamed into place with :func:`os.replace`, and the new ``meta.json`` is renamed last.
+
+Every file the table backend reads is checked against these hashes when it is first used
+(:mod:`benchsim._integrity`), so a modified or damaged table never answers a query.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchsim._integrity import remember
 from benchsim._paths import tables_dir
 from benchsim._version import __version__
 from benchsim.errors import ConfigError, DataError, UnknownNameError
@@ -36,6 +41,8 @@ from benchsim.store._fetch import sha256_of
 SCHEMA_VERSION = 1
 TABLE_FILES = ("final.parquet", "final.arrow", "seeds.parquet", "epochs.parquet")
 META_FILE = "meta.json"
+META_SUM = "meta.json.sha256"
+"""The SHA-256 of ``meta.json`` (which cannot hold its own), checked on every open."""
 TABLE_NAMES = ("final", "seeds", "epochs")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -126,10 +133,16 @@ def write_tables(
         }
         text = json.dumps(meta, indent=1) + "\n"
         temps[META_FILE] = _write_temp(folder, META_FILE, tag, lambda p: p.write_text(text))
+        meta_digest = sha256_of(temps[META_FILE])
+        temps[META_SUM] = _write_temp(
+            folder, META_SUM, tag, lambda p: p.write_text(meta_digest + "\n")
+        )
         (folder / META_FILE).unlink(missing_ok=True)
-        for name in (*TABLE_FILES, META_FILE):
+        for name in (*TABLE_FILES, META_SUM, META_FILE):
             os.replace(temps[name], folder / name)
             del temps[name]
+        for name, digest in (*meta["tables"].items(), (META_FILE, meta_digest)):
+            remember(folder / name, digest)  # hashed as written: the first open need not
     except BaseException:
         for path in temps.values():
             path.unlink(missing_ok=True)
@@ -144,7 +157,7 @@ def _discard(folder: Path, created: bool) -> None:
     if created:
         shutil.rmtree(folder, ignore_errors=True)
         return
-    for name in TABLE_FILES:  # an older install whose meta.json is already gone
+    for name in (*TABLE_FILES, META_SUM):  # an older install whose meta.json is already gone
         (folder / name).unlink(missing_ok=True)
 
 

@@ -185,3 +185,22 @@ def test_missing_mirror_dir_exits_2(tmp_path: Path) -> None:
     result = query(tmp_path, "-t", "cifar10", "--mirror", str(missing), "0")
     assert result.exit_code == 2
     assert str(missing) in error_line(result)
+
+
+def test_a_corrupted_table_exits_2_with_the_repair_command(installed_home, tmp_path):
+    """Flipped bytes in final.arrow once answered valid_acc 99.99 (really 81.98) with exit 0."""
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(installed_home / "tables", home / "tables")
+    path = home / "tables" / "nb201" / "final.arrow"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 8] = b"\x7f" * 8
+    path.write_bytes(bytes(data))
+    result = query(home, "--task", "cifar10", "-m", "valid_acc", "0")
+    assert result.exit_code == 2
+    line = error_line(result)
+    assert "final.arrow does not match the SHA-256 recorded in meta.json" in line
+    assert "`benchsim data install nb201 --force`" in line
+    verify = CliRunner().invoke(main, ["data", "verify", "nb201"], env={"BENCHSIM_HOME": str(home)})
+    assert verify.exit_code == 1 and "final.arrow sha256" in verify.output

@@ -25,7 +25,9 @@ def test_kinds_are_the_readers():
 def test_nats_directory_is_installed_as_its_own_benchmark(nats_dir, tmp_path, reference_dir):
     folder = import_file("nats-tss-simple", nats_dir, root=tmp_path, progress=False)
     assert folder == tmp_path / "nb201-nats"
-    assert sorted(p.name for p in folder.iterdir()) == sorted([*TABLE_FILES, META_FILE])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [*TABLE_FILES, META_FILE, f"{META_FILE}.sha256"]
+    )
     meta = json.loads((folder / META_FILE).read_text())
     assert (meta["benchmark"], meta["space"]) == ("nb201-nats", "nb201")
     (source,) = meta["sources"]

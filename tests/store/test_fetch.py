@@ -99,7 +99,9 @@ def test_hashes_are_cached_per_process_until_the_file_changes(small_mirror, entr
         calls.append(1)
         return hashlib.sha256()
 
-    monkeypatch.setattr(_fetch, "hashlib", SimpleNamespace(sha256=counting_sha256))
+    from benchsim import _integrity
+
+    monkeypatch.setattr(_integrity, "hashlib", SimpleNamespace(sha256=counting_sha256))
     for _ in range(3):
         _fetch.fetch(entry, mirror=small_mirror)
     assert len(calls) == 1

@@ -58,7 +58,9 @@ def test_installed_home_holds_every_benchmark(installed_home: Path) -> None:
         assert table_dir(name) == installed_home / "tables" / name and is_installed(name)
     assert rows["nb201"]["tasks"] == ["cifar10", "cifar100", "ImageNet16-120"]
     assert len(rows["tnb101-micro"]["tasks"]) == 7
-    assert verify() == [(n, True, "ok: 4 files match meta.json") for n in BUILTIN]
+    assert verify() == [
+        (n, True, "ok: 4 files match meta.json, which matches meta.json.sha256") for n in BUILTIN
+    ]
 
 
 def test_installed_benchmarks_are_not_rebuilt(installed_home: Path, tmp_path: Path) -> None:
@@ -103,7 +105,9 @@ def test_ensure_installed_serves_an_imported_table(home: Path, installed_home: P
     assert ensure_installed("macro-mine") == home / "tables" / "macro-mine"
     names = [r["benchmark"] for r in list_tables()]
     assert names == [*BUILTIN, "macro-mine"]
-    assert verify("macro-mine") == [("macro-mine", True, "ok: 4 files match meta.json")]
+    assert verify("macro-mine") == [
+        ("macro-mine", True, "ok: 4 files match meta.json, which matches meta.json.sha256")
+    ]
 
 
 def test_checksum_error_half_way_writes_nothing(home, tmp_path, mirror_dir) -> None:

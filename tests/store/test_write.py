@@ -18,6 +18,7 @@ from benchsim.backends.table._catalog import CATALOG
 from benchsim.errors import ConfigError, DataError, UnknownNameError
 from benchsim.store import _write as write_module
 from benchsim.store import final_frame, metric_columns, write_tables
+from benchsim.store._fetch import sha256_of
 
 SPACE = "tnb101-macro"
 SOURCES = [{"path": "somewhere/file.csv", "sha256": "0" * 64}]
@@ -56,9 +57,11 @@ def test_writes_an_imported_benchmark_folder(tmp_path, macro_final) -> None:
         "final.arrow",
         "final.parquet",
         "meta.json",
+        "meta.json.sha256",
         "seeds.parquet",
     ]
     meta = json.loads((folder / "meta.json").read_text())
+    assert (folder / "meta.json.sha256").read_text().strip() == sha256_of(folder / "meta.json")
     assert meta["schema_version"] == 1 and meta["benchmark"] == "macro-copy"
     assert meta["space"] == SPACE and meta["size"] == 3256
     assert meta["sources"] == SOURCES

@@ -13,7 +13,7 @@ from typing import Any
 from benchsim._paths import tables_dir
 from benchsim.backends import register_backend
 from benchsim.backends.table._catalog import CATALOG
-from benchsim.backends.table._layout import installed_names, read_meta
+from benchsim.backends.table._layout import META_SUM, installed_names, read_meta, verify_meta
 from benchsim.backends.table._weight_sharing import WeightSharingSettings
 from benchsim.backends.table.benchmark import TableBenchmark
 from benchsim.errors import DataError, UnknownNameError
@@ -66,7 +66,7 @@ def open_table(
         from benchsim.store import install as install_tables
 
         print(
-            f"benchsim: the installed {name} tables predate this benchsim's columns; "
+            f"benchsim: the installed {name} tables were written by an older benchsim; "
             "rebuilding them from the pinned sources...",
             file=sys.stderr,
         )
@@ -89,8 +89,12 @@ def open_table(
 
 
 def _outdated(folder: Path, name: str) -> bool:
-    """Whether a built-in table's tasks carry other metric columns than the catalog lists."""
+    """Whether a built-in table was written by an older benchsim: tasks with other metric
+    columns than the catalog lists, or no checksum of its ``meta.json``."""
+    if not (folder / META_SUM).is_file():
+        return True
     try:
+        verify_meta(folder, name)  # an edited meta.json is damage, reported as such on open
         meta = read_meta(folder, name)
     except DataError:
         return False  # a broken folder is reported by TableBenchmark with its own fix

@@ -9,6 +9,7 @@ schedules never mix.  :meth:`EpochTable.describe` says what a task has, for erro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,8 +58,16 @@ class Curves:
 class EpochTable:
     """Lazy reader of one benchmark's ``epochs.parquet``; curves are cached per task."""
 
-    def __init__(self, path: Path, tasks: tuple[str, ...], size: int, fix: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        tasks: tuple[str, ...],
+        size: int,
+        fix: str,
+        verify: Callable[[Path], None] | None = None,
+    ) -> None:
         self.path, self.tasks, self.size, self.fix = path, tasks, size, fix
+        self.verify = verify
         self._file = None
         self._tasks: dict[str, dict[int, Curves]] = {}
 
@@ -82,7 +91,7 @@ class EpochTable:
     def _load(self, task: str) -> dict[int, Curves]:
         path, fix = self.path, self.fix
         if self._file is None:
-            self._file = open_parquet(path, fix)
+            self._file = open_parquet(path, fix, self.verify)
         metrics = [c for c in self._file.schema_arrow.names if c not in _KEYS]
         wanted = dict.fromkeys(("arch_index", "schedule", "seed", "epoch"), np.int64)
         table = read_rows(

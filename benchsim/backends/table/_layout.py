@@ -21,11 +21,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.ipc
 
+from benchsim._integrity import check_file
 from benchsim.backends.base import TaskInfo
 from benchsim.backends.table._catalog import CATALOG
 from benchsim.errors import DataError
 
 SCHEMA_VERSION = 1
+META_SUM = "meta.json.sha256"
 _TASK_FIELDS = {f.name for f in fields(TaskInfo)}
 
 
@@ -34,6 +36,36 @@ def install_hint(name: str) -> str:
     if name in CATALOG:
         return f"run `benchsim data install {name}`"
     return f"re-import it with `benchsim data import ... --name {name}`"
+
+
+def repair_hint(name: str) -> str:
+    """The command that replaces a modified or damaged table folder ``name``."""
+    if name in CATALOG:
+        return f"repair it with `benchsim data install {name} --force`"
+    return f"re-import it with `benchsim data import ... --name {name}`"
+
+
+def verify_meta(folder: Path, name: str) -> None:
+    """Check ``meta.json`` against ``meta.json.sha256`` (it holds the other files' hashes)."""
+    fix = repair_hint(name)
+    sums = folder / META_SUM
+    try:
+        expected = sums.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        raise DataError(
+            f"{sums} is missing or unreadable, so {folder / 'meta.json'} cannot be checked "
+            f"(a table written by an older benchsim, or a damaged one); {fix}"
+        ) from None
+    check_file(folder / "meta.json", expected, recorded_in=sums.name, fix=fix)
+
+
+def verify_table_file(path: Path, tables: Mapping[str, object], name: str) -> None:
+    """Check one table file against the SHA-256 that ``meta.json`` recorded for it."""
+    expected = tables.get(path.name) if isinstance(tables, Mapping) else None
+    fix = repair_hint(name)
+    if not isinstance(expected, str):
+        raise DataError(f"{path.parent / 'meta.json'} records no SHA-256 of {path.name}; {fix}")
+    check_file(path, expected, recorded_in="meta.json", fix=fix)
 
 
 def installed_names(root: Path) -> list[str]:

@@ -10,7 +10,7 @@ statistics exclude the wanted task are not read at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +20,15 @@ import pyarrow.parquet as pq
 from benchsim.errors import DataError
 
 
-def open_parquet(path: Path, fix: str) -> pq.ParquetFile:
-    """Open ``path`` (footer only); any failure is a one-line :class:`DataError`."""
+def open_parquet(
+    path: Path, fix: str, verify: Callable[[Path], None] | None = None
+) -> pq.ParquetFile:
+    """Open ``path`` (footer only); any failure is a one-line :class:`DataError`.
+
+    ``verify`` (e.g. the check against ``meta.json``'s SHA-256) runs first when the file exists.
+    """
+    if verify is not None and path.exists():
+        verify(path)
     try:
         return pq.ParquetFile(str(path))
     except (OSError, pa.ArrowException) as exc:

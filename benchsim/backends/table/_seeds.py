@@ -9,6 +9,7 @@ vectorised ``seed="sample"`` draw (``k = floor(u * counts[rows])``) free of Pyth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +38,15 @@ class SeedTable:
         task -> sorted training seeds recorded anywhere on that task.
     """
 
-    def __init__(self, path: Path, tasks: tuple[str, ...], size: int, fix: str) -> None:
-        pf = open_parquet(path, fix)
+    def __init__(
+        self,
+        path: Path,
+        tasks: tuple[str, ...],
+        size: int,
+        fix: str,
+        verify: Callable[[Path], None] | None = None,
+    ) -> None:
+        pf = open_parquet(path, fix, verify)
         metrics = [c for c in pf.schema_arrow.names if c not in _KEYS]
         wanted = {"arch_index": np.int64, "seed": np.int64, **dict.fromkeys(metrics, np.float64)}
         table = read_rows(pf, path, wanted, tasks, fix)

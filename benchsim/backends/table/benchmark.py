@@ -25,6 +25,7 @@ NB201, 10-30 for TransNAS-Bench-101, whose ``time_elapsed`` it is):
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -34,7 +35,13 @@ from benchsim._paths import tables_dir
 from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, TaskInfo
 from benchsim.backends.table._emulation import TableEmulationMixin
 from benchsim.backends.table._epochs import MEAN_SEED, EpochTable
-from benchsim.backends.table._layout import FinalColumns, install_hint, read_meta
+from benchsim.backends.table._layout import (
+    FinalColumns,
+    install_hint,
+    read_meta,
+    verify_meta,
+    verify_table_file,
+)
 from benchsim.backends.table._seeds import SeedTable
 from benchsim.backends.table._weight_sharing import SupernetEmulator, WeightSharingSettings
 from benchsim.errors import ConfigError, DataError, FidelityError, UnknownNameError
@@ -105,6 +112,9 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         self.folder_ = folder / name
         self._fix = f"delete {self.folder_} and {install_hint(name)}"
         meta = read_meta(self.folder_, name)
+        verify_meta(self.folder_, name)  # meta.json holds the hashes of everything else
+        tables = meta.raw.get("tables", {})
+        self._verify = functools.partial(verify_table_file, tables=tables, name=name)
         try:
             self.space = get_space(meta.space)
         except UnknownNameError:
@@ -121,6 +131,7 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         self.meta_ = meta.raw
         self._tasks = meta.tasks
         self._codes = {task: code for code, task in enumerate(meta.tasks)}
+        self._verify(self.folder_ / "final.arrow")
         self.final_ = FinalColumns(self.folder_ / "final.arrow", name, len(meta.tasks), size)
         self._time = (
             self.final_.column(TIME)
@@ -129,7 +140,9 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         )
         self._plans: dict[tuple[str, tuple[str, ...]], tuple] = {}
         self._seeds: SeedTable | None = None
-        self._epochs = EpochTable(self.folder_ / "epochs.parquet", self.tasks, size, self._fix)
+        self._epochs = EpochTable(
+            self.folder_ / "epochs.parquet", self.tasks, size, self._fix, self._verify
+        )
         self.rng_ = np.random.default_rng(seed)
         settings = WeightSharingSettings() if weight_sharing is None else weight_sharing
         entropy = np.random.SeedSequence(seed).entropy
@@ -378,7 +391,7 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
     def _seed_table(self) -> SeedTable:
         if self._seeds is None:
             self._seeds = SeedTable(
-                self.folder_ / "seeds.parquet", self.tasks, self.space.size, self._fix
+                self.folder_ / "seeds.parquet", self.tasks, self.space.size, self._fix, self._verify
             )
         return self._seeds
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchsim._integrity import sha256_file
 from benchsim.backends.table import TableBenchmark
 from benchsim.errors import (
     BenchsimError,
@@ -165,12 +166,66 @@ def test_wrong_schema_version(copy_root):
     one_line(excinfo)
 
 
+def reseal(folder: Path) -> None:
+    """Record the folder's current files in meta.json and meta.json.sha256, as an install that
+    wrote them so would (to reach the checks behind the checksum)."""
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["tables"] = {name: sha256_file(folder / name) for name in meta["tables"]}
+    (folder / "meta.json").write_text(json.dumps(meta))
+    (folder / "meta.json.sha256").write_text(sha256_file(folder / "meta.json") + "\n")
+
+
 def test_truncated_final_arrow(copy_root):
     path = copy_root / "nb201" / "final.arrow"
     path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(DataError, match=r"final\.arrow does not match the SHA-256") as excinfo:
+        TableBenchmark("nb201", root=copy_root)
+    assert "repair it with `benchsim data install nb201 --force`" in one_line(excinfo)
+    reseal(copy_root / "nb201")  # even with matching hashes, an unreadable file is named
     with pytest.raises(DataError, match=r"final\.arrow is not a readable Arrow file") as excinfo:
         TableBenchmark("nb201", root=copy_root)
     one_line(excinfo)
+
+
+def test_flipped_bytes_never_answer_a_query(copy_root):
+    """8 flipped bytes in a mapped column used to come back as an accuracy of 99.99."""
+    path = copy_root / "nb201" / "final.arrow"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 8] = b"\xff" * 8
+    path.write_bytes(bytes(data))
+    with pytest.raises(DataError, match="modified or is corrupt") as excinfo:
+        TableBenchmark("nb201", root=copy_root).query(0, "cifar10")
+    one_line(excinfo)
+
+
+def test_an_edited_meta_json_is_refused(copy_root):
+    path = copy_root / "nb201" / "meta.json"
+    meta = json.loads(path.read_text())
+    meta["tasks"][0]["epochs"] = 12  # would silently change every charged cost
+    path.write_text(json.dumps(meta))
+    with pytest.raises(DataError, match=r"meta\.json does not match the SHA-256 recorded in meta"):
+        TableBenchmark("nb201", root=copy_root)
+    (copy_root / "nb201" / "meta.json.sha256").unlink()
+    with pytest.raises(DataError, match=r"meta\.json\.sha256 is missing or unreadable"):
+        TableBenchmark("nb201", root=copy_root)
+
+
+def test_verified_files_are_hashed_once_until_they_change(copy_root, monkeypatch):
+    from benchsim import _integrity
+
+    calls = []
+    real = _integrity.sha256_file
+    monkeypatch.setattr(_integrity, "sha256_file", lambda p: calls.append(p.name) or real(p))
+    _integrity.forget()
+    TableBenchmark("nb201", root=copy_root)
+    assert sorted(calls) == ["final.arrow", "meta.json"]  # a copied folder: new inodes
+    _integrity.forget()  # a new process: the record on disk is what it finds
+    TableBenchmark("nb201", root=copy_root).query(0, "cifar10", seed=0)
+    assert sorted(calls) == ["final.arrow", "meta.json", "seeds.parquet"]
+    path = copy_root / "nb201" / "final.arrow"
+    path.write_bytes(path.read_bytes())  # same bytes, rewritten: checked again, and fine
+    TableBenchmark("nb201", root=copy_root)
+    assert calls.count("final.arrow") == 2
 
 
 def test_missing_final_arrow(copy_root):
@@ -183,6 +238,11 @@ def test_damaged_seeds_file_fails_on_first_seed_query(copy_root):
     (copy_root / "nb201" / "seeds.parquet").write_bytes(b"PAR1 garbage")
     bench = TableBenchmark("nb201", root=copy_root)  # opening does not read it
     assert bench.query(0, "cifar10").value > 0
+    with pytest.raises(DataError, match=r"seeds\.parquet does not match the SHA-256") as excinfo:
+        bench.query(0, "cifar10", seed=0)
+    one_line(excinfo)
+    reseal(copy_root / "nb201")
+    bench = TableBenchmark("nb201", root=copy_root)
     with pytest.raises(DataError, match=r"seeds\.parquet is not a readable Parquet") as excinfo:
         bench.query(0, "cifar10", seed=0)
     one_line(excinfo)
@@ -208,6 +268,7 @@ def test_unrecorded_cost_raises_for_query_and_is_nan_in_batches(copy_root):
     table = table.set_column(index, "train_time_s", pa.array(times))
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
+    reseal(copy_root / "nb201")
     bench = TableBenchmark("nb201", root=copy_root)
     with pytest.raises(FidelityError, match="architecture 5 has no recorded train_time_s") as exc:
         bench.query(5, "cifar10")
