@@ -245,6 +245,30 @@ class Searcher(ABC):
 
 
 # ---------------------------------------------------------------------- registry
+def _check_kind(algo: str, key: str, value: Any, default: Any) -> None:
+    """Refuse a value of another kind than the hyperparameter's default (bool, int, float, str).
+
+    An int default takes ints only; a float default ints or floats; bools are never numbers.
+    Defaults of other kinds (``None``, tuples) are left to the algorithm's own checks.
+    """
+    is_bool = isinstance(value, (bool, np.bool_))
+    if isinstance(default, bool):
+        ok, kind = is_bool, "a bool (true or false)"
+    elif isinstance(default, int):
+        ok, kind = isinstance(value, (int, np.integer)) and not is_bool, "an integer"
+    elif isinstance(default, float):
+        number = isinstance(value, (int, float, np.integer, np.floating))
+        ok, kind = number and not is_bool, "a number"
+    elif isinstance(default, str):
+        ok, kind = isinstance(value, str), "a string"
+    else:
+        return
+    if not ok:
+        raise ConfigError(
+            f"{key} == {value!r} for algorithm {algo}, must be {kind} (default {default!r})"
+        )
+
+
 _REGISTRY: dict[str, type[Searcher]] = {}
 
 
@@ -291,7 +315,10 @@ def algorithm_class(name: str) -> type[Searcher]:
 def create(name: str, benchmark: str = "", params: Mapping[str, Any] | None = None) -> Searcher:
     """Instantiate ``name`` with the benchmark's defaults overridden by ``params``.
 
-    Raises :class:`ConfigError` naming any key that is not a hyperparameter.
+    Raises :class:`ConfigError` naming any key that is not a hyperparameter, and any value
+    whose kind differs from its default's (a string for an int, say), before the algorithm's
+    own range checks run: so ``population_size=abc`` is refused as such, never by a comparison
+    deep inside the algorithm.
     """
     cls = algorithm_class(name)
     allowed = cls.hyperparameters()
@@ -302,6 +329,7 @@ def create(name: str, benchmark: str = "", params: Mapping[str, Any] | None = No
                 f"unknown hyperparameter {key!r} for algorithm {name}; "
                 f"allowed: {', '.join(sorted(allowed)) or '(none)'}"
             )
+        _check_kind(name, key, value, allowed[key])
         values[key] = value
     try:
         return cls(**values)

@@ -119,7 +119,7 @@ def query(
     \b
       index       0..15624
       string      '|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_1x1~2|'
-      op_indices  six digits, e.g. 222022 (NASLib edge and op order)
+      op_indices  op: and six digits, e.g. op:222022 (NASLib edge and op order)
 
     On tnb101-micro the string is like 64-41414-3_33_333, on tnb101-macro 64-41414-basic.
     The tables are installed on first use. Metric names say their split: valid_* is the

@@ -65,6 +65,11 @@ class RunConfig:
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """Read a TOML (``.toml``) or YAML (``.yaml``/``.yml``) or JSON config into a dict."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(
+            f"config file {str(path)!r} is a folder; give a .toml, .yaml or .json file (a run "
+            "folder's config is DIR/config.json; to continue a run use --resume DIR)"
+        )
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} does not exist")
     text = path.read_text()

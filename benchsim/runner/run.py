@@ -6,6 +6,7 @@ never sees the backend; the backend is built from the registry and never sees th
 
 from __future__ import annotations
 
+import math
 import pickle
 import signal
 import threading
@@ -271,7 +272,9 @@ def _new_state(
     budget_text = (
         config.budget if config.budget is not None else cls.default_budget(bench.space.name)
     )
-    parse_budget(budget_text)  # an impossible budget fails before any work
+    check_budget_scale(
+        bench, tasks, parse_budget(budget_text), dict(config.protocol), cls.multi_task
+    )
     return _RunState(
         config=config,
         tasks=tasks,
@@ -281,6 +284,64 @@ def _new_state(
         search_seeds=gen_search,
         backend_seed=backend_seed,
     )
+
+
+REPEATS_ALLOWED = 100
+"""A budget may ask for at most this many evaluations of every architecture of the space."""
+
+
+def check_budget_scale(
+    bench: Benchmark,
+    tasks: tuple[str, ...],
+    budget: Budget,
+    override: dict,
+    weight_sharing: bool = False,
+) -> None:
+    """Refuse, before any work, a budget that cannot buy one answer or that no search can use.
+
+    Too small: a simulated-time budget below the cheapest answer the table can give on a task
+    (the fastest architecture's evaluation under the protocol; for a ``weight_sharing``
+    search, whose first job is a training pass, one epoch of it) would end the search with
+    nothing evaluated.  Too large: more than
+    :data:`REPEATS_ALLOWED` evaluations of every architecture, in evaluations or in the
+    simulated time they cost, is unbounded work (memory and checkpoints grow with it) that
+    no search of a finite space needs.  Time bounds need recorded costs, so they are checked
+    on a table only.
+    """
+    size = bench.space.size
+    limit = REPEATS_ALLOWED * size
+    if budget.evaluations is not None and budget.evaluations > limit:
+        raise ConfigError(
+            f"budget of {budget.evaluations:,} evaluations per task is more than {REPEATS_ALLOWED} "
+            f"evaluations of each of the {size:,} architectures of {bench.space.name}; allowed: "
+            f"at most {limit:,}"
+        )
+    if budget.seconds is None or not bench.is_tabular:
+        return
+    protocols = _protocols(bench, tasks, override)
+    archs = np.arange(size)
+    for task in tasks:
+        info = bench.task_info(task)
+        times = np.asarray(bench.query_many(archs, task, "train_time_s").values, dtype=np.float64)
+        times = times[np.isfinite(times)]
+        if times.size == 0:
+            continue
+        evaluation = times * protocols[task].cost_scale
+        first = "training epoch" if weight_sharing else "evaluation"
+        cheapest = float(times.min() / info.epochs if weight_sharing else evaluation.min())
+        if budget.seconds < cheapest:
+            raise ConfigError(
+                f"budget of {budget.seconds:g} simulated seconds per task cannot buy one answer "
+                f"on {task}: the fastest architecture's {first} costs {cheapest:.1f} s; give "
+                f"at least {math.ceil(cheapest)}s"
+            )
+        everything = float(evaluation.sum()) * REPEATS_ALLOWED
+        if budget.seconds > everything:
+            raise ConfigError(
+                f"budget of {budget.seconds:g} simulated seconds per task is more than "
+                f"{REPEATS_ALLOWED} evaluations of every architecture of {task} would cost; "
+                f"allowed: at most {everything:.3g}s"
+            )
 
 
 def _save_checkpoint(out_dir: Path, state: _RunState, bench: Benchmark, wall0: float) -> None:

@@ -13,6 +13,7 @@ read global random state: every random choice comes from the ``numpy.random.Gene
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -24,8 +25,20 @@ if TYPE_CHECKING:  # networkx costs ~120 ms to import: only graph users pay for 
 
 from benchsim.errors import InvalidArchitectureError
 
-ArchLike = int | np.integer | str
-"""An architecture as users write it: an index or any string form the space parses."""
+ArchLike = int | np.integer | str | Sequence[int]
+"""An architecture as users write it: an index, any string form the space parses, or NASLib
+op_indices as a sequence of ints."""
+
+OP_PREFIX = "op:"
+"""Marks a string as NASLib op_indices (``"op:403143"``); digit strings alone are indices."""
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|nan)", re.IGNORECASE)
+
+
+def _is_number(text: str) -> bool:
+    """Whether ``text`` reads as a (non-integer) number such as ``3.0`` or ``1e9``."""
+    return _NUMBER.fullmatch(text) is not None
 
 
 class SearchSpace(ABC):
@@ -127,8 +140,11 @@ class SearchSpace(ABC):
     def index(self, arch: ArchLike) -> int:
         """Normalise any accepted architecture form to a validated index.
 
-        Accepts an int (or numpy integer) in range, the official string form, or a digit string
-        of NASLib op_indices.
+        Accepts an int (or numpy integer) in range, a string of one (``"1462"``), the official
+        string form, or NASLib op_indices given explicitly: a list or tuple of ints, or a
+        string with the :data:`OP_PREFIX` (``"op:403143"``).  A digit string is never guessed
+        to be op_indices, and a zero-padded one (``"000001"``: index 1, or op_indices?) is
+        refused with both spellings.
         """
         if isinstance(arch, (bool, np.bool_)):
             raise InvalidArchitectureError(
@@ -142,20 +158,46 @@ class SearchSpace(ABC):
                     f"allowed: 0..{self.size - 1}"
                 )
             return value
+        if isinstance(arch, (list, tuple)):
+            return self.from_op_indices(arch)
         if isinstance(arch, str):
-            text = arch.strip()
-            if text.lstrip("-").isdigit() and not self._looks_like_op_indices(text):
-                return self.index(int(text))
-            if self._looks_like_op_indices(text):
-                return self.from_op_indices(text)
-            return self.parse(text)
+            return self._index_of_text(arch.strip())
         raise InvalidArchitectureError(
-            f"architecture {arch!r} has type {type(arch).__name__}; "
-            f"give an int index 0..{self.size - 1} or a {self.name} string"
+            f"architecture {arch!r} has type {type(arch).__name__}; give an int index "
+            f"0..{self.size - 1}, a {self.name} string, or NASLib op_indices (a tuple of ints)"
         )
 
+    def _index_of_text(self, text: str) -> int:
+        if text[: len(OP_PREFIX)].lower() == OP_PREFIX:
+            return self.from_op_indices(text[len(OP_PREFIX) :].strip())
+        if text.lstrip("-").isdigit():
+            if len(text) > 1 and text.startswith("0"):
+                raise InvalidArchitectureError(
+                    f"architecture {text!r} is zero-padded: write {int(text)} for the index, or "
+                    f"'{OP_PREFIX}{text}' for NASLib op_indices"
+                )
+            value = int(text)
+            if not 0 <= value < self.size and self._looks_like_op_indices(text):
+                raise InvalidArchitectureError(
+                    f"architecture index {value} is out of range for {self.name}; allowed: "
+                    f"0..{self.size - 1} (for NASLib op_indices write '{OP_PREFIX}{text}')"
+                )
+            return self.index(value)
+        if _is_number(text):
+            raise InvalidArchitectureError(
+                f"architecture {text!r} is not an integer; an index must be an integer "
+                f"0..{self.size - 1}"
+            )
+        return self.parse(text)
+
     def indices(self, archs: Sequence[ArchLike] | np.ndarray) -> np.ndarray:
-        """Vectorised :meth:`index`: an int64 array, validated in one pass for integer input."""
+        """Vectorised :meth:`index`: an int64 array, validated in one pass for integer input.
+
+        Each element may be any form :meth:`index` takes, op_indices tuples included (so a list
+        of tuples is one architecture per tuple, not a 2-D array of indices).
+        """
+        if isinstance(archs, (list, tuple)) and any(isinstance(a, (list, tuple)) for a in archs):
+            return np.array([self.index(a) for a in archs], dtype=np.int64)
         arr = np.asarray(archs)
         if arr.dtype.kind in "iu":
             arr = arr.astype(np.int64, copy=False)
@@ -169,7 +211,8 @@ class SearchSpace(ABC):
         return np.array([self.index(a) for a in arr.ravel()], dtype=np.int64).reshape(arr.shape)
 
     def _looks_like_op_indices(self, text: str) -> bool:
-        """Whether ``text`` is meant as NASLib op_indices rather than an index (overridden)."""
+        """Whether a digit string has the shape of NASLib op_indices (only to suggest the
+        ``op:`` form in an error; overridden)."""
         return False
 
     def __repr__(self) -> str:

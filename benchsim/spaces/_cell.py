@@ -217,12 +217,7 @@ class CellSpace(SearchSpace):
         return ", ".join(f"{code} {self.ops[op]}" for code, op in pairs)
 
     def _looks_like_op_indices(self, text: str) -> bool:
-        """Exactly six ASCII digits: NASLib op_indices (no index of this space has six digits).
-
-        A six-digit string is always read as op_indices, also when a digit is out of range, so
-        ``"012345"`` raises instead of silently meaning index 12345; shorter digit strings are
-        indices.
-        """
+        """Exactly six ASCII digits: the shape of NASLib op_indices (no index has six)."""
         return len(text) == N_EDGES and text.isascii() and text.isdigit()
 
     # ------------------------------------------------------------------ decisions

@@ -226,7 +226,7 @@ class TNB101MacroSpace(SearchSpace):
         return self._from_slots(values, show(op_indices), "op_indices")
 
     def _looks_like_op_indices(self, text: str) -> bool:
-        """5 or 6 ASCII digits (no index has more than 4); 4-digit strings are indices."""
+        """5 or 6 ASCII digits: the shape of NASLib op_indices (no index has more than 4)."""
         return len(text) in (5, 6) and text.isascii() and text.isdigit()
 
     # ------------------------------------------------------------------ decisions

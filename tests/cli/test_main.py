@@ -134,3 +134,14 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert command in [b.strip() for b in blocks], f"README must show `{command}` as a block"
     assert shlex.split(command)[:3] == ["python", "-m", "pytest"]
     assert os.access(ROOT / ".ci" / "run", os.X_OK), ".ci/run must be executable"
+
+
+def test_setup_exports_the_mirror_and_ci_keeps_its_own_environment() -> None:
+    """README step A once set the mirror for one command only (later offline examples then
+    failed on a fresh home), and .ci/run wiped the .venv that step A had just made."""
+    readme = (ROOT / "README.md").read_text()
+    step_a = next(b for b in re.findall(r"```bash\n(.*?)```", readme, re.S) if "venv" in b)
+    assert 'export BENCHSIM_DATA_MIRROR="$(cd ../shared/data/upstream && pwd)"' in step_a
+    script = (ROOT / ".ci" / "run").read_text()
+    assert 'VENV="$ROOT/.ci-venv"' in script and '-m venv --clear "$VENV"' in script
+    assert ".venv/bin/activate" not in script

@@ -75,7 +75,7 @@ def test_index_string_and_op_indices_agree(installed_home: Path) -> None:
     from benchsim.spaces import get_space
 
     space = get_space("nb201")
-    forms = ["1654", space.format(1654), space.to_op_indices(1654)]
+    forms = ["1654", space.format(1654), f"op:{space.to_op_indices(1654)}"]
     outs = [payload(query(installed_home, "--task", "cifar10", "--all-metrics", f)) for f in forms]
     assert all(o["arch"] == 1654 for o in outs)
     assert outs[0] == outs[1] == outs[2]

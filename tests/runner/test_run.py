@@ -178,3 +178,29 @@ def test_an_interrupted_emtnas_run_resumes_its_supernet(installed_home, tmp_path
         execute_run(config, tmp_path / "run", stop_after=30)
     resumed = execute_run(config, tmp_path / "run", resume=True)
     assert resumed.trajectory.to_pandas().equals(whole.trajectory.to_pandas())
+
+
+# ---------------------------------------------------------------------- bounded budgets
+@pytest.mark.parametrize(
+    ("algo", "budget", "message"),
+    [
+        ("rs", "1s", "cannot buy one answer on cifar10: the fastest architecture's evaluation"),
+        ("emtnas", "1s", "the fastest architecture's training epoch costs 2.7 s"),
+        ("rs", "2000000", "more than 100 evaluations of each of the 15,625 architectures"),
+        ("rs", "99999999h", "more than 100 evaluations of every architecture of cifar10"),
+    ],
+)
+def test_budgets_that_buy_nothing_or_no_search_can_use_are_refused(
+    installed_home, tmp_path, algo, budget, message
+):
+    """`--budget 1s` once ran, evaluated nothing and exited 0; a huge one ran unbounded."""
+    config = RunConfig(algo=algo, tasks=("cifar10", "cifar100"), budget=budget)
+    with pytest.raises(ConfigError, match=message):
+        execute_run(config, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_config_folder_is_named_as_a_folder(tmp_path):
+    """`--config DIR` used to say the file "does not exist"."""
+    with pytest.raises(ConfigError, match=r"is a folder; give a \.toml, \.yaml or \.json file"):
+        load_config_file(tmp_path)

@@ -96,7 +96,7 @@ def test_naslib_op_indices_on_every_row(space, reference_dir) -> None:
     from_ops = [space.from_op_indices(o) for o in ref["op_indices"]]
     assert from_ops == [space.parse(s) for s in ref["arch_str"]]
     assert [space.to_op_indices(i) for i in from_ops] == ref["op_indices"].tolist()
-    assert [space.index(o) for o in ref["op_indices"][:500]] == from_ops[:500]
+    assert [space.index(f"op:{o}") for o in ref["op_indices"][:500]] == from_ops[:500]
 
 
 @given(st.lists(st.integers(0, 4), min_size=6, max_size=6))
@@ -108,14 +108,27 @@ def test_op_indices_follow_naslib_convention(digits: list[int]) -> None:
     assert space.to_op_indices(space.from_op_indices(digits)) == "".join(map(str, digits))
 
 
-def test_six_digit_strings_are_op_indices(space) -> None:
-    assert space.index("000000") == space.from_op_indices([0] * 6)
-    assert space.format(space.index("111111")).count("none") == 6
+def test_op_indices_are_given_explicitly_never_guessed(space) -> None:
+    """A digit string is an index; op_indices need 'op:' or a sequence of ints."""
+    assert space.index("op:000000") == space.from_op_indices([0] * 6) == space.index((0,) * 6)
+    assert space.format(space.index("op:111111")).count("none") == 6
+    assert space.index([2, 2, 2, 0, 2, 2]) == space.index("op:222022")
     assert space.index("12345") == 12_345
+    with pytest.raises(InvalidArchitectureError, match=r"'000001' is zero-padded: write 1 .*op:"):
+        space.index("000001")  # once silently read as op_indices (arch 7893)
+    with pytest.raises(InvalidArchitectureError, match=r"for NASLib op_indices write 'op:403143'"):
+        space.index("403143")
+    for text in ("1e9", "3.0", "-2.5"):
+        with pytest.raises(InvalidArchitectureError, match=r"is not an integer; an index must be"):
+            space.index(text)
     with pytest.raises(InvalidArchitectureError, match=r"'012345'.*contains 5.*0 skip_connect"):
-        space.index("012345")
+        space.index("op:012345")
     with pytest.raises(InvalidArchitectureError, match=r"must be 6 digits 0\.\.4"):
         space.from_op_indices("4444")
+    np.testing.assert_array_equal(
+        space.indices([(0,) * 6, (2, 2, 2, 0, 2, 2)]),
+        [space.index("op:000000"), space.index("op:222022")],
+    )
 
 
 # ---------------------------------------------------------------- isomorphism

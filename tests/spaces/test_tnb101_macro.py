@@ -70,12 +70,14 @@ def test_op_indices_lengths_and_padding(space) -> None:
     four = space.parse("64-1114-basic")
     assert space.to_op_indices(four) == "1114"
     assert space.from_op_indices("1114") == four
-    assert space.from_op_indices("111400") == four == space.index("111400")
-    assert space.from_op_indices([1, 1, 1, 4, 0, 0]) == four
-    assert space.index("1114") == 1_114  # four digits: an index
-    assert space.index("11114") == space.parse("64-11114-basic")  # five: op_indices
+    assert space.from_op_indices("111400") == four == space.index("op:111400")
+    assert space.from_op_indices([1, 1, 1, 4, 0, 0]) == four == space.index((1, 1, 1, 4, 0, 0))
+    assert space.index("1114") == 1_114  # a digit string: always an index
+    assert space.index("op:11114") == space.parse("64-11114-basic")
+    with pytest.raises(InvalidArchitectureError, match="write 'op:11114'"):
+        space.index("11114")
     with pytest.raises(InvalidArchitectureError, match="0 \\(no module\\) before a module"):
-        space.index("110114")
+        space.index("op:110114")
     with pytest.raises(InvalidArchitectureError, match="4 to 6 module digits"):
         space.from_op_indices("1111114")
 

@@ -42,7 +42,7 @@ def test_naslib_micro_file_on_every_row(space, all_strings, reference_dir: Path)
     assert ref["arch_str"].tolist() == all_strings  # the file is in index order
     assert [space.from_op_indices(o) for o in ref["op_indices"]] == list(range(4_096))
     assert [space.to_op_indices(i) for i in range(4_096)] == ref["op_indices"].tolist()
-    assert space.index("000000") == 0 and space.index("000123") == 27
+    assert space.index("op:000000") == 0 and space.index("op:000123") == 27
 
 
 def test_nasgraph_rows_are_micro_in_index_order(all_strings, reference_dir: Path) -> None:
@@ -123,7 +123,7 @@ def test_malformed_strings(space, bad: str, fragments: list[str]) -> None:
 def test_bad_op_indices(space) -> None:
     match = r"'000004'.*contains 4.*allowed digits 0\.\.3"
     with pytest.raises(InvalidArchitectureError, match=match):
-        space.index("000004")
+        space.index("op:000004")
     with pytest.raises(InvalidArchitectureError, match="has 5 entries; expected 6"):
         space.from_op_indices([0, 0, 0, 0, 0])
     assert len(EDGES) == len(space.decisions)

@@ -223,3 +223,17 @@ def test_benchsim_benchmark_entry_point(installed_home):
     assert isinstance(bench, TableBenchmark)
     assert bench.is_tabular
     assert bench.provenance()["tables"]
+
+
+def test_op_indices_as_a_list_or_tuple_and_never_guessed(nb201):
+    """The README promised op_indices in the API; a list used to be refused."""
+    from benchsim.errors import InvalidArchitectureError
+
+    listed = nb201.query([2, 2, 2, 0, 2, 2], "cifar10")
+    assert (
+        listed == nb201.query((2, 2, 2, 0, 2, 2), "cifar10") == nb201.query("op:222022", "cifar10")
+    )
+    batch = nb201.query_many([(2, 2, 2, 0, 2, 2), "op:000000", 7], "cifar10")
+    assert batch.values[0] == listed.value and batch.values[2] == nb201.query(7, "cifar10").value
+    with pytest.raises(InvalidArchitectureError, match="zero-padded"):
+        nb201.query("000001", "cifar10")  # once silently op_indices, arch 7893
