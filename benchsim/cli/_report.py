@@ -26,18 +26,31 @@ import click
 @click.option(
     "--plots/--no-plots", default=True, show_default=True, help="Write the PNG and SVG figures."
 )
-def report(sweep_dir: Path, fmt: str, times: str | None, plots: bool) -> None:
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 when any planned run failed, did not finish or was never run.",
+)
+def report(sweep_dir: Path, fmt: str, times: str | None, plots: bool, strict: bool) -> None:
     """Print the table of sweep DIR: per algorithm and task, mean ± std (n) over seeds.
 
     Columns: the final search metric and test metric of the returned architecture, the
     table's optimum, and the anytime regret (optimum minus the incumbent's test value) at
-    fixed simulated GPU-hours per task; regret is omitted on a live backend. Writes
+    fixed simulated GPU-hours per task; regret is omitted on a live backend. The runs column
+    says how many planned runs each row holds and which failed, did not finish or were never
+    run; --strict makes that an error (exit 1). Writes
     table.{md,csv,json}, anytime.{png,svg} (best-so-far test metric vs simulated GPU-hours) and
     final_test.{png,svg} (box plots) into DIR/report/.
     """
-    from benchsim.report import make_report, parse_times
+    from benchsim.cli._group import CliError
+    from benchsim.report import build_report, parse_times
 
     parsed = parse_times(times) if times is not None else None
-    text, written = make_report(sweep_dir, fmt, parsed, plots)
-    click.echo(text, nl=False)
-    click.echo(f"wrote {len(written)} files to {sweep_dir / 'report'}", err=True)
+    made = build_report(sweep_dir, fmt, parsed, plots)
+    click.echo(made.text, nl=False)
+    click.echo(f"wrote {len(made.written)} files to {sweep_dir / 'report'}", err=True)
+    left_out = made.table.left_out_line()
+    if left_out:
+        click.echo(f"warning: {left_out}", err=True)
+        if strict:
+            raise CliError(f"--strict: the report is incomplete ({left_out})", exit_code=1)

@@ -7,6 +7,7 @@ is still running or was interrupted (finished runs only).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchsim.report._format import FORMATS, render
@@ -22,8 +23,10 @@ from benchsim.report._tables import (
 
 __all__ = [
     "FORMATS",
+    "Report",
     "ReportTable",
     "SweepData",
+    "build_report",
     "build_table",
     "default_times",
     "incumbent_at",
@@ -47,6 +50,15 @@ def _require_matplotlib() -> None:
         ) from None
 
 
+@dataclass(frozen=True)
+class Report:
+    """What :func:`build_report` made: the text asked for, the files written, the numbers."""
+
+    text: str
+    written: list[Path]
+    table: ReportTable
+
+
 def make_report(
     out: str | Path,
     fmt: str = "markdown",
@@ -56,7 +68,9 @@ def make_report(
     """Build the table of sweep ``out`` in ``fmt``, write it and the plots to ``out/report``.
 
     All three table formats are written (``table.md``, ``table.csv``, ``table.json``); the
-    one asked for is returned as text, with the paths of every file written.
+    one asked for is returned as text, with the paths of every file written.  Every table
+    states, per algorithm and task, how many planned runs it holds and which failed, did not
+    finish or were never run (:meth:`ReportTable.left_out`).
 
     Parameters
     ----------
@@ -75,6 +89,17 @@ def make_report(
     >>> text, files = make_report("sweeps/nb201")  # doctest: +SKIP
     >>> print(text)  # doctest: +SKIP
     """
+    report = build_report(out, fmt, times, plots)
+    return report.text, report.written
+
+
+def build_report(
+    out: str | Path,
+    fmt: str = "markdown",
+    times: tuple[float, ...] | None = None,
+    plots: bool = True,
+) -> Report:
+    """:func:`make_report`, returning the numbers too (:class:`Report`)."""
     from benchsim.errors import UnknownNameError
 
     if fmt not in FORMATS:
@@ -100,4 +125,4 @@ def make_report(
 
         written += plot_anytime(data, report_dir)
         written += plot_final(data, report_dir)
-    return render(table, fmt, title), written
+    return Report(text=render(table, fmt, title), written=written, table=table)

@@ -35,7 +35,7 @@ def cell(stat: dict, ref: float | None = None) -> str:
 
 def to_markdown(table: ReportTable, title: str) -> str:
     """A GitHub-flavoured Markdown table with a caption line above it."""
-    header = ["algorithm", "task", "metrics", "final search", "final test"]
+    header = ["algorithm", "task", "runs", "metrics", "final search", "final test"]
     if table.regret:
         header.append("optimum")
         header += [f"regret @ {time_label(t)}" for t in table.times]
@@ -44,6 +44,7 @@ def to_markdown(table: ReportTable, title: str) -> str:
         cells = [
             row["algo"],
             row["task"],
+            runs_cell(row["runs"]),
             f"{row['search_metric']} / {row['test_metric']}",
             cell(row["search"]),
             cell(row["test"]),
@@ -61,9 +62,17 @@ def to_markdown(table: ReportTable, title: str) -> str:
         )
     else:
         notes.append("Regret is omitted: a live backend has no table optimum.")
-    if table.not_ok:
-        notes.append(f"{table.not_ok} (run, task) rows failed or did not finish and are left out.")
+    left_out = table.left_out_line()
+    if left_out:
+        notes.append(left_out)
     return "\n".join([*lines, "", " ".join(notes), ""])
+
+
+def runs_cell(runs: dict[str, int]) -> str:
+    """``"4/4"``, or ``"2/4 (1 failed, 1 missing)"``: finished of planned, then what is not."""
+    extra = [f"{runs[s]} {s}" for s in ("failed", "incomplete", "missing") if runs[s]]
+    text = f"{runs['ok']}/{runs['planned']}"
+    return f"{text} ({', '.join(extra)})" if extra else text
 
 
 def _flat(table: ReportTable) -> list[dict]:
@@ -72,6 +81,7 @@ def _flat(table: ReportTable) -> list[dict]:
         flat = {
             "algo": row["algo"],
             "task": row["task"],
+            **{f"runs_{state}": count for state, count in row["runs"].items()},
             "search_metric": row["search_metric"],
             "search_mean": row["search"]["mean"],
             "search_std": row["search"]["std"],
@@ -105,7 +115,12 @@ def to_csv(table: ReportTable) -> str:
 
 def to_json(table: ReportTable) -> str:
     """The full structure: times in seconds, and per row the stats as mean/std/n objects."""
-    payload = {"times_s": list(table.times), "not_ok": table.not_ok, "rows": table.rows}
+    payload = {
+        "times_s": list(table.times),
+        "not_ok": table.not_ok,
+        "left_out": table.left_out(),
+        "rows": table.rows,
+    }
     return json.dumps(payload, indent=2) + "\n"
 
 

@@ -8,7 +8,7 @@ regret).  Nothing here depends on how the runs were executed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,10 @@ class SweepData:
         Task -> metric name.
     not_ok
         Number of (run, task) rows that failed or did not finish (left out of everything).
+    runs_state
+        (algo, task) -> counts of the sweep's planned (run, task) rows by state: ``ok``,
+        ``failed``, ``incomplete`` (started, not finished) and ``missing`` (planned, never
+        recorded), so the table can say what it leaves out.
     """
 
     spec: SweepSpec
@@ -51,6 +55,7 @@ class SweepData:
     test_metric: dict[str, str]
     search_metric: dict[str, str]
     not_ok: int
+    runs_state: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
 
 
 def read_curves(results: Path) -> pd.DataFrame:
@@ -136,4 +141,20 @@ def load_sweep(out: str | Path) -> SweepData:
         test_metric=test_metric,
         search_metric=search_metric,
         not_ok=int((runs["status"] != "ok").sum()),
+        runs_state=runs_state(spec, runs),
     )
+
+
+STATES = ("ok", "failed", "incomplete", "missing")
+
+
+def runs_state(spec: SweepSpec, runs: pd.DataFrame) -> dict[tuple[str, str], dict[str, int]]:
+    """Counts per (algo, task) of the planned (run, task) rows by state (see :class:`SweepData`)."""
+    out = {}
+    for algo in spec.algos:
+        for task in spec.tasks:
+            mine = runs[(runs["algo"] == algo) & (runs["task"] == task)]
+            counts = {s: int((mine["status"] == s).sum()) for s in STATES[:3]}
+            counts["missing"] = max(len(spec.seeds) - int(mine["seed"].nunique()), 0)
+            out[(algo, task)] = counts
+    return out

@@ -121,6 +121,34 @@ class ReportTable:
     not_ok: int = 0
     regret: bool = True
 
+    def left_out(self) -> dict[str, int]:
+        """Planned (run, task) rows the numbers do not include, by state."""
+        out = dict.fromkeys(("failed", "incomplete", "missing"), 0)
+        for row in self.rows:
+            for state in out:
+                out[state] += row["runs"][state]
+        return out
+
+    def left_out_line(self) -> str:
+        """One sentence naming what is left out and where ('' when nothing is)."""
+        parts = []
+        for state, label in (
+            ("failed", "failed"),
+            ("incomplete", "did not finish"),
+            ("missing", "were never run"),
+        ):
+            where = [
+                f"{r['algo']}/{r['task']}: {r['runs'][state]}"
+                for r in self.rows
+                if r["runs"][state]
+            ]
+            if where:
+                total = sum(r["runs"][state] for r in self.rows)
+                parts.append(f"{total} {label} ({', '.join(where)})")
+        if not parts:
+            return ""
+        return f"Left out of the numbers: (run, task) rows that {'; '.join(parts)}."
+
 
 def build_table(data: SweepData, times: tuple[float, ...] | None = None) -> ReportTable:
     """Per algorithm and task: final search/test stats, optimum and regret at ``times``.
@@ -136,8 +164,9 @@ def build_table(data: SweepData, times: tuple[float, ...] | None = None) -> Repo
     for algo in data.spec.algos:
         for task in data.spec.tasks:
             runs = data.runs[(data.runs["algo"] == algo) & (data.runs["task"] == task)]
-            if runs.empty:
-                continue
+            state = data.runs_state.get((algo, task), {"ok": len(runs)})
+            counts = {s: int(state.get(s, 0)) for s in ("ok", "failed", "incomplete", "missing")}
+            counts["planned"] = sum(counts.values())
             name = data.search_metric.get(task)
             sources = (
                 runs["search_metric_source"].dropna() if "search_metric_source" in runs else ()
@@ -154,6 +183,7 @@ def build_table(data: SweepData, times: tuple[float, ...] | None = None) -> Repo
                 "test": _stat(runs["test_metric"]),
                 "optimum": None if data.optimum is None else data.optimum[task],
                 "regret": [],
+                "runs": counts,
             }
             if regrets is not None:
                 mine = regrets[(regrets["algo"] == algo) & (regrets["task"] == task)]

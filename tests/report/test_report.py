@@ -84,7 +84,7 @@ def test_formats_and_files(finished_sweep):
     assert payload["times_s"] == [360.0, 1800.0]
     assert float(rows[3]["test_mean"]) == payload["rows"][3]["test"]["mean"]
     md = (finished_sweep / "report" / "table.md").read_text()
-    assert "| rs | cifar10 | valid_acc / test_acc |" in md and "regret @ 0.1h" in md
+    assert "| rs | cifar10 | 4/4 | valid_acc / test_acc |" in md and "regret @ 0.1h" in md
     names = {f.name for f in files}
     for stem in ("anytime", "final_test"):
         png = finished_sweep / "report" / f"{stem}.png"
@@ -129,3 +129,28 @@ def test_plots_without_matplotlib_say_how_to_install(finished_sweep, monkeypatch
     with pytest.raises(ConfigError, match=r"pip install benchsim\[report\] \(or pass --no-plots\)"):
         make_report(finished_sweep, plots=True)
     assert make_report(finished_sweep, plots=False)[0].startswith("**nb201**")
+
+
+def test_failed_runs_are_stated_and_strict_exits_1(installed_home, tmp_path):
+    """A sweep whose rea runs all failed used to report only rs, exit 0, without a word."""
+    from benchsim.sweep import make_spec, run_sweep
+
+    out = tmp_path / "sw"
+    spec = make_spec("rs,rea", "0-1", tasks="cifar10,cifar100", budget="5",
+                     params=("rea.population_size=1",))  # fmt: skip
+    run_sweep(spec, out)
+    table = build_table(load_sweep(out))
+    rows = {(r["algo"], r["task"]): r for r in table.rows}
+    assert rows[("rea", "cifar10")]["runs"] == {
+        "ok": 0, "failed": 2, "incomplete": 0, "missing": 0, "planned": 2,
+    }  # fmt: skip
+    assert rows[("rs", "cifar10")]["runs"]["ok"] == 2
+    assert table.left_out() == {"failed": 4, "incomplete": 0, "missing": 0}
+    text, _ = make_report(out, plots=False)
+    assert "| rea | cifar10 | 0/2 (2 failed) |" in text
+    assert "4 failed (rea/cifar10: 2, rea/cifar100: 2)" in text
+    lenient = CliRunner().invoke(main, ["report", str(out), "--no-plots"])
+    assert lenient.exit_code == 0 and "warning: Left out" in lenient.stderr
+    strict = CliRunner().invoke(main, ["report", str(out), "--no-plots", "--strict"])
+    assert strict.exit_code == 1
+    assert "--strict: the report is incomplete" in strict.stderr.strip().splitlines()[-1]
