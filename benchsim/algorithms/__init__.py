@@ -6,6 +6,7 @@ the defaults of the paper it reproduces on that benchmark.
 
 from benchsim.algorithms._base import (
     FINISHED,
+    SMOKE_EVALUATIONS,
     Evaluate,
     Job,
     Outcome,
@@ -18,10 +19,12 @@ from benchsim.algorithms._base import (
     available,
     create,
     register_algorithm,
+    smoke_settings,
 )
 
 __all__ = [
     "FINISHED",
+    "SMOKE_EVALUATIONS",
     "Evaluate",
     "Job",
     "Outcome",
@@ -34,4 +37,5 @@ __all__ = [
     "available",
     "create",
     "register_algorithm",
+    "smoke_settings",
 ]

@@ -239,9 +239,35 @@ class Searcher(ABC):
         """
         return "12000s" if benchmark.startswith("nb201") else "50"
 
+    @classmethod
+    def smoke_params(cls) -> dict[str, Any]:
+        """Hyperparameters that make a run an install check of seconds (``--smoke``).
+
+        A searcher that the runner stops by budget also gets :data:`SMOKE_EVALUATIONS`
+        evaluations per task (:func:`smoke_settings`); this hook shrinks what a budget does not
+        bound: generations and populations, source-task evaluations, ...
+        """
+        return {}
+
     def config(self) -> dict[str, Any]:
         """The resolved hyperparameters of this instance."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+
+SMOKE_EVALUATIONS = 4
+"""Evaluations per task of a ``--smoke`` run of a budget-stopped searcher."""
+
+
+def smoke_settings(
+    cls: type[Searcher], benchmark: str, params: Mapping[str, Any], budget: str | None
+) -> tuple[dict[str, Any], str | None]:
+    """``params`` and ``budget`` of a ``--smoke`` run: the user's values win, then the
+    searcher's :meth:`Searcher.smoke_params`, and a budget of :data:`SMOKE_EVALUATIONS`
+    evaluations where the searcher is stopped by one (its default budget is not None)."""
+    merged = {**cls.smoke_params(), **params}
+    if budget is None and cls.default_budget(benchmark) is not None:
+        budget = str(SMOKE_EVALUATIONS)
+    return merged, budget
 
 
 # ---------------------------------------------------------------------- registry

@@ -166,6 +166,11 @@ class EMTNAS(Searcher):
         """No runner budget: the search ends itself after ``generations``."""
         return None
 
+    @classmethod
+    def smoke_params(cls) -> dict[str, Any]:
+        """The initial population and one generation of four individuals per task."""
+        return {"generations": 2, "population_size": 4}
+
     # ------------------------------------------------------------------ life cycle
     def _setup(self) -> None:
         space, k = self.problem_.space, self.population_size

@@ -35,6 +35,11 @@ class RegularizedEvolution(Searcher):
             )
 
     @classmethod
+    def smoke_params(cls) -> dict:
+        """A population of four, tournaments of two."""
+        return {"population_size": 4, "sample_size": 2}
+
+    @classmethod
     def defaults_for(cls, benchmark: str) -> dict:
         if benchmark.startswith("tnb101"):
             return {"population_size": 10, "sample_size": 10}

@@ -45,6 +45,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -140,6 +141,11 @@ class XferNAS(Searcher):
     def default_budget(cls, benchmark: str) -> str | None:
         """None: XferNAS stops itself (sources + ``target_evaluations``; module docstring)."""
         return None
+
+    @classmethod
+    def smoke_params(cls) -> dict[str, Any]:
+        """Four evaluations per source task and four on the target, two of them random."""
+        return {"source_evaluations": 4, "target_evaluations": 4, "phase1_evaluations": 2}
 
     # ------------------------------------------------------------------ set-up
     def _setup(self) -> None:

@@ -14,8 +14,6 @@ from typing import Any
 from benchsim.cli._group import CliError
 
 SMOKE_DATASETS = ("synthetic-shapes", "synthetic-shapes-b")
-SMOKE_PARAMS = {"generations": 2, "population_size": 4}
-"""An install check: the initial population plus one generation of a tiny population."""
 
 
 def parse_pairs(items: tuple[str, ...], flag: str, example: str) -> dict[str, Any]:
@@ -58,14 +56,19 @@ def live_backend_options(
 def smoke_param_items(
     algos: list[str] | tuple[str, ...], items: tuple[str, ...]
 ) -> tuple[str, ...]:
-    """``items`` (``--param`` values) plus the smoke defaults that the user did not set.
+    """``items`` (``--param`` values) plus each algorithm's smoke settings the user did not set.
 
-    A default is added only where one of ``algos`` has that hyperparameter; one the user set
-    for every algorithm (``name=v``) or for one (``algo.name=v``) is left to the user.
+    Each comes as ``algo.name=value`` (:meth:`~benchsim.algorithms.Searcher.smoke_params`);
+    one the user set for every algorithm (``name=v``) or for that one (``algo.name=v``) is left
+    to the user.
     """
     from benchsim.algorithms import algorithm_class
 
-    given = {item.split("=", 1)[0].rsplit(".", 1)[-1].strip() for item in items}
-    known = set().union(*(algorithm_class(a).hyperparameters() for a in algos))
-    extra = [f"{k}={v}" for k, v in SMOKE_PARAMS.items() if k in known and k not in given]
+    given = {item.split("=", 1)[0].strip() for item in items}
+    extra = [
+        f"{algo}.{key}={json.dumps(value)}"
+        for algo in algos
+        for key, value in algorithm_class(algo).smoke_params().items()
+        if key not in given and f"{algo}.{key}" not in given
+    ]
     return (*extra, *items)

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from benchsim.cli._group import CliError
-from benchsim.cli._live import SMOKE_DATASETS, SMOKE_PARAMS, live_backend_options, parse_pairs
+from benchsim.cli._live import SMOKE_DATASETS, live_backend_options, parse_pairs
 
 
 def _default_out(algo: str, benchmark: str, seed: int) -> Path:
@@ -229,13 +229,14 @@ def run(
     live = live_backend_options(config.backend, device, smoke, backend_options)
     if live:
         options = {**config.backend_options, **live}
-        if smoke:
+        if smoke:  # small for every algorithm: its own smoke settings, or a tiny budget
+            from benchsim.algorithms import smoke_settings
+
             if config.tasks is None:
                 config.tasks = SMOKE_DATASETS
-            allowed = cls.hyperparameters()
-            for key, value in SMOKE_PARAMS.items():
-                if key in allowed and key not in config.params:
-                    config.params = {**config.params, key: value}
+            config.params, config.budget = smoke_settings(
+                cls, config.benchmark, config.params, config.budget
+            )
         config.backend_options = options
     target = out if out is not None else _default_out(config.algo, config.benchmark, config.seed)
     total = None

@@ -102,9 +102,15 @@ def sweep(
     from benchsim.sweep import make_spec, run_sweep
 
     options = live_backend_options(backend, device, smoke, backend_options)
-    if smoke:
+    if smoke:  # small for every algorithm: its smoke settings and, if none given, a budget
         tasks = tasks or ",".join(SMOKE_DATASETS)
-        params = smoke_param_items([a.strip() for a in algos.split(",") if a.strip()], params)
+        names = [a.strip() for a in algos.split(",") if a.strip()]
+        params = smoke_param_items(names, params)
+        if budget is None:
+            from benchsim.algorithms import SMOKE_EVALUATIONS, algorithm_class
+
+            if any(algorithm_class(a).default_budget(benchmark) is not None for a in names):
+                budget = str(SMOKE_EVALUATIONS)
     spec = make_spec(
         algos,
         seeds,

@@ -81,6 +81,33 @@ def test_list_algorithms():
     assert "rea" in res.output and "single-task" in res.output
 
 
+def test_smoke_is_small_for_every_registered_algorithm():
+    """--smoke once shrank only algorithms with generations: rs ran 9.5 minutes."""
+    from benchsim.algorithms import SMOKE_EVALUATIONS, algorithm_class, available, smoke_settings
+
+    for name in available():
+        cls = algorithm_class(name)
+        params, budget = smoke_settings(cls, "nb201", {}, None)
+        if cls.default_budget("nb201") is not None:
+            assert budget == str(SMOKE_EVALUATIONS), name
+        else:  # the searcher stops itself: its smoke settings must bound it
+            assert budget is None and params, name
+        mine, kept = smoke_settings(cls, "nb201", {"seedling": 1}, "7")
+        assert mine["seedling"] == 1 and kept == "7"  # the user's values win
+
+
+def test_gpu_smoke_of_a_budget_stopped_search_is_a_few_evaluations(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "smoke"
+    res = _run("--algo", "rs", "--backend", "gpu", "--device", "cpu", "--smoke",
+               "--out", str(out))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["budget"] == "4"
+    result = json.loads((out / "result.json").read_text())
+    assert all(row["evaluations"] == 4 for row in result["tasks"].values())
+
+
 def test_gpu_smoke_run_on_cpu(tmp_path):
     """The install check a user runs: one short EMT-NAS generation, real training on the CPU."""
     pytest.importorskip("torch")
