@@ -141,7 +141,8 @@ def _summary(result: dict[str, Any], out: Path | None) -> None:
     "--resume",
     type=click.Path(path_type=Path),
     default=None,
-    help="Continue the interrupted run in this folder (from its checkpoint.pkl).",
+    help="Continue the interrupted run in this folder (from DIR/checkpoint; a run stopped "
+    "before its first checkpoint starts again from DIR/config.json).",
 )
 @click.option(
     "--device",

@@ -34,13 +34,24 @@ def prepare_out_dir(out: str | Path, create: bool = True) -> Path:
         if not path.is_dir():
             raise ConfigError(f"--out {str(path)!r} is a file; give a new or empty folder")
         if any(path.iterdir()):
-            raise ConfigError(
-                f"--out {str(path)!r} is not empty; give a new or empty folder (nothing was "
-                "overwritten)"
-            )
+            raise ConfigError(f"--out {str(path)!r} {_holds(path)} (nothing was overwritten)")
     if create:
         path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _holds(path: Path) -> str:
+    """What a non-empty output folder holds, and what to do about it."""
+    if (path / "result.json").is_file():
+        return "holds a finished run (result.json); give a new or empty folder"
+    if (path / "checkpoint.pkl").is_file():
+        return f"holds an interrupted run; continue it with `benchsim run --resume {path}`"
+    if (path / "config.json").is_file():
+        return (
+            "holds a run that stopped before its first checkpoint; start it again from its "
+            f"config.json with `benchsim run --resume {path}`, or delete the folder"
+        )
+    return "is not empty; give a new or empty folder"
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -58,11 +69,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def atomic_write_json(path: Path, payload: Any) -> None:
-    text = json.dumps(payload, indent=2, sort_keys=False, default=_json_default) + "\n"
+    text = json.dumps(payload, indent=2, sort_keys=False, default=json_default) + "\n"
     atomic_write_bytes(path, text.encode())
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):

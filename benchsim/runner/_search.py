@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import heapq
 import time
+from array import array
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 from benchsim.algorithms._base import Evaluate, Job, Outcome, SampledEval, Searcher
 from benchsim.runner._budget import Budget
@@ -24,21 +26,33 @@ from benchsim.runner._clock import SimClock
 _KIND = {Evaluate: "evaluate", SampledEval: "sampled_eval"}
 
 
-@dataclass
-class Trajectory:
-    """Column lists of every answered job (one row per architecture answered)."""
+COLUMNS = (
+    "step", "search", "task", "kind", "worker", "start_time", "end_time", "arch", "value",
+    "cost", "source",
+)  # fmt: skip
+"""The trajectory's columns, in order (the written table adds ``arch_str``, ``test_value``)."""
+_NUMERIC = {
+    "step": "q", "search": "h", "worker": "h", "start_time": "d", "end_time": "d",
+    "arch": "q", "value": "d", "cost": "d",
+}  # fmt: skip
+_NUMPY = {"q": np.int64, "h": np.int16, "d": np.float64}
 
-    step: list[int] = field(default_factory=list)
-    search: list[int] = field(default_factory=list)
-    task: list[str] = field(default_factory=list)
-    kind: list[str] = field(default_factory=list)
-    worker: list[int] = field(default_factory=list)
-    start_time: list[float] = field(default_factory=list)
-    end_time: list[float] = field(default_factory=list)
-    arch: list[int] = field(default_factory=list)
-    value: list[float] = field(default_factory=list)
-    cost: list[float] = field(default_factory=list)
-    source: list[str] = field(default_factory=list)
+
+class Trajectory:
+    """Columns of every answered job (one row per architecture answered).
+
+    Numbers live in compact :class:`array.array` columns (8 bytes a value, not a Python
+    object each), texts in lists of shared strings, so a run of a million evaluations holds
+    its history in tens of megabytes.  :meth:`table` gives rows as Arrow (what a checkpoint
+    appends, a part at a time), :meth:`extend` takes them back.
+    """
+
+    def __init__(self) -> None:
+        for name in COLUMNS:
+            setattr(self, name, array(_NUMERIC[name]) if name in _NUMERIC else [])
+
+    def __len__(self) -> int:
+        return len(self.step)
 
     def add(
         self, search: int, job: Job, outcome: Outcome, worker: int, start: float, end: float
@@ -64,6 +78,32 @@ class Trajectory:
         self.value.extend(values)
         self.cost.extend([outcome.cost / n] * n)
         self.source.extend([outcome.source] * n)
+
+    def column(self, name: str, start: int = 0) -> np.ndarray | list:
+        """Rows ``start:`` of one column: a numpy array for numbers, a list for texts."""
+        values = getattr(self, name)
+        if name in _NUMERIC:
+            return np.frombuffer(values, dtype=_NUMPY[values.typecode])[start:].copy()
+        return values[start:]
+
+    def table(self, start: int = 0) -> pa.Table:
+        """Rows ``start:`` as an Arrow table of :data:`COLUMNS`."""
+        return pa.table(
+            {
+                name: pa.array(self.column(name, start), None if name in _NUMERIC else pa.string())
+                for name in COLUMNS
+            }
+        )
+
+    def extend(self, table: pa.Table) -> None:
+        """Append the rows of a :meth:`table` (a checkpoint's parts, on resume)."""
+        for name in COLUMNS:
+            values = table.column(name)
+            if name in _NUMERIC:
+                numbers = values.to_numpy().astype(_NUMPY[_NUMERIC[name]])
+                getattr(self, name).frombytes(numbers.tobytes())
+            else:
+                getattr(self, name).extend(values.to_pylist())
 
 
 @dataclass

@@ -6,13 +6,13 @@ never sees the backend; the backend is built from the registry and never sees th
 
 from __future__ import annotations
 
+import json
 import math
-import pickle
 import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,13 @@ from benchsim.algorithms._base import Problem, Searcher, TaskSpec, algorithm_cla
 from benchsim.backends.base import Benchmark
 from benchsim.errors import BenchsimError, ConfigError
 from benchsim.runner._budget import Budget, parse_budget
-from benchsim.runner._config import RunConfig
+from benchsim.runner._checkpoint import Checkpointer, has_checkpoint
+from benchsim.runner._checkpoint import load as load_saved
+from benchsim.runner._config import RunConfig, load_config_file, merge_config
 from benchsim.runner._execute import JobExecutor, Protocol
 from benchsim.runner._results import (
-    atomic_write_bytes,
     atomic_write_json,
+    json_default,
     package_versions,
     prepare_out_dir,
     trajectory_table,
@@ -106,9 +108,6 @@ def _spec(bench: Benchmark, task: str) -> TaskSpec:
     return TaskSpec(name=info.name, metric=info.search_metric, epochs=info.epochs)
 
 
-CHECKPOINT = "checkpoint.pkl"
-
-
 @dataclass
 class _RunState:
     """All a checkpoint holds: a resumed run then ends exactly as an uninterrupted one."""
@@ -172,15 +171,23 @@ def execute_run(
     ``stop_after`` (testing aid) interrupts after that many results, as Ctrl-C would.
     """
     wall0 = time.perf_counter()
+    checkpointer: Checkpointer | None = None
     if resume:
         if out is None:
             raise ConfigError("resume needs the run's output folder")
-        state = load_checkpoint(Path(out))
-        config = state.config
         out_dir: Path | None = Path(out)
+        restart = _restart_config(out_dir)
+        if restart is not None:  # stopped before its first checkpoint: start it again
+            (out_dir / "config.json").unlink()
+            return execute_run(
+                restart, out_dir, progress=progress, bench=bench,
+                checkpoint_every=checkpoint_every, stop_after=stop_after,
+            )  # fmt: skip
+        state, checkpointer = _load(out_dir)
+        config = state.config
         if bench is None:
             bench = _open_benchmark(config, state.backend_seed)
-        if state.bench_state is not None and hasattr(bench, "load_state_dict"):
+        if state.bench_state is not None:
             bench.load_state_dict(state.bench_state)
     else:
         config.validate()
@@ -193,6 +200,7 @@ def execute_run(
         state = _new_state(config, bench, gen_jobs, gen_search, backend_seed)
         if out_dir is not None:  # every input checked: only now leave a folder behind
             prepare_out_dir(out_dir)
+            checkpointer = Checkpointer(out_dir)
     cls = algorithm_class(config.algo)
     tasks = state.tasks
     budget = parse_budget(state.budget_text)
@@ -208,6 +216,8 @@ def execute_run(
     resolved["answers"] = bench.answer_notes()
     if out_dir is not None and not resume:
         atomic_write_json(out_dir / "config.json", resolved)
+    if out_dir is not None and resume:
+        _check_saved_config(out_dir, resolved)
 
     last_save = time.perf_counter()
     answered = 0
@@ -229,9 +239,9 @@ def execute_run(
                     live and reached != milestone
                 )
                 milestone = reached
-                if out_dir is not None and (stop or due):
-                    _save_checkpoint(out_dir, state, bench, wall0)
-                    last_save = now
+                if checkpointer is not None and (stop or due):
+                    _save_checkpoint(checkpointer, state, bench, wall0)
+                    last_save = time.perf_counter()
                 if stop:
                     raise RunInterrupted(
                         f"run interrupted after {len(state.traj.step)} results; "
@@ -251,12 +261,20 @@ def execute_run(
     result["answers"] = bench.answer_notes()
     table = _trajectory(bench, state.traj)
     result["wall_seconds"] = round(state.wall_before + time.perf_counter() - wall0, 6)
+    if checkpointer is not None:
+        saves = checkpointer.stats
+        result["checkpoints"] = {
+            "saves": saves.count,
+            "seconds": round(saves.seconds, 6),
+            "bytes": saves.bytes,
+        }
     if out_dir is not None:
         if resume:
             atomic_write_json(out_dir / "config.json", resolved)
         write_trajectory(out_dir / "trajectory.parquet", table)
         atomic_write_json(out_dir / "result.json", result)
-        (out_dir / CHECKPOINT).unlink(missing_ok=True)
+        if checkpointer is not None:
+            checkpointer.remove()
     return RunOutput(result=result, config=resolved, trajectory=table)
 
 
@@ -344,30 +362,64 @@ def check_budget_scale(
             )
 
 
-def _save_checkpoint(out_dir: Path, state: _RunState, bench: Benchmark, wall0: float) -> None:
-    state.bench_state = bench.state_dict() if hasattr(bench, "state_dict") else None
+def _save_checkpoint(
+    checkpointer: Checkpointer, state: _RunState, bench: Benchmark, wall0: float
+) -> None:
+    state.bench_state = bench.state_dict()
     wall_before = state.wall_before
     state.wall_before = wall_before + time.perf_counter() - wall0
     try:
-        atomic_write_bytes(out_dir / CHECKPOINT, pickle.dumps(state, protocol=5))
+        checkpointer.save(state)
     finally:
         state.wall_before = wall_before
 
 
-def load_checkpoint(out_dir: Path) -> _RunState:
-    """The state saved in ``out_dir``; a clear error when there is none or it is unreadable."""
-    path = out_dir / CHECKPOINT
+def _load(out_dir: Path) -> tuple[_RunState, Checkpointer]:
     if (out_dir / "result.json").is_file():
         raise ConfigError(f"run in {str(out_dir)!r} already finished (result.json exists)")
-    if not path.is_file():
-        raise ConfigError(f"no checkpoint to resume in {str(out_dir)!r} (no {CHECKPOINT})")
-    try:
-        state = pickle.loads(path.read_bytes())
-    except Exception as err:  # a truncated or foreign file
-        raise ConfigError(f"checkpoint {str(path)!r} is unreadable: {type(err).__name__}") from None
+    if not has_checkpoint(out_dir):
+        raise ConfigError(
+            f"nothing to resume in {str(out_dir)!r}: no checkpoint and no config.json of a run"
+        )
+    state, checkpointer = load_saved(out_dir)
     if not isinstance(state, _RunState):
-        raise ConfigError(f"checkpoint {str(path)!r} is not a benchsim run checkpoint")
-    return state
+        raise ConfigError(f"checkpoint in {str(out_dir)!r} is not a benchsim run checkpoint")
+    return state, checkpointer
+
+
+def load_checkpoint(out_dir: Path) -> _RunState:
+    """The state saved in ``out_dir``; a clear error when there is none or it is unreadable."""
+    return _load(Path(out_dir))[0]
+
+
+def _restart_config(out_dir: Path) -> RunConfig | None:
+    """The config of a run that stopped before its first checkpoint (config.json only)."""
+    if has_checkpoint(out_dir) or (out_dir / "result.json").is_file():
+        return None
+    path = out_dir / "config.json"
+    if not path.is_file():
+        return None
+    return merge_config(load_config_file(path), {})
+
+
+def _check_saved_config(out_dir: Path, resolved: dict[str, Any]) -> None:
+    """Refuse to resume when config.json no longer says what the checkpoint runs (a hand
+    edit would otherwise be silently overwritten and ignored)."""
+    path = out_dir / "config.json"
+    if not path.is_file():
+        return
+    saved = load_config_file(path)
+    for key in (f.name for f in fields(RunConfig)):
+        if _plain(saved.get(key)) != _plain(resolved.get(key)):
+            raise ConfigError(
+                f"{path} was edited: {key} is {saved.get(key)!r}, the checkpoint runs "
+                f"{resolved.get(key)!r}; a resumed run keeps its checkpoint's config: restore "
+                "config.json, or start a new run with the new settings"
+            )
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=json_default))
 
 
 def _build_searchers(

@@ -83,7 +83,7 @@ class PoolExecutor:
             max_workers=self.jobs,
             mp_context=context,
             initializer=init_worker,
-            initargs=(slots, self.devices),
+            initargs=(slots, self.devices, os.getpid()),
         )
 
     def map_unordered(self, tasks: Iterable[RunTask]) -> Iterator[tuple[RunTask, RunRecord]]:

@@ -12,7 +12,7 @@ States (:class:`Planned`.state):
 ``done``     result.json exists and the hashes match: skipped.
 ``stale``    result.json exists but the configuration differs: moved to ``DIR/stale/`` (never
              deleted) and run again.
-``resume``   no result.json, a checkpoint.pkl of the same configuration: continued from it.
+``resume``   no result.json, a checkpoint of the same configuration: continued from it.
 ``redo``     no result.json and nothing to resume (e.g. killed before its first checkpoint):
              the folder is deleted and the run starts over.
 ``new``      no folder yet.
@@ -29,10 +29,10 @@ from typing import Any
 
 from benchsim.errors import BenchsimError, ConfigError
 from benchsim.runner import RunConfig
+from benchsim.runner._checkpoint import has_checkpoint
 from benchsim.sweep._spec import SweepSpec, content_hash, run_dir, run_id
 
 RUN_FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))
-CHECKPOINT = "checkpoint.pkl"
 
 
 def config_hash(config: dict[str, Any]) -> str:
@@ -115,7 +115,7 @@ def plan_runs(spec: SweepSpec, out: Path, space: str) -> list[Planned]:
             finished = (folder / "result.json").is_file()
             if finished:
                 item.state = "done" if want is not None and have == want else "stale"
-            elif (folder / CHECKPOINT).is_file() and want is not None and have == want:
+            elif has_checkpoint(folder) and want is not None and have == want:
                 item.state = "resume"
             else:
                 item.state = "redo"

@@ -10,9 +10,12 @@ A run never raises out of :func:`run_task`: an error becomes a :class:`RunRecord
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
+import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -47,16 +50,22 @@ class RunRecord:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def init_worker(slots: Any = None, devices: list[str] | None = None) -> None:
+def init_worker(
+    slots: Any = None, devices: list[str] | None = None, parent: int | None = None
+) -> None:
     """Process-pool initializer: import the library once, and let only runs see Ctrl-C.
 
     An idle worker ignores SIGINT (the sweep's parent decides what to do); during a run,
     :func:`~benchsim.runner.execute_run` installs its own handler, which checkpoints and stops.
+    The worker dies with the sweep's process ``parent``, also when that one is killed outright
+    (:func:`die_with_parent`): a worker must never run on orphaned, holding a CPU or a GPU.
     With ``devices`` (a GPU sweep over several GPUs), the worker takes the next number from the
     ``slots`` queue and sees only ``devices[number % len(devices)]`` (``CUDA_VISIBLE_DEVICES``,
     set before torch starts CUDA), so the pool's runs spread over the GPUs.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        die_with_parent(parent)
     if devices:
         slot = int(slots.get())
         os.environ["CUDA_VISIBLE_DEVICES"] = devices[slot % len(devices)]
@@ -64,6 +73,36 @@ def init_worker(slots: Any = None, devices: list[str] | None = None) -> None:
     import benchsim.runner
 
     benchsim.algorithms.available()  # registers the built-in algorithms
+
+
+WATCH_SECONDS = 0.5
+"""How often a worker checks that the sweep's process is still its parent."""
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` ends.
+
+    On Linux the kernel sends SIGINT at the parent's death (``prctl(PR_SET_PDEATHSIG)``): a run
+    in progress checkpoints and stops as on Ctrl-C.  Everywhere, a daemon thread sees the
+    parent gone (the process is re-parented) within :data:`WATCH_SECONDS` and exits the worker
+    after giving such a run a moment to save: nothing is left running orphaned.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGINT))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # the watchdog below still works
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_SECONDS)
+        time.sleep(5.0)  # a run interrupted by the signal above checkpoints meanwhile
+        os._exit(1)
+
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def run_task(task: RunTask) -> RunRecord:

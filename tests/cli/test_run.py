@@ -57,7 +57,7 @@ def test_second_run_into_nonempty_out_is_refused(installed_home, tmp_path):
     assert _run("--algo", "rs", "--budget", "5", "--out", str(out)).exit_code == 0
     before = (out / "result.json").read_bytes()
     res = _run("--algo", "rs", "--budget", "5", "--out", str(out))
-    assert res.exit_code == 2 and "not empty" in res.output
+    assert res.exit_code == 2 and "holds a finished run (result.json)" in res.output
     assert (out / "result.json").read_bytes() == before
 
 

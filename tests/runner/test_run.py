@@ -60,10 +60,10 @@ def test_resume_after_interruption_equals_uninterrupted(installed_home, tmp_path
     execute_run(config, tmp_path / "full")
     with pytest.raises(RunInterrupted, match="resume with"):
         execute_run(config, tmp_path / "cut", stop_after=17)
-    assert (tmp_path / "cut" / "checkpoint.pkl").is_file()
+    assert (tmp_path / "cut" / "checkpoint" / "state.json").is_file()
     assert not (tmp_path / "cut" / "result.json").exists()
     execute_run(config, tmp_path / "cut", resume=True)
-    assert not (tmp_path / "cut" / "checkpoint.pkl").exists()
+    assert not (tmp_path / "cut" / "checkpoint").exists()
     assert (tmp_path / "full" / "trajectory.parquet").read_bytes() == (
         tmp_path / "cut" / "trajectory.parquet"
     ).read_bytes()

@@ -5,8 +5,6 @@ must repeat exactly (same seed, CPU) is everything else: which jobs, which archi
 the accuracies the supernet gave them.
 """
 
-import pickle
-
 import pyarrow.parquet as pq
 import pytest
 
@@ -14,7 +12,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("h5py")
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-from benchsim.runner import RunConfig, RunInterrupted, execute_run  # noqa: E402
+from benchsim.runner import RunConfig, RunInterrupted, execute_run, load_checkpoint  # noqa: E402
 from benchsim.runner import run as run_module  # noqa: E402
 
 TIMING = ("start_time", "end_time", "cost")
@@ -41,10 +39,10 @@ def test_interrupted_run_resumes_to_the_uninterrupted_answers(tmp_path, config):
     execute_run(config, tmp_path / "full", checkpoint_every=None)
     with pytest.raises(RunInterrupted, match="resume with"):
         execute_run(config, tmp_path / "cut", checkpoint_every=None, stop_after=13)
-    saved = pickle.loads((tmp_path / "cut" / "checkpoint.pkl").read_bytes())
+    saved = load_checkpoint(tmp_path / "cut")
     assert saved.bench_state["format"] == "benchsim-gpu-state-1"  # supernets, optimizers, RNGs
     execute_run(config, tmp_path / "cut", resume=True, checkpoint_every=None)
-    assert not (tmp_path / "cut" / "checkpoint.pkl").exists()
+    assert not (tmp_path / "cut" / "checkpoint").exists()
     full, cut = _answers(tmp_path / "full"), _answers(tmp_path / "cut")
     assert len(full) == len(cut) > 13
     assert full["value"].notna().sum() > 10
@@ -90,7 +88,7 @@ def test_a_crash_resumes_from_the_last_generation(tmp_path, config, monkeypatch)
     with pytest.raises(MemoryError):
         execute_run(config, tmp_path / "cut", checkpoint_every=None)
     monkeypatch.setattr(GpuBenchmark, "_train_pass", train)
-    saved = pickle.loads((tmp_path / "cut" / "checkpoint.pkl").read_bytes())
+    saved = load_checkpoint(tmp_path / "cut")
     assert saved.searchers[0][0].milestone() == 3
     execute_run(config, tmp_path / "cut", resume=True, checkpoint_every=None)
     assert _answers(tmp_path / "full").equals(_answers(tmp_path / "cut"))

@@ -47,8 +47,8 @@ def test_one_worker_runs_jobs_back_to_back():
     traj = Trajectory()
     stats = run_search(searcher, _execute([1.0, 2.0, 3.0]), Budget(), 1, traj)
     assert searcher.told_ == [0, 1, 2]
-    assert traj.start_time == [0.0, 1.0, 3.0]
-    assert traj.end_time == [1.0, 3.0, 6.0]
+    assert list(traj.start_time) == [0.0, 1.0, 3.0]
+    assert list(traj.end_time) == [1.0, 3.0, 6.0]
     assert stats.simulated_seconds == 6.0
     assert searcher.recommend("t") == (2, 2.0)
 
@@ -60,7 +60,7 @@ def test_two_workers_deliver_in_finish_time_order():
     # arch 1 finishes at t=1 on worker 1, arch 2 then starts on worker 1 and ends at t=2,
     # arch 0 ends at t=5 on worker 0.
     assert searcher.told_ == [1, 2, 0]
-    assert traj.worker == [1, 1, 0]
+    assert list(traj.worker) == [1, 1, 0]
     assert stats.simulated_seconds == 5.0
 
 

@@ -74,3 +74,32 @@ def test_gpu_sweeps_spread_only_when_the_device_is_left_open(
     )  # fmt: skip
     assert found.device_slots() == slots
     assert found.gpus_per_run == (0 if device == "cpu" else 1)
+
+
+def test_pool_workers_die_with_a_killed_sweep(installed_home, tmp_path):
+    """Killing only a sweep's main process used to leave its workers running, orphaned."""
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    command = [sys.executable, "-m", "benchsim.cli", "sweep", "--algo", "rs", "--seeds", "0-199",
+               "--tasks", "cifar10", "--budget", "3000", "--jobs", "2", "--no-progress",
+               "--out", str(tmp_path / "sw")]  # fmt: skip
+    env = {**os.environ, "BENCHSIM_HOME": str(installed_home)}
+    sweep = subprocess.Popen(command, env=env, start_new_session=True)
+    try:
+        deadline, workers = time.time() + 60, []
+        while time.time() < deadline and len(workers) < 2:
+            children = psutil.Process(sweep.pid).children(recursive=True)
+            workers = [c for c in children if "multiprocessing.spawn" in " ".join(c.cmdline())]
+            time.sleep(0.2)
+        assert len(workers) >= 2, "the pool never started"
+        time.sleep(1.0)
+        os.kill(sweep.pid, signal.SIGKILL)
+        sweep.wait()
+        _gone, alive = psutil.wait_procs(workers, timeout=20)
+        assert not alive, f"orphaned workers still running: {[p.pid for p in alive]}"
+    finally:
+        if sweep.poll() is None:
+            os.killpg(sweep.pid, signal.SIGKILL)

@@ -79,14 +79,15 @@ def test_interrupted_run_resumes_from_its_checkpoint(installed_home, tmp_path):
     config = RunConfig(algo="rea", tasks=TASKS, seed=1, budget="30")
     with pytest.raises(RunInterrupted):
         execute_run(config, folder, stop_after=17)
-    assert (folder / "checkpoint.pkl").is_file() and not (folder / "result.json").exists()
+    assert (folder / "checkpoint" / "state.json").is_file()
+    assert not (folder / "result.json").exists()
 
     summary = run_sweep(spec, out)
     assert (summary.skipped, summary.finished, summary.resumed) == (1, 1, 1)
     resumed = _trajectory(out, "rea", 1)
     assert resumed.equals(_direct("rea", 1, budget="30"))  # nothing lost, nothing twice
     assert resumed.column("step").to_pylist() == list(range(60))
-    assert not (folder / "checkpoint.pkl").exists()
+    assert not (folder / "checkpoint").exists()
     runs = pd.read_parquet(out / "results" / "_runs.parquet")
     mine = runs[runs["run_id"] == "rea__cifar10+cifar100__seed1"]
     assert len(mine) == 2 and (mine["evaluations"] == 30).all()
