@@ -25,6 +25,7 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -180,7 +181,9 @@ def plot(data: dict, path: Path) -> None:
             )  # fmt: skip
             if values.size == 0:
                 continue
-            mean = np.nanmean(values, axis=0)
+            with warnings.catch_warnings():  # before any run's first evaluation: all NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean = np.nanmean(values, axis=0)
             ax.plot(grid / 3600, mean, label=label, linestyle="--" if "upper" in label else "-")
         ax.set_xscale("log")
         ax.set_xlabel("simulated GPU-hours per task")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from benchsim.algorithms._base import Evaluate, Job, Outcome, Searcher, register_algorithm
+from benchsim.algorithms._base import (
+    FINISHED,
+    Evaluate,
+    Job,
+    Outcome,
+    Searcher,
+    register_algorithm,
+)
 
 
 @register_algorithm("rs")
@@ -12,12 +19,29 @@ from benchsim.algorithms._base import Evaluate, Job, Outcome, Searcher, register
 class RandomSearch(Searcher):
     """Evaluate uniformly random architectures until the budget is spent.
 
-    Samples with replacement, as the official NB201 script does; the runner's budget stops it.
+    ``replace=True`` (default) samples with replacement, as the official NB201 script does;
+    the runner's budget stops it.  ``replace=False`` never repeats an architecture (a random
+    permutation of the space, drawn once): the sampler of papers that count "evaluations
+    until the optimum is found"; it stops by itself when the space is exhausted.
     """
 
-    def ask(self) -> Job:
+    replace: bool = True
+
+    def _setup(self) -> None:
+        self.order_ = None if self.replace else self.problem_.space.enumerate()
+        if self.order_ is not None:
+            self.rng_.shuffle(self.order_)
+        self.next_ = 0
+
+    def ask(self) -> Job | str:
         task = self.problem_.tasks[0].name
-        return Evaluate(task=task, arch=self.problem_.space.sample(self.rng_))
+        if self.order_ is None:
+            return Evaluate(task=task, arch=self.problem_.space.sample(self.rng_))
+        if self.next_ >= self.order_.size:
+            return FINISHED
+        arch = int(self.order_[self.next_])
+        self.next_ += 1
+        return Evaluate(task=task, arch=arch)
 
     def _tell(self, job: Job, outcome: Outcome) -> None:
         """Nothing to learn: the base class keeps the best result."""

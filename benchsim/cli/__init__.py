@@ -16,6 +16,7 @@ from benchsim.cli._group import ENV_DEBUG, BenchsimGroup
 from benchsim.cli._query import query
 from benchsim.cli._report import report
 from benchsim.cli._repro import verify_repro
+from benchsim.cli._reproduce import reproduce
 from benchsim.cli._retrain import retrain
 from benchsim.cli._run import run
 from benchsim.cli._sweep import sweep
@@ -48,5 +49,6 @@ main.add_command(retrain)
 main.add_command(sweep)
 main.add_command(report)
 main.add_command(verify_repro)
+main.add_command(reproduce)
 
 __all__ = ["main"]

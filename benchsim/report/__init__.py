@@ -98,8 +98,10 @@ def build_report(
     fmt: str = "markdown",
     times: tuple[float, ...] | None = None,
     plots: bool = True,
+    report_tasks: tuple[str, ...] = (),
 ) -> Report:
-    """:func:`make_report`, returning the numbers too (:class:`Report`)."""
+    """:func:`make_report`, returning the numbers too (:class:`Report`); ``report_tasks``
+    adds the returned architectures' test metric on those tasks (table backend only)."""
     from benchsim.errors import UnknownNameError
 
     if fmt not in FORMATS:
@@ -107,7 +109,7 @@ def build_report(
     if plots:
         _require_matplotlib()
     data = load_sweep(out)
-    table = build_table(data, times)
+    table = build_table(data, times, tuple(report_tasks))
     spec = data.spec
     title = (
         f"**{spec.benchmark}** ({spec.backend} backend), tasks {', '.join(spec.tasks)}, "

@@ -36,6 +36,7 @@ def cell(stat: dict, ref: float | None = None) -> str:
 def to_markdown(table: ReportTable, title: str) -> str:
     """A GitHub-flavoured Markdown table with a caption line above it."""
     header = ["algorithm", "task", "runs", "metrics", "final search", "final test"]
+    header += [f"test on {t}" for t in table.report_tasks]
     if table.regret:
         header.append("optimum")
         header += [f"regret @ {time_label(t)}" for t in table.times]
@@ -48,6 +49,7 @@ def to_markdown(table: ReportTable, title: str) -> str:
             f"{row['search_metric']} / {row['test_metric']}",
             cell(row["search"]),
             cell(row["test"]),
+            *(cell(other) for other in row["test_on"]),
         ]
         if table.regret:
             ref = row["optimum"]
@@ -55,6 +57,11 @@ def to_markdown(table: ReportTable, title: str) -> str:
             cells += [cell(r, ref) for r in row["regret"]]
         lines.append("| " + " | ".join(cells) + " |")
     notes = ["mean ± sample std (n) over seeds."]
+    if table.report_tasks:
+        notes.append(
+            "Test on another task: the recorded test metric of the architecture each run "
+            "returned, looked up on that task (it was not searched there)."
+        )
     if table.regret:
         notes.append(
             "Regret = the task's best test value in the whole table minus the test value of the "
@@ -91,6 +98,9 @@ def _flat(table: ReportTable) -> list[dict]:
             "test_std": row["test"]["std"],
             "test_n": row["test"]["n"],
         }
+        for other in row["test_on"]:
+            for key in ("mean", "std", "n"):
+                flat[f"test_on_{other['task']}_{key}"] = other[key]
         if table.regret:
             flat["optimum"] = row["optimum"]
             for r in row["regret"]:
@@ -119,6 +129,7 @@ def to_json(table: ReportTable) -> str:
         "times_s": list(table.times),
         "not_ok": table.not_ok,
         "left_out": table.left_out(),
+        "report_tasks": list(table.report_tasks),
         "rows": table.rows,
     }
     return json.dumps(payload, indent=2) + "\n"

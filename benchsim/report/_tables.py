@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -120,6 +121,7 @@ class ReportTable:
     rows: list[dict] = field(default_factory=list)
     not_ok: int = 0
     regret: bool = True
+    report_tasks: tuple[str, ...] = ()
 
     def left_out(self) -> dict[str, int]:
         """Planned (run, task) rows the numbers do not include, by state."""
@@ -150,17 +152,28 @@ class ReportTable:
         return f"Left out of the numbers: (run, task) rows that {'; '.join(parts)}."
 
 
-def build_table(data: SweepData, times: tuple[float, ...] | None = None) -> ReportTable:
+def build_table(
+    data: SweepData,
+    times: tuple[float, ...] | None = None,
+    report_tasks: tuple[str, ...] = (),
+) -> ReportTable:
     """Per algorithm and task: final search/test stats, optimum and regret at ``times``.
 
     ``times`` None: :func:`default_times`.  On a live backend there is no optimum and the
-    regret columns are left out.
+    regret columns are left out.  ``report_tasks``: also the returned architectures' recorded
+    test metric on these tasks (a table backend only; :func:`cross_task_lookup`).
     """
     if times is None:
         times = default_times(data)
     has_regret = data.optimum is not None
     regrets = regret_frame(data, times) if has_regret else None
-    table = ReportTable(times=times if has_regret else (), not_ok=data.not_ok, regret=has_regret)
+    lookup = cross_task_lookup(data, report_tasks) if report_tasks else None
+    table = ReportTable(
+        times=times if has_regret else (),
+        not_ok=data.not_ok,
+        regret=has_regret,
+        report_tasks=tuple(report_tasks),
+    )
     for algo in data.spec.algos:
         for task in data.spec.tasks:
             runs = data.runs[(data.runs["algo"] == algo) & (data.runs["task"] == task)]
@@ -184,7 +197,13 @@ def build_table(data: SweepData, times: tuple[float, ...] | None = None) -> Repo
                 "optimum": None if data.optimum is None else data.optimum[task],
                 "regret": [],
                 "runs": counts,
+                "test_on": [],
             }
+            if lookup is not None:
+                archs = runs["arch"].to_numpy(dtype=np.float64)
+                for other in report_tasks:
+                    metric, values = lookup(archs, other)
+                    row["test_on"].append({"task": other, "metric": metric, **_stat(values)})
             if regrets is not None:
                 mine = regrets[(regrets["algo"] == algo) & (regrets["task"] == task)]
                 for t in table.times:
@@ -193,3 +212,34 @@ def build_table(data: SweepData, times: tuple[float, ...] | None = None) -> Repo
                     )
             table.rows.append(row)
     return table
+
+
+def cross_task_lookup(
+    data: SweepData, tasks: tuple[str, ...]
+) -> Callable[[np.ndarray, str], tuple[str, np.ndarray]]:
+    """``lookup(archs, task) -> (test metric name, values)`` for the sweep's benchmark.
+
+    Reporting an architecture on a task it was not searched on is a table lookup (the
+    NAS-Bench-201 paper's table is one CIFAR-10 search reported on three datasets); on a live
+    backend it would mean training every found architecture again, so it is refused.
+    """
+    from benchsim.backends import benchmark as open_benchmark
+    from benchsim.errors import UnknownTaskError
+
+    if data.spec.backend != "table":
+        raise ConfigError(
+            f"--report-tasks needs a table backend; this sweep ran on {data.spec.backend!r} "
+            "(report a found architecture elsewhere with `benchsim retrain`)"
+        )
+    bench = open_benchmark(data.spec.benchmark)
+    for task in tasks:
+        if task not in bench.tasks:
+            raise UnknownTaskError(task, bench.tasks, f"in --report-tasks ({data.spec.benchmark})")
+
+    def lookup(archs: np.ndarray, task: str) -> tuple[str, np.ndarray]:
+        metric = bench.task_info(task).test_metric
+        found = archs[~np.isnan(archs)].astype(np.int64)
+        values = np.asarray(bench.query_many(found, task, metric).values, dtype=np.float64)
+        return metric, values
+
+    return lookup

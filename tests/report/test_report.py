@@ -154,3 +154,49 @@ def test_failed_runs_are_stated_and_strict_exits_1(installed_home, tmp_path):
     strict = CliRunner().invoke(main, ["report", str(out), "--no-plots", "--strict"])
     assert strict.exit_code == 1
     assert "--strict: the report is incomplete" in strict.stderr.strip().splitlines()[-1]
+
+
+def test_found_architectures_are_reported_on_other_tasks(finished_sweep):
+    """--report-tasks: the same per-run lookups result.json's test_metric_on holds."""
+    table = build_table(load_sweep(finished_sweep), report_tasks=("ImageNet16-120", "cifar100"))
+    bench = benchsim.benchmark("nb201")
+    for row in table.rows:
+        results = [
+            json.loads((f / "result.json").read_text()) for f in _runs(finished_sweep, row["algo"])
+        ]
+        archs = [r["tasks"][row["task"]]["arch"] for r in results]
+        assert [o["task"] for o in row["test_on"]] == ["ImageNet16-120", "cifar100"]
+        for other in row["test_on"]:
+            direct = bench.query_many(archs, other["task"], "test_acc").values
+            assert other["mean"] == pytest.approx(direct.mean(), abs=1e-12)
+            assert other["n"] == 4 and other["metric"] == "test_acc"
+            recorded = [
+                r["tasks"][row["task"]]["test_metric_on"].get(other["task"]) for r in results
+            ]
+            if other["task"] != row["task"]:  # result.json carries the same numbers
+                assert [x["value"] for x in recorded] == pytest.approx(list(direct))
+    from benchsim.report import render
+
+    md = render(table, "markdown", "t")
+    assert "| test on ImageNet16-120 | test on cifar100 |" in md
+    flat = list(csv.DictReader(io.StringIO(render(table, "csv", "t"))))
+    assert "test_on_cifar100_mean" in flat[0]
+    assert json.loads(render(table, "json", "t"))["report_tasks"] == ["ImageNet16-120", "cifar100"]
+
+
+def test_report_tasks_are_checked(finished_sweep):
+    from dataclasses import replace
+
+    res = CliRunner().invoke(
+        main, ["report", str(finished_sweep), "--no-plots", "--report-tasks", "cifar100,mnist"]
+    )
+    assert res.exit_code == 2
+    assert "unknown task 'mnist'" in res.output and "ImageNet16-120" in res.output
+    data = load_sweep(finished_sweep)
+    data.spec = replace(data.spec, backend="gpu")
+    with pytest.raises(ConfigError, match="--report-tasks needs a table backend"):
+        build_table(data, report_tasks=("cifar100",))
+    res = CliRunner().invoke(
+        main, ["report", str(finished_sweep), "--no-plots", "--report-tasks", "ImageNet16-120"]
+    )
+    assert res.exit_code == 0 and "test on ImageNet16-120" in res.output

@@ -5,6 +5,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
+import benchsim
 from benchsim.errors import ConfigError, UnknownNameError, UnknownTaskError
 from benchsim.runner import RunConfig, RunInterrupted, execute_run, load_config_file, merge_config
 
@@ -25,6 +26,11 @@ def test_run_writes_the_three_files(installed_home, tmp_path, config):
         assert row["evaluations"] == 40
         assert 0 <= row["arch"] < 15625
         assert row["test_metric"] > 0
+        others = row["test_metric_on"]  # the found architecture on the other tasks
+        assert sorted(others) == sorted({"cifar10", "cifar100", "ImageNet16-120"} - {task})
+        for other, entry in others.items():
+            looked_up = benchsim.benchmark("nb201").query(row["arch"], other, "test_acc").value
+            assert entry == {"name": "test_acc", "value": looked_up}
     table = pq.read_table(tmp_path / "run" / "trajectory.parquet")
     assert table.num_rows == 80
     assert table.column_names[:4] == ["step", "search", "task", "kind"]

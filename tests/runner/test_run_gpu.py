@@ -58,8 +58,10 @@ def test_a_live_run_checkpoints_at_every_generation(tmp_path, config, monkeypatc
         save(out_dir, state, bench, wall0)
 
     monkeypatch.setattr(run_module, "_save_checkpoint", spy)
-    execute_run(config, tmp_path / "run", checkpoint_every=None)
+    out = execute_run(config, tmp_path / "run", checkpoint_every=None)
     assert generations == [2, 3]  # on entering generations 2 and 3 (none by wall time)
+    # Reporting the found architecture on another task would mean training it: not done.
+    assert all(row["test_metric_on"] == {} for row in out.result["tasks"].values())
 
 
 def test_a_table_run_checkpoints_by_wall_time_only(installed_home, tmp_path, monkeypatch):

@@ -139,6 +139,7 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
             else np.full(len(meta.tasks) * size, np.nan)
         )
         self._plans: dict[tuple[str, tuple[str, ...]], tuple] = {}
+        self._sample_plans: dict[tuple[str, tuple[str, ...]], tuple] = {}
         self._seeds: SeedTable | None = None
         self._epochs = EpochTable(
             self.folder_ / "epochs.parquet", self.tasks, size, self._fix, self._verify
@@ -222,7 +223,46 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
             else:
                 values = {m: column.item(row) for m, column in plan[3]}
             return Result(index, task, values, cost, None, None, plan[4])
+        if seed == "sample" and epoch is None and schedule is None:
+            # The path every NB201 search takes (its protocol samples a training seed).
+            sampled = self._sample_plans.get((task, metrics))
+            if sampled is None:
+                sampled = self._sample_plan(task, metrics)
+            if sampled:
+                offset, counts, width, ids, columns, times, fallback, epochs = sampled
+                row = offset + index
+                n = counts.item(row)
+                if n:
+                    flat = row * width + int(self.rng_.random() * n)
+                    cost = times.item(flat)
+                    if cost != cost:
+                        cost = fallback.item(row)
+                    if cost == cost:
+                        values = {m: column.item(flat) for m, column in columns}
+                        return Result(index, task, values, cost, ids.item(flat), None, epochs)
         return self._query_fidelity(index, task, metrics, epoch, seed, schedule)
+
+    def _sample_plan(self, task: str, metrics: tuple[str, ...]) -> tuple | None:
+        """Flat per-seed arrays for ``seed="sample"`` queries of ``metrics`` on ``task``
+        (``()`` when a metric has no per-seed values there: the general path explains)."""
+        table = self._seed_table()
+        if any(m not in table.metrics_by_task[task] for m in metrics):
+            plan: tuple = ()
+        else:
+            width = table.seed_ids.shape[1]
+            times = table.values.get(TIME)
+            plan = (
+                self._codes[task] * self.space.size,
+                table.counts,
+                width,
+                table.seed_ids.reshape(-1),
+                tuple((m, table.values[m].reshape(-1)) for m in metrics),
+                times.reshape(-1) if times is not None else np.full(table.seed_ids.size, np.nan),
+                self._time,
+                self._tasks[task].epochs,
+            )
+        self._sample_plans[(task, metrics)] = plan
+        return plan
 
     def _plan(self, task: str, metrics: tuple[str, ...]) -> tuple:
         """Cached per (task, metrics): row offset and the mapped columns to read."""
@@ -359,9 +399,10 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         )
 
     def _pick_seed(self, recorded: list[int], seed: SeedLike, index: int, where: str) -> int:
-        """Slot of the seed to use among ``recorded`` (drawn with :attr:`rng_` for 'sample')."""
+        """Slot of the seed to use among ``recorded`` (drawn with :attr:`rng_` for 'sample':
+        ``int(u * n)`` for one uniform ``u``, as :meth:`_query_many` and the fast path draw)."""
         if isinstance(seed, str):  # "sample": validated by Benchmark.query
-            return int(self.rng_.integers(len(recorded)))
+            return int(self.rng_.random() * len(recorded))
         if int(seed) not in recorded:
             raise FidelityError(
                 f"seed {int(seed)} is not recorded for architecture {index} {where}; "

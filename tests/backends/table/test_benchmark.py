@@ -141,6 +141,21 @@ def test_seed_sample_values_are_recorded_values(nb201):
     assert ((per_seed == sampled).any(axis=0)).all()
 
 
+def test_the_fast_sampled_seed_path_draws_as_the_general_and_vector_paths(installed_home):
+    """seed='sample' (every NB201 search's lookup) has a fast path; it must give the same
+    seed, value and cost as the general path and as one query_many, draw for draw."""
+    fast, general, vector = (TableBenchmark("nb201", seed=11) for _ in range(3))
+    archs = np.random.default_rng(0).integers(0, 15625, 300)
+    metrics = ("valid_acc", "train_time_s")
+    got = [fast.query(int(a), "cifar10", metrics, seed="sample") for a in archs]
+    ref = [general._query_fidelity(int(a), "cifar10", metrics, None, "sample", None) for a in archs]
+    assert got == ref  # Result equality: arch, task, metrics, cost, seed, epoch, schedule
+    assert len({r.seed for r in got}) == 3  # all recorded seeds are drawn
+    many = vector.query_many(archs, "cifar10", "valid_acc", seed="sample")
+    assert list(many.values) == [r.metrics["valid_acc"] for r in got]
+    assert list(many.cost) == [r.cost for r in got]
+
+
 def test_reseed_restarts_the_draws(installed_home):
     bench = TableBenchmark("nb201", seed=3)
     first = [bench.query(5, "cifar10", "valid_acc", seed="sample").seed for _ in range(30)]
