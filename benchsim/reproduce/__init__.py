@@ -22,10 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from benchsim._checks import check_int
-from benchsim.errors import BenchsimError
+from benchsim.errors import BenchsimError, ConfigError
 from benchsim.reproduce._compare import Cell, Comparison
 from benchsim.reproduce._experiments import EXPERIMENTS, Experiment, Search, experiment
 from benchsim.reproduce._published import Published, published
+from benchsim.runner._results import atomic_write_bytes
 
 __all__ = [
     "EXPERIMENTS",
@@ -69,6 +70,8 @@ def reproduce(
 
         _require_matplotlib()
     folder = Path(out) if out is not None else Path("reproduce") / name
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"--out {str(folder)!r} is a file; give a folder")
     paper = published(exp.published) if exp.published else None
     bench = benchsim.benchmark(exp.benchmark)
     began = time.perf_counter()
@@ -100,9 +103,10 @@ def reproduce(
         wall_seconds=time.perf_counter() - began,
     )
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "reproduce.md").write_text(comparison.to_markdown())
-    (folder / "reproduce.csv").write_text(comparison.to_csv())
-    (folder / "reproduce.json").write_text(comparison.to_json())
+    for file, text in (("reproduce.md", comparison.to_markdown()),
+                       ("reproduce.csv", comparison.to_csv()),
+                       ("reproduce.json", comparison.to_json())):  # fmt: skip
+        atomic_write_bytes(folder / file, text.encode())
     if plots:
         comparison.plot(folder / "reproduce.png")
     return comparison
@@ -111,7 +115,6 @@ def reproduce(
 def _check_same_runs(where: Path, runs: int, name: str, folder: Path) -> None:
     """A folder holding this experiment with another run count is continued only with that
     count (its sweeps' seeds are fixed when first made)."""
-    from benchsim.errors import ConfigError
     from benchsim.sweep._spec import SPEC_FILE, load_spec
 
     if (where / SPEC_FILE).is_file():

@@ -124,6 +124,7 @@ def test_list_and_bad_input_are_one_line(installed_home):
         ([], "give an experiment name; allowed: nb201-iclr2020, nats-tss (or --list)"),
         (["nb201-iclr2020", "--runs", "1"], "--runs == 1, must be an integer"),
         (["nb201-iclr2020", "--jobs", "0"], "--jobs == 0, must be an integer >= 1"),
+        (["nb201-iclr2020", "--out", __file__], f"--out {__file__!r} is a file; give a folder"),
     ):
         res = CliRunner().invoke(main, ["reproduce", *args])
         assert res.exit_code == 2, (args, res.output)
