@@ -17,11 +17,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
+from benchsim.catalog import TaskInfo
 from benchsim.errors import BackendError, ConfigError, UnknownMetricError, UnknownTaskError
 from benchsim.spaces import ArchLike, SearchSpace
 
@@ -42,42 +43,6 @@ def _check_seed(seed: object) -> None:
     elif isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
         return
     raise ConfigError(f"seed == {seed!r}, must be None, an int or 'sample'")
-
-
-@dataclass(frozen=True)
-class TaskInfo:
-    """What one task offers.
-
-    Attributes
-    ----------
-    name
-        Canonical task name (``"cifar10"``, ``"class_scene"``, ...).
-    metrics
-        Every metric column the task carries (``valid_acc``, ``test_acc``, ``train_time_s``...).
-    search_metric
-        The validation metric a search may use (never a test split).
-    test_metric
-        The metric reported for the architecture a search returns.
-    higher_is_better
-        Direction of ``search_metric`` and ``test_metric``.
-    epochs
-        Length of the task's standard training schedule, in epochs.
-    description
-        One line saying which split and setting the metrics come from.
-    """
-
-    name: str
-    metrics: tuple[str, ...]
-    search_metric: str
-    test_metric: str
-    higher_is_better: bool = True
-    epochs: int = 200
-    description: str = ""
-    aliases: tuple[str, ...] = field(default=())
-    train_size: int | None = None
-    """Training examples per epoch (None where the source does not say)."""
-    valid_size: int | None = None
-    """Examples in the validation split (None where the source does not say)."""
 
 
 @dataclass(frozen=True, init=False)

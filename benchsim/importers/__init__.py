@@ -2,7 +2,7 @@
 
 Each importer turns an official file into the tables the data installer writes
 (``data/README.md``): ``{"final", "seeds", "epochs"}`` DataFrames over the same search space,
-with the catalog's metric names (``benchsim/backends/table/_catalog.py``).  The ``read_*``
+with the catalog's metric names (``benchsim/catalog.py``).  The ``read_*``
 functions return the tables without writing; :func:`import_file` writes them as a benchmark
 folder of its own (never over the installer's ``nb201`` / ``tnb101-micro`` / ``tnb101-macro``).
 

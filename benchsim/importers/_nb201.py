@@ -5,7 +5,7 @@ records, as written by ``ArchResults.state_dict()`` of the official API: per sch
 ``"12"`` or ``"200"``) an ``all_results`` dict keyed by ``(dataset, seed)`` whose values hold
 per-epoch ``train_acc1es`` / ``train_times`` (keyed by epoch) and ``eval_acc1es`` keyed
 ``"<split>@<epoch>"``.  This module is the one place
-that maps them to the catalog (``benchsim/backends/table/_catalog.py``), so both importers
+that maps them to the catalog (``benchsim/catalog.py``), so both importers
 agree by construction.
 
 Mapping (the official ``get_more_info`` semantics, one benchsim task per dataset):
@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from benchsim.backends.table._catalog import CATALOG, SEED_METRICS
+from benchsim.catalog import CATALOG, SEED_METRICS
 from benchsim.errors import DataError
 from benchsim.importers._tables import MEAN_SEED, TableBuilder
 

@@ -7,7 +7,7 @@ an imported benchmark from an installed one:
   then ``arch_index``, one float64 column per catalog metric; NaN wherever the file has no
   value (an architecture it does not contain, a metric it does not record).
 * ``seeds``: one row per recorded (task, architecture, training seed), the
-  :data:`~benchsim.backends.table._catalog.SEED_METRICS` columns.
+  :data:`~benchsim.catalog.SEED_METRICS` columns.
 * ``epochs``: one row per recorded (task, architecture, schedule, seed, epoch); seed ``-1`` is
   the mean over the recorded seeds.  Rows whose values are all NaN are not recorded rows and are
   dropped.
@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from benchsim.backends.table._catalog import CATALOG
+from benchsim.catalog import CATALOG
 from benchsim.spaces import SearchSpace
 from benchsim.store import final_frame, metric_columns, seed_metric_columns
 

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchsim.backends.table._catalog import CATALOG
+from benchsim.catalog import CATALOG
 from benchsim.errors import DataError, InvalidArchitectureError, UnknownNameError
 from benchsim.importers._io import progress as progress_bar
 from benchsim.importers._io import sha256_file, torch_load

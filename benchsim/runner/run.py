@@ -20,6 +20,7 @@ import numpy as np
 
 from benchsim.algorithms._base import Problem, Searcher, TaskSpec, algorithm_class, create
 from benchsim.backends.base import Benchmark
+from benchsim.catalog import DEFAULT_TASKS
 from benchsim.errors import BenchsimError, ConfigError
 from benchsim.runner._budget import Budget, parse_budget
 from benchsim.runner._checkpoint import Checkpointer, has_checkpoint
@@ -35,12 +36,6 @@ from benchsim.runner._results import (
     write_trajectory,
 )
 from benchsim.runner._search import SearchLoop, SearchStats, Trajectory, spawn_generators
-
-DEFAULT_TASKS = {
-    "nb201": ("cifar10", "cifar100"),
-    "tnb101-micro": ("class_object", "class_scene"),
-    "tnb101-macro": ("class_object", "class_scene"),
-}
 
 
 @dataclass

@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchsim.backends.table._catalog import HELP_DEVICES, HWNAS_METRICS
+from benchsim.catalog import HELP_DEVICES, HWNAS_METRICS
 from benchsim.errors import DataError
 from benchsim.store import _archs, _schema
 from benchsim.store._sources import load_pickle, load_pt_list, read_csv, read_naslib_zen_zip

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchsim.backends.table._catalog import CATALOG
+from benchsim.catalog import CATALOG
 from benchsim.errors import DataError
 from benchsim.store import _archs, _schema
 from benchsim.store._sources import read_csv, read_naslib_zen_zip

@@ -30,7 +30,7 @@ def task_infos(space: str) -> dict:
     install on first use, so the store must not import :mod:`benchsim.backends` while it is
     itself being imported.
     """
-    from benchsim.backends.table._catalog import CATALOG
+    from benchsim.catalog import CATALOG
 
     if space not in CATALOG:
         raise UnknownNameError("search space", space, CATALOG, "for a benchsim table")
@@ -39,7 +39,7 @@ def task_infos(space: str) -> dict:
 
 def seed_metrics(space: str) -> dict[str, tuple[str, ...]]:
     """``SEED_METRICS[space]``: task -> metrics that ``seeds.parquet`` records per seed."""
-    from benchsim.backends.table._catalog import SEED_METRICS
+    from benchsim.catalog import SEED_METRICS
 
     task_infos(space)
     return SEED_METRICS.get(space, {})

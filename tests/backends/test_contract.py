@@ -13,7 +13,7 @@ import pytest
 
 import benchsim
 from benchsim.backends import Benchmark, Result
-from benchsim.backends.table._catalog import CATALOG
+from benchsim.catalog import CATALOG
 from benchsim.errors import FidelityError, UnknownMetricError, UnknownTaskError
 
 CASES = [("table", name) for name in CATALOG]

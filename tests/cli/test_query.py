@@ -82,7 +82,7 @@ def test_index_string_and_op_indices_agree(installed_home: Path) -> None:
 
 
 def test_all_metrics_lists_every_catalog_metric(installed_home: Path) -> None:
-    from benchsim.backends.table._catalog import CATALOG
+    from benchsim.catalog import CATALOG
 
     out = payload(
         query(

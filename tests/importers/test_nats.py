@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchsim.backends.table._catalog import CATALOG
+from benchsim.catalog import CATALOG
 from benchsim.errors import DataError
 from benchsim.importers import IMPORT_KINDS, read_nats_tss_simple
 

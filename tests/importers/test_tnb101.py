@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchsim.backends.table._catalog import CATALOG
+from benchsim.catalog import CATALOG
 from benchsim.errors import DataError, UnknownNameError
 from benchsim.importers import read_tnb101_pth
 from benchsim.spaces import get_space

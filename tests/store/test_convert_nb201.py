@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchsim.backends.table._catalog import CATALOG, HELP_DEVICES, HWNAS_METRICS
+from benchsim.catalog import CATALOG, HELP_DEVICES, HWNAS_METRICS
 from benchsim.errors import DataError
 from benchsim.spaces import get_space
 from benchsim.store import metric_columns

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from benchsim.backends.table._catalog import CATALOG
+from benchsim.catalog import CATALOG
 from benchsim.errors import ConfigError, DataError, UnknownNameError
 from benchsim.store import _write as write_module
 from benchsim.store import final_frame, metric_columns, write_tables

@@ -12,10 +12,10 @@ from typing import Any
 
 from benchsim._paths import tables_dir
 from benchsim.backends import register_backend
-from benchsim.backends.table._catalog import CATALOG
 from benchsim.backends.table._layout import META_SUM, installed_names, read_meta, verify_meta
 from benchsim.backends.table._weight_sharing import WeightSharingSettings
 from benchsim.backends.table.benchmark import TableBenchmark
+from benchsim.catalog import CATALOG
 from benchsim.errors import DataError, UnknownNameError
 
 __all__ = ["TableBenchmark", "WeightSharingSettings", "available", "open_table"]

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from benchsim.backends.base import BatchResult
-from benchsim.backends.table._catalog import SEED_METRICS
 from benchsim.backends.table._weight_sharing import SupernetEmulator, TaskData
 from benchsim.backends.table._ws_model import supernet_fit
+from benchsim.catalog import SEED_METRICS
 from benchsim.errors import ConfigError
 
 _DEFAULT_TRAIN_SIZE = 50_000

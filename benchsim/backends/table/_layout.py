@@ -22,8 +22,7 @@ import pyarrow as pa
 import pyarrow.ipc
 
 from benchsim._integrity import check_file
-from benchsim.backends.base import TaskInfo
-from benchsim.backends.table._catalog import CATALOG
+from benchsim.catalog import CATALOG, TaskInfo
 from benchsim.errors import DataError
 
 SCHEMA_VERSION = 1

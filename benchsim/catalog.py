@@ -1,15 +1,54 @@
-"""What each tabular benchmark carries: its tasks, their metrics and which split is which.
+"""The project's data schema: each benchmark's tasks, their metrics and which split is which.
 
-This is the single source of truth shared by the data converters (which must produce exactly
-these metric columns, NaN where a source lacks a value) and the table backend (which serves
-them).  Metric names always say the split: ``valid_*`` is the search signal, ``test_*`` is only
-for reporting the architecture a search returns.  Every search/test metric is higher-is-better
+The single source of truth shared by the data converters and importers (which must produce
+exactly these metric columns, NaN where a source lacks a value), the table backend (which serves
+them) and the runner (default tasks).  It sits below all of them and imports nothing, so none
+of them depends on another to know a metric's name.
+Metric names always say the split: ``valid_*`` is the search signal, ``test_*`` is only for
+reporting the architecture a search returns.  Every search/test metric is higher-is-better
 (TransNAS-Bench-101's room_layout is served as a negated L2 loss, as its official API does).
 """
 
 from __future__ import annotations
 
-from benchsim.backends.base import TaskInfo
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What one task offers.
+
+    Attributes
+    ----------
+    name
+        Canonical task name (``"cifar10"``, ``"class_scene"``, ...).
+    metrics
+        Every metric column the task carries (``valid_acc``, ``test_acc``, ``train_time_s``...).
+    search_metric
+        The validation metric a search may use (never a test split).
+    test_metric
+        The metric reported for the architecture a search returns.
+    higher_is_better
+        Direction of ``search_metric`` and ``test_metric``.
+    epochs
+        Length of the task's standard training schedule, in epochs.
+    description
+        One line saying which split and setting the metrics come from.
+    """
+
+    name: str
+    metrics: tuple[str, ...]
+    search_metric: str
+    test_metric: str
+    higher_is_better: bool = True
+    epochs: int = 200
+    description: str = ""
+    aliases: tuple[str, ...] = field(default=())
+    train_size: int | None = None
+    """Training examples per epoch (None where the source does not say)."""
+    valid_size: int | None = None
+    """Examples in the validation split (None where the source does not say)."""
+
 
 HWNAS_METRICS = (
     "hwnas_edgegpu_latency_ms",
@@ -175,3 +214,11 @@ SEED_METRICS: dict[str, dict[str, tuple[str, ...]]] = {
     "tnb101-macro": {},
 }
 """Metrics that seeds.parquet records per training seed (the rest exist as seed means only)."""
+
+DEFAULT_TASKS: dict[str, tuple[str, ...]] = {
+    "nb201": ("cifar10", "cifar100"),
+    "tnb101-micro": ("class_object", "class_scene"),
+    "tnb101-macro": ("class_object", "class_scene"),
+}
+"""Search space name -> the tasks a run searches when none are given (two, so that the default
+run of a multi-task algorithm is multi-task)."""
