@@ -1,4 +1,9 @@
-"""Value checks shared by algorithms and backends: one-line :class:`ConfigError` messages."""
+"""The value checks behind every public argument: one-line messages that name the parameter,
+the value and the rule (``f"{name} == {value!r}, must be an integer >= 1"``).
+
+Used by algorithms, backends, the runner, sweeps and the command line alike, so that the same
+mistake reads the same everywhere; bools are never accepted as numbers.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import math
 
 import numpy as np
 
-from benchsim.errors import ConfigError
+from benchsim.errors import BenchsimError, ConfigError
 
 
 def check_number(
@@ -18,11 +23,16 @@ def check_number(
     low_open: bool = False,
     high_open: bool = False,
     integer: bool = False,
+    allow_none: bool = False,
+    error: type[BenchsimError] = ConfigError,
 ) -> None:
-    """Raise a one-line :class:`ConfigError` unless ``value`` is a number in the interval.
+    """Raise a one-line ``error`` unless ``value`` is a number in the interval.
 
-    ``low_open`` / ``high_open`` exclude the bound; ``integer`` demands an int (bools refused).
+    ``low_open`` / ``high_open`` exclude the bound; ``integer`` demands an int (bools refused);
+    ``allow_none`` accepts ``None`` too (and says so in the message).
     """
+    if allow_none and value is None:
+        return
     kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
     ok = isinstance(value, kinds) and not isinstance(value, (bool, np.bool_))
     if ok:
@@ -32,12 +42,28 @@ def check_number(
         ok = math.isfinite(x) and above and below
     if not ok:
         what = "an integer" if integer else "a number"
-        left = "(" if low_open else "["
-        right = ")" if high_open or high == math.inf else "]"
-        upper = "inf" if high == math.inf else f"{high:g}"
-        raise ConfigError(f"{name} == {value!r}, must be {what} in {left}{low:g}, {upper}{right}")
+        if high == math.inf:
+            rule = f"{'>' if low_open else '>='} {low:g}"
+        else:
+            left, right = "(" if low_open else "[", ")" if high_open else "]"
+            rule = f"in {left}{low:g}, {high:g}{right}"
+        raise error(f"{name} == {value!r}, must be {what} {rule}{' or None' if allow_none else ''}")
 
 
-def check_int(name: str, value: object, low: int) -> None:
-    """Raise :class:`ConfigError` unless ``value`` is an integer (not a bool) ``>= low``."""
-    check_number(name, value, low, integer=True)
+def check_int(
+    name: str,
+    value: object,
+    low: int,
+    *,
+    allow_none: bool = False,
+    error: type[BenchsimError] = ConfigError,
+) -> None:
+    """Raise ``error`` unless ``value`` is an integer (not a bool) ``>= low`` (or ``None`` when
+    ``allow_none``)."""
+    check_number(name, value, low, integer=True, allow_none=allow_none, error=error)
+
+
+def check_bool(name: str, value: object) -> None:
+    """Raise :class:`ConfigError` unless ``value`` is ``True`` or ``False``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{name} == {value!r}, must be true or false")

@@ -91,3 +91,25 @@ class ConfigError(BenchsimError, ValueError):
 
 class BackendError(BenchsimError):
     """A backend cannot serve the request (no CUDA, no dataset, ...)."""
+
+
+class CodecError(ConfigError):
+    """A state that the checkpoint codec cannot write, or a file that is not one it wrote."""
+
+
+class RunInterrupted(BenchsimError):
+    """Ctrl-C (or ``stop_after``): the run saved a checkpoint and stopped cleanly."""
+
+    exit_code = 130
+
+
+class IncompleteReproduction(BenchsimError):
+    """Some runs of a reproduction failed or were interrupted: no table is made from them."""
+
+    exit_code = 1
+
+
+class DeadlockError(BenchsimError, RuntimeError):
+    """The searcher asked to wait although no job was outstanding (an algorithm bug)."""
+
+    exit_code = 1

@@ -27,7 +27,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
         "errors _version _paths",
-        "_checks _integrity _registry",
+        "_checks _integrity _registry _files",
         "catalog spaces",
         "store algorithms",
         "datasets importers",

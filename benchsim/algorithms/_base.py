@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from benchsim._registry import Registry
 from benchsim.errors import ConfigError, UnknownNameError
 from benchsim.spaces import SearchSpace
 
@@ -295,47 +296,30 @@ def _check_kind(algo: str, key: str, value: Any, default: Any) -> None:
         )
 
 
-_REGISTRY: dict[str, type[Searcher]] = {}
+ALGORITHMS: Registry[type[Searcher]] = Registry("algorithm", discover="benchsim.algorithms")
+"""Name -> :class:`Searcher` class; every public module of :mod:`benchsim.algorithms` is
+imported on the first lookup, so a new algorithm registers itself by existing."""
 
 
 def register_algorithm(name: str) -> Callable[[type[Searcher]], type[Searcher]]:
     """Class decorator: make a :class:`Searcher` available as ``name``; duplicates refused."""
 
     def decorate(cls: type[Searcher]) -> type[Searcher]:
-        if name in _REGISTRY:
-            raise ValueError(f"algorithm {name!r} is already registered by {_REGISTRY[name]}")
+        ALGORITHMS.add(name, cls)
         cls.name = name
-        _REGISTRY[name] = cls
         return cls
 
     return decorate
 
 
-BUILTIN_MODULES = ("random_search", "rea", "reinforce", "ppo", "emtnas", "ktnas", "xfernas")
-"""Modules under :mod:`benchsim.algorithms` whose import registers the built-in algorithms."""
-
-
-def _load_builtin() -> None:
-    # Importing the modules runs their @register_algorithm decorators.
-    import importlib
-
-    for module in BUILTIN_MODULES:
-        importlib.import_module(f"benchsim.algorithms.{module}")
-
-
 def available() -> tuple[str, ...]:
     """Registered algorithm names, sorted."""
-    _load_builtin()
-    return tuple(sorted(_REGISTRY))
+    return ALGORITHMS.names()
 
 
 def algorithm_class(name: str) -> type[Searcher]:
     """The class registered as ``name``; an unknown name lists the available ones."""
-    _load_builtin()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise UnknownNameError("algorithm", name, available()) from None
+    return ALGORITHMS.get(name)
 
 
 def create(name: str, benchmark: str = "", params: Mapping[str, Any] | None = None) -> Searcher:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchsim._checks import check_number
+from benchsim._checks import check_bool, check_number
 from benchsim.algorithms._base import Evaluate, Job, Outcome, Searcher, register_algorithm
 from benchsim.algorithms._policy import (
     Adam,
@@ -46,7 +46,6 @@ from benchsim.algorithms._policy import (
     masked_log_softmax,
     sample_index,
 )
-from benchsim.errors import ConfigError
 
 Batch = dict[str, np.ndarray]
 """Transitions: ``x`` (n, features), ``step``, ``mask`` (n, width), ``action``, ``logp`` (old),
@@ -175,10 +174,7 @@ class PPO(Searcher):
         check_number("entropy_coef", self.entropy_coef, 0.0)
         check_number("epochs", self.epochs, 1, integer=True)
         check_number("hidden_size", self.hidden_size, 1, integer=True)
-        if not isinstance(self.normalize_advantages, (bool, np.bool_)):
-            raise ConfigError(
-                f"normalize_advantages == {self.normalize_advantages!r}, must be true or false"
-            )
+        check_bool("normalize_advantages", self.normalize_advantages)
 
     def _setup(self) -> None:
         self.sampler_ = DecisionSampler(self.problem_.space)

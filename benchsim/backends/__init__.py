@@ -12,34 +12,33 @@ every dataset onto the GPU and build supernets only to throw them away.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, TaskInfo
-from benchsim.errors import BackendError, ConfigError, UnknownNameError
+from benchsim._registry import Registry
+from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, TaskInfo, Traits
+from benchsim.errors import BackendError, ConfigError
 
 __all__ = [
     "BACKENDS",
+    "BackendInfo",
     "BatchResult",
     "Benchmark",
+    "Outline",
     "Result",
     "SeedLike",
     "TaskInfo",
+    "Traits",
     "available_backends",
+    "backend_info",
     "benchmark",
     "live_options",
     "outline",
     "register_backend",
     "register_outline",
 ]
-
-BACKENDS: dict[str, Callable[..., Benchmark]] = {}
-"""Backend name -> factory ``f(name, *, seed, install, mirror, **kwargs) -> Benchmark``."""
-
-_BUILTIN_MODULES = {"table": "benchsim.backends.table", "gpu": "benchsim.backends.gpu"}
-"""Modules that register the built-in backends when imported."""
 
 F = TypeVar("F", bound=Callable[..., Benchmark])
 
@@ -60,27 +59,70 @@ class Outline(Protocol):
     def tasks(self) -> tuple[str, ...]: ...
 
     @property
-    def is_tabular(self) -> bool: ...
-
-    @property
-    def gpus_per_run(self) -> int: ...
-
-    def device_slots(self) -> list[str] | None: ...
+    def traits(self) -> Traits: ...
 
     def resolve_task(self, task: str) -> str: ...
 
 
-OUTLINES: dict[str, Callable[..., Outline]] = {}
+@dataclass(frozen=True)
+class BackendInfo:
+    """What the command line, runner, sweeps and reports know of a backend by its name.
+
+    Declared once, by the backend's :func:`register_backend`; nothing outside the backend's
+    package compares backend names.
+
+    Attributes
+    ----------
+    name
+        The registered name (``--backend``).
+    open
+        ``open(name, *, seed, install, mirror, **options) -> Benchmark``.
+    tabular
+        Answers are lookups in recorded tables: a simulated clock, test metrics recorded for
+        free, a table optimum for regret, cross-task lookups.
+    tasks_are_datasets
+        A run's tasks name the datasets the backend trains on (passed as ``datasets``).
+    flags
+        Options the command line offers as flags of their own (``--device``, ``--smoke``).
+    option_example
+        An example ``--backend-option`` value, for messages.
+    """
+
+    name: str
+    open: Callable[..., Benchmark]
+    tabular: bool = False
+    tasks_are_datasets: bool = False
+    flags: tuple[str, ...] = ()
+    option_example: str = ""
+
+
+BACKENDS: Registry[BackendInfo] = Registry(
+    "backend", discover="benchsim.backends", packages_only=True
+)
+"""Backend name -> :class:`BackendInfo`; each subpackage of :mod:`benchsim.backends` registers
+its own on the first lookup (a backend is a package; its heavy dependencies load only when it
+is opened)."""
+
+OUTLINES: Registry[Callable[..., Outline]] = Registry("backend outline")
 """Backend name -> ``f(name, **kwargs) -> Outline`` for backends that are expensive to open."""
 
 
-def register_backend(name: str) -> Callable[[F], F]:
-    """Decorator registering a backend factory under ``name``; a duplicate name is refused."""
+def register_backend(
+    name: str,
+    *,
+    tabular: bool = False,
+    tasks_are_datasets: bool = False,
+    flags: tuple[str, ...] = (),
+    option_example: str = "",
+) -> Callable[[F], F]:
+    """Decorator registering a backend's ``open`` function and what it is (:class:`BackendInfo`);
+    a taken name is refused."""
 
     def decorate(factory: F) -> F:
-        if name in BACKENDS and BACKENDS[name] is not factory:
-            raise ConfigError(f"backend {name!r} is already registered; choose another name")
-        BACKENDS[name] = factory
+        BACKENDS.add(
+            name,
+            BackendInfo(name, factory, tabular, tasks_are_datasets, tuple(flags), option_example),
+        )
         return factory
 
     return decorate
@@ -88,31 +130,34 @@ def register_backend(name: str) -> Callable[[F], F]:
 
 def register_outline(name: str) -> Callable[[Callable[..., Outline]], Callable[..., Outline]]:
     """Decorator registering backend ``name``'s cheap :func:`outline` function."""
-
-    def decorate(function: Callable[..., Outline]) -> Callable[..., Outline]:
-        OUTLINES[name] = function
-        return function
-
-    return decorate
+    return OUTLINES.register(name)
 
 
 def available_backends() -> list[str]:
-    """Names :func:`benchmark` accepts as ``backend``."""
-    return sorted({*_BUILTIN_MODULES, *BACKENDS})
+    """Names :func:`benchmark` accepts as ``backend`` (the built-in ones without importing
+    them: ``benchsim --help`` lists them)."""
+    return sorted({*BACKENDS.module_names(), *BACKENDS.names()})
 
 
-def _factory(backend: str) -> Callable[..., Benchmark]:
-    if backend not in BACKENDS and isinstance(backend, str) and backend in _BUILTIN_MODULES:
-        try:
-            importlib.import_module(_BUILTIN_MODULES[backend])
-        except ImportError as exc:
-            raise BackendError(
-                f"backend {backend!r} cannot be loaded ({exc}); the gpu backend needs the "
-                "extra: pip install 'benchsim[gpu]'"
-            ) from None
-    if backend not in BACKENDS:
-        raise UnknownNameError("backend", backend, available_backends())
-    return BACKENDS[backend]
+def backend_info(backend: str) -> BackendInfo:
+    """:class:`BackendInfo` of ``backend``; an unknown name lists the known ones."""
+    return BACKENDS.get(backend)
+
+
+def _call(backend: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)`` with the two ways a backend's opening fails made one line:
+    an optional dependency missing, an option it does not take."""
+    try:
+        return function(*args, **kwargs)
+    except ImportError as exc:
+        raise BackendError(
+            f"backend {backend!r} cannot be loaded ({exc}); install its extra (the gpu "
+            "backend: pip install 'benchsim[gpu]')"
+        ) from None
+    except TypeError as exc:
+        if "unexpected keyword argument" not in str(exc):
+            raise
+        raise ConfigError(f"backend {backend!r} does not accept option(s) {exc}") from None
 
 
 def benchmark(
@@ -148,13 +193,8 @@ def benchmark(
     >>> bench.query(0, "cifar10", "test_acc").value  # doctest: +SKIP
     85.86333333333334
     """
-    factory = _factory(backend)
-    try:
-        return factory(name, seed=seed, install=install, mirror=mirror, **kwargs)
-    except TypeError as exc:
-        if "unexpected keyword argument" not in str(exc):
-            raise
-        raise ConfigError(f"backend {backend!r} does not accept option(s) {exc}") from None
+    info = backend_info(backend)
+    return _call(backend, info.open, name, seed=seed, install=install, mirror=mirror, **kwargs)
 
 
 def live_options(
@@ -166,7 +206,7 @@ def live_options(
     options already do; a table backend carries its tasks and takes the options as they are.
     """
     options = dict(options)
-    if backend != "table" and tasks and "datasets" not in options:
+    if backend_info(backend).tasks_are_datasets and tasks and "datasets" not in options:
         options["datasets"] = tuple(tasks)
     return options
 
@@ -184,13 +224,7 @@ def outline(
     network is built; a missing synthetic dataset is generated once here, so that parallel
     workers do not race to write it.  Other backends are simply opened.
     """
-    _factory(backend)  # imports a built-in backend (registering its outline); checks the name
-    function = OUTLINES.get(backend)
-    if function is None:
+    backend_info(backend)  # imports a built-in backend (registering its outline); checks the name
+    if backend not in OUTLINES:
         return benchmark(name, backend=backend, **kwargs)
-    try:
-        return function(name, **kwargs)
-    except TypeError as exc:
-        if "unexpected keyword argument" not in str(exc):
-            raise
-        raise ConfigError(f"backend {backend!r} does not accept option(s) {exc}") from None
+    return _call(backend, OUTLINES.get(backend), name, **kwargs)

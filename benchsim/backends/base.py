@@ -22,6 +22,7 @@ from typing import Literal
 
 import numpy as np
 
+from benchsim._checks import check_int
 from benchsim.catalog import TaskInfo
 from benchsim.errors import BackendError, ConfigError, UnknownMetricError, UnknownTaskError
 from benchsim.spaces import ArchLike, SearchSpace
@@ -128,13 +129,42 @@ class BatchResult:
     source: str = ""
 
 
+@dataclass(frozen=True)
+class Traits:
+    """How a backend's runs are scheduled and recorded: the one place the runner, sweeps and
+    reports ask, instead of comparing backend names.
+
+    Attributes
+    ----------
+    tabular
+        Answers are free lookups in recorded tables: a simulated clock (checkpoints by wall
+        time), test metrics recorded for every trajectory row, a table optimum for regret.
+    gpus_per_run
+        GPUs one run occupies (what a Ray sweep reserves per run).
+    device_slots
+        GPUs a local pool of runs may spread its workers over; ``None``: runs need none.
+    """
+
+    tabular: bool = False
+    gpus_per_run: int = 0
+    device_slots: tuple[str, ...] | None = None
+
+
 class Benchmark(ABC):
     """A multi-task benchmark over one search space; see the module docstring for the sequence.
 
-    Subclasses set ``name``, ``space`` and ``_tasks`` (a mapping name -> :class:`TaskInfo`) and
-    implement :meth:`_query` and :meth:`_query_many`.
+    A new backend writes a subclass that sets ``backend`` (its registered name), ``name``,
+    ``space`` and ``_tasks`` (a mapping name -> :class:`TaskInfo`) and implements the two
+    abstract hooks :meth:`_query` and :meth:`_query_many`; then registers an ``open`` function
+    with :func:`benchsim.backends.register_backend` in a subpackage of
+    :mod:`benchsim.backends`.  Everything else has a default that a backend overrides only if
+    it can do more: :meth:`_train_pass` / :meth:`_sampled_eval` (weight-sharing steps; the
+    default refuses them), :meth:`evaluation_protocol`, :meth:`provenance`,
+    :meth:`answer_notes`, :meth:`state_dict` / :meth:`load_state_dict` (checkpoints) and
+    :attr:`traits` (devices).  The public methods validate and then call the hooks.
     """
 
+    backend: str = ""
     name: str
     space: SearchSpace
     _tasks: Mapping[str, TaskInfo]
@@ -383,12 +413,7 @@ class Benchmark(ABC):
                     "with a positive sum"
                 )
             probs = probs / probs.sum()
-        if planned_passes is not None and (
-            isinstance(planned_passes, bool)
-            or not isinstance(planned_passes, (int, np.integer))
-            or planned_passes < 1
-        ):
-            raise ConfigError(f"planned_passes == {planned_passes!r}, must be an integer >= 1")
+        check_int("planned_passes", planned_passes, 1, allow_none=True)
         planned = None if planned_passes is None else int(planned_passes)
         return float(
             self._train_pass(name, indices, rng=rng, weights=probs, planned_passes=planned)
@@ -411,12 +436,7 @@ class Benchmark(ABC):
         """
         name = self.resolve_task(task)
         indices = self.space.indices(archs)
-        if batch_size is not None and (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, (int, np.integer))
-            or batch_size < 1
-        ):
-            raise ConfigError(f"batch_size == {batch_size!r}, must be an integer >= 1 or None")
+        check_int("batch_size", batch_size, 1, allow_none=True)
         size = None if batch_size is None else int(batch_size)
         return self._sampled_eval(name, indices, rng=rng, batch_size=size)
 
@@ -465,19 +485,27 @@ class Benchmark(ABC):
         """
         return {}
 
-    @property
-    def is_tabular(self) -> bool:
-        """True when answers are free lookups (so a runner may record test metrics for free)."""
-        return False
-
-    @property
-    def gpus_per_run(self) -> int:
-        """GPUs one run on this benchmark occupies (what a Ray sweep reserves per run)."""
-        return 0
-
-    def device_slots(self) -> list[str] | None:
-        """GPUs a local pool of runs may spread its workers over; ``None``: runs need none."""
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, object] | None:
+        """Everything a resumed run needs to get the same answers next (generators, trained
+        weights, emulated supernets); ``None``: the backend has no state of its own."""
         return None
+
+    def load_state_dict(self, state: dict[str, object] | None) -> None:
+        """Restore :meth:`state_dict` output (a backend without state accepts ``None``)."""
+        if state is not None:
+            raise BackendError(
+                f"backend {type(self).__name__} keeps no state, but a checkpoint holds one"
+            )
+
+    # ------------------------------------------------------------------ scheduling
+    @property
+    def traits(self) -> Traits:
+        """How runs on this benchmark are scheduled and recorded (:class:`Traits`): whether it
+        is tabular (declared once, where the backend registers), and what devices it uses."""
+        from benchsim.backends import backend_info
+
+        return Traits(tabular=backend_info(self.backend).tabular)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}: tasks {', '.join(self.tasks)}>"

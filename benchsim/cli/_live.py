@@ -11,7 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from benchsim._registry import module_names
 from benchsim.cli._group import CliError
+
+BACKEND_NAMES = module_names("benchsim.backends", packages_only=True)
+"""The built-in backends (``--backend`` choices), read from the package folder without importing
+it, so ``--help`` stays fast; a test checks that they are exactly the registered ones."""
 
 SMOKE_DATASETS = ("synthetic-shapes", "synthetic-shapes-b")
 
@@ -35,17 +40,23 @@ def live_backend_options(
 ) -> dict[str, Any]:
     """The backend options that ``--device``, ``--smoke`` and ``--backend-option`` stand for.
 
-    ``--device`` and ``--smoke`` apply to the gpu backend only; ``--backend-option`` to either
+    ``--device`` and ``--smoke`` apply to backends that declare them (the gpu backend's
+    ``flags``); ``--backend-option`` to any
     (the table backend's are its weight-sharing emulation settings, e.g.
     ``weight_sharing=fewshot``).  An unknown option name is refused when the backend is
     outlined or opened (one line listing the allowed names).
     """
     if device is None and not smoke and not items:
         return {}
-    if backend != "gpu" and (device is not None or smoke):
-        raise CliError("--device and --smoke apply to --backend gpu only")
-    example = "bn_eval=recalibrate" if backend == "gpu" else "weight_sharing=fewshot"
-    options = parse_pairs(items, "--backend-option", example)
+    from benchsim.backends import BACKENDS, backend_info
+
+    info = backend_info(backend)
+    for flag, given in (("device", device is not None), ("smoke", smoke)):
+        if given and flag not in info.flags:
+            takes = [b for b in BACKENDS.names() if flag in BACKENDS.get(b).flags]
+            raise CliError(f"--{flag} does not apply to --backend {backend}; it is an option of "
+                           f"--backend {' or '.join(takes)}")  # fmt: skip
+    options = parse_pairs(items, "--backend-option", info.option_example)
     if device is not None:
         options["device"] = device
     if smoke:

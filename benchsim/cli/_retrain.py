@@ -84,7 +84,7 @@ def retrain(
     --backend-option). Results go to DIR/retrain.json after every task, so an interrupted
     re-training, run again with the same settings, continues where it stopped.
     """
-    from benchsim.runner.retrain import retrain_run
+    from benchsim.backends.gpu.retrain import retrain_run
 
     options = parse_pairs(backend_options, "--backend-option", "batch_size=128")
     if device is not None:

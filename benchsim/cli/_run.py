@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from benchsim.cli._group import CliError
-from benchsim.cli._live import SMOKE_DATASETS, live_backend_options, parse_pairs
+from benchsim.cli._live import BACKEND_NAMES, SMOKE_DATASETS, live_backend_options, parse_pairs
 
 
 def _default_out(algo: str, benchmark: str, seed: int) -> Path:
@@ -64,12 +64,19 @@ class _Progress:
             self.bar.__exit__(*exc)
 
 
-def _saved_backend(folder: Path) -> str:
-    """The backend a run folder's config.json names ("table" when it cannot be read)."""
+def _saved_backend(folder: Path) -> str | None:
+    """The backend a run folder's config.json names (``None`` when it cannot be read)."""
     try:
-        return str(json.loads((folder / "config.json").read_text()).get("backend", "table"))
-    except (OSError, ValueError, AttributeError):
-        return "table"
+        return str(json.loads((folder / "config.json").read_text())["backend"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _live(backend: str | None) -> bool:
+    """Whether ``backend`` trains for real (a progress bar of real time, not simulated)."""
+    from benchsim.backends import backend_info
+
+    return backend is not None and not backend_info(backend).tabular
 
 
 def _summary(result: dict[str, Any], out: Path | None) -> None:
@@ -99,7 +106,7 @@ def _summary(result: dict[str, Any], out: Path | None) -> None:
         if row["arch"] is not None:
             click.echo(f"{task}: {row['arch_str']}")
     click.echo(
-        f"{'simulated ' if result['backend'] == 'table' else ''}GPU-hours: "
+        f"{'' if _live(result['backend']) else 'simulated '}GPU-hours: "
         f"{result['simulated_seconds'] / 3600:.3f}   "
         f"wall seconds: {result['wall_seconds']:.2f}   seed: {result['seed']}"
         + (f"   results: {out}" if out else "")
@@ -110,7 +117,7 @@ def _summary(result: dict[str, Any], out: Path | None) -> None:
 @click.option("--algo", default=None, help="Search algorithm (see `benchsim run --list`).")
 @click.option(
     "--backend",
-    type=click.Choice(["table", "gpu"]),
+    type=click.Choice(BACKEND_NAMES),
     default=None,
     help="table: answers from the recorded benchmark (simulated clock); gpu: real training.",
 )
@@ -206,7 +213,7 @@ def run(
                 "--resume DIR continues a run with its saved config; drop "
                 "--algo/--config/--param/--out/--backend-option"
             )
-        with _Progress(show, None, _saved_backend(resume) != "table") as hook:
+        with _Progress(show, None, _live(_saved_backend(resume))) as hook:
             output = execute_run(None, resume, progress=hook, resume=True)  # type: ignore[arg-type]
         _summary(output.result, resume)
         return
@@ -246,6 +253,6 @@ def run(
 
         parsed = parse_budget(config.budget)
         total = parsed.evaluations
-    with _Progress(show, total, config.backend != "table") as hook:
+    with _Progress(show, total, _live(config.backend)) as hook:
         output = execute_run(config, target, progress=hook)
     _summary(output.result, target)

@@ -8,7 +8,12 @@ from pathlib import Path
 import click
 
 from benchsim.cli._group import CliError
-from benchsim.cli._live import SMOKE_DATASETS, live_backend_options, smoke_param_items
+from benchsim.cli._live import (
+    BACKEND_NAMES,
+    SMOKE_DATASETS,
+    live_backend_options,
+    smoke_param_items,
+)
 
 
 @click.command()
@@ -20,7 +25,7 @@ from benchsim.cli._live import SMOKE_DATASETS, live_backend_options, smoke_param
 @click.option("--tasks", default=None, help="Comma-separated tasks (default: two per benchmark).")
 @click.option(
     "--backend",
-    type=click.Choice(["table", "gpu"]),
+    type=click.Choice(BACKEND_NAMES),
     default="table",
     show_default=True,
     help="table: recorded benchmark (simulated clock); gpu: real training.",

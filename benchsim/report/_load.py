@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
+from benchsim.backends import backend_info
 from benchsim.errors import ConfigError
 from benchsim.sweep._spec import SweepSpec, load_spec
 from benchsim.sweep._store import RESULTS, RUNS_TABLE
@@ -130,7 +131,7 @@ def load_sweep(out: str | Path) -> SweepData:
     test_metric = dict(zip(named["task"], named["test_metric_name"], strict=True))
     search_metric = dict(zip(named["task"], named["search_metric_name"], strict=True))
     optimum = None
-    if spec.backend == "table":
+    if backend_info(spec.backend).tabular:
         optimum, names = table_optimum(spec.benchmark, spec.tasks)
         test_metric = {**names, **test_metric}
     return SweepData(

@@ -223,10 +223,11 @@ def cross_task_lookup(
     NAS-Bench-201 paper's table is one CIFAR-10 search reported on three datasets); on a live
     backend it would mean training every found architecture again, so it is refused.
     """
+    from benchsim.backends import backend_info
     from benchsim.backends import benchmark as open_benchmark
     from benchsim.errors import UnknownTaskError
 
-    if data.spec.backend != "table":
+    if not backend_info(data.spec.backend).tabular:
         raise ConfigError(
             f"--report-tasks needs a table backend; this sweep ran on {data.spec.backend!r} "
             "(report a found architecture elsewhere with `benchsim retrain`)"

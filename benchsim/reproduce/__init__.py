@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from benchsim._checks import check_int
-from benchsim.errors import BenchsimError, ConfigError
+from benchsim._files import atomic_write_bytes
+from benchsim.errors import ConfigError, IncompleteReproduction
 from benchsim.reproduce._compare import Cell, Comparison
 from benchsim.reproduce._experiments import EXPERIMENTS, Experiment, Search, experiment
 from benchsim.reproduce._published import Published, published
-from benchsim.runner._results import atomic_write_bytes
 
 __all__ = [
     "EXPERIMENTS",
@@ -39,12 +39,6 @@ __all__ = [
     "published",
     "reproduce",
 ]
-
-
-class IncompleteReproduction(BenchsimError):
-    """Some runs of the experiment failed or were interrupted: no table is made from them."""
-
-    exit_code = 1
 
 
 def reproduce(

@@ -30,8 +30,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchsim._files import atomic_write_bytes
 from benchsim.errors import ConfigError
-from benchsim.runner._results import atomic_write_bytes
 from benchsim.runner._search import COLUMNS, Trajectory
 from benchsim.runner._state_codec import CodecError, decode, encode
 

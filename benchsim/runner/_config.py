@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from benchsim._checks import check_int
 from benchsim.errors import ConfigError
 
 
@@ -37,10 +38,8 @@ class RunConfig:
     backend_options: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> RunConfig:
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ConfigError(f"seed == {self.seed!r}, must be an integer >= 0")
-        if not isinstance(self.workers, int) or self.workers < 1:
-            raise ConfigError(f"workers == {self.workers!r}, must be an integer >= 1")
+        check_int("seed", self.seed, 0)
+        check_int("workers", self.workers, 1)
         if self.tasks is not None:
             if isinstance(self.tasks, str):
                 self.tasks = tuple(t.strip() for t in self.tasks.split(",") if t.strip())

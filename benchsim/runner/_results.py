@@ -8,18 +8,19 @@ same seed gives a byte-identical file.
 
 from __future__ import annotations
 
-import importlib.metadata
-import json
-import os
-import sys
-import tempfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchsim._files import (
+    atomic_path,
+    atomic_write_bytes,
+    atomic_write_json,
+    json_default,
+    package_versions,
+)
 from benchsim.errors import ConfigError
 from benchsim.runner._search import Trajectory
 
@@ -54,37 +55,6 @@ def _holds(path: Path) -> str:
     return "is not empty; give a new or empty folder"
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_json(path: Path, payload: Any) -> None:
-    text = json.dumps(payload, indent=2, sort_keys=False, default=json_default) + "\n"
-    atomic_write_bytes(path, text.encode())
-
-
-def json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (set, tuple)):
-        return list(value)
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
 def trajectory_table(
     traj: Trajectory, arch_str: list[str], test_value: np.ndarray | None
 ) -> pa.Table:
@@ -110,22 +80,16 @@ def trajectory_table(
 
 def write_trajectory(path: Path, table: pa.Table) -> None:
     """Atomic, deterministic Parquet write (no timestamps, no pandas metadata)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd", write_statistics=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
-def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages that can change a run's numbers."""
-    out = {"python": sys.version.split()[0]}
-    for name in ("benchsim", "numpy", "pyarrow", "pandas", "scipy", "networkx", "torch"):
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return out
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "json_default",
+    "package_versions",
+    "prepare_out_dir",
+    "trajectory_table",
+    "write_trajectory",
+]

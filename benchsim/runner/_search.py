@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from benchsim.algorithms._base import Evaluate, Job, Outcome, SampledEval, Searcher
+from benchsim.errors import DeadlockError
 from benchsim.runner._budget import Budget
 from benchsim.runner._clock import SimClock
 
@@ -115,10 +116,6 @@ class SearchStats:
     searcher_seconds: float = 0.0
     backend_seconds: float = 0.0
     dropped_after_deadline: int = 0
-
-
-class DeadlockError(RuntimeError):
-    """The searcher asked to wait although no job was outstanding (an algorithm bug)."""
 
 
 class SearchLoop:

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from benchsim.errors import ConfigError
+from benchsim.errors import CodecError
 
 _NUMERIC_KINDS = "biufc"
 _DEFAULT_FACTORIES = {
@@ -42,10 +42,6 @@ _DEFAULT_FACTORIES = {
     "set": set,
     "deque": collections.deque,
 }
-
-
-class CodecError(ConfigError):
-    """A state that this codec cannot write, or a file that is not one it wrote."""
 
 
 _SHAREABLE = (list, dict, set, collections.deque, np.ndarray, np.random.Generator)
@@ -59,9 +55,17 @@ def _children(value: Any) -> list[Any]:
         return list(value)
     if isinstance(value, (np.ndarray, np.random.Generator, np.generic, str, bytes)):
         return []
-    if hasattr(value, "__dict__") and type(value).__module__.startswith("benchsim."):
+    if _benchsim_object(value):
         return list(vars(value).values())
     return []
+
+
+def _benchsim_object(value: Any) -> bool:
+    """An instance of a benchsim class with instance attributes (what the codec writes by
+    name and fields)."""
+    return type(value).__module__.startswith("benchsim.") and isinstance(
+        getattr(value, "__dict__", None), dict
+    )
 
 
 def _count_references(root: Any) -> set[int]:
@@ -71,9 +75,7 @@ def _count_references(root: Any) -> set[int]:
     stack = [root]
     while stack:
         value = stack.pop()
-        shareable = isinstance(value, _SHAREABLE) or (
-            hasattr(value, "__dict__") and type(value).__module__.startswith("benchsim.")
-        )
+        shareable = isinstance(value, _SHAREABLE) or _benchsim_object(value)
         if shareable:
             if id(value) in seen:
                 twice.add(id(value))
@@ -120,7 +122,7 @@ class Encoder:
             return {"__scalar__": self._array(np.asarray(value), where)}
         if isinstance(value, list):
             return [self.encode(v, f"{where}[{i}]") for i, v in enumerate(value)]
-        if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        if type(value) is tuple:  # a named tuple is a class: written by name below
             return {"__tuple__": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(value)]}
         if isinstance(value, (set, frozenset)):
             return {"__set__": [self.encode(v, f"{where}{{}}") for v in sorted(value, key=repr)]}
@@ -154,7 +156,7 @@ class Encoder:
         if torch is not None and isinstance(value, torch.Tensor):
             return self._tensor(value, where)
         module = kind.__module__
-        if not module.startswith("benchsim.") or not hasattr(value, "__dict__"):
+        if not _benchsim_object(value):
             raise CodecError(
                 f"cannot checkpoint {where}: {module}.{kind.__qualname__} is not a benchsim "
                 "class, a numpy value or plain data"

@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from benchsim._checks import check_int
 from benchsim.algorithms._base import Problem, Searcher, TaskSpec, algorithm_class, create
 from benchsim.backends.base import Benchmark
 from benchsim.catalog import DEFAULT_TASKS
-from benchsim.errors import BenchsimError, ConfigError
+from benchsim.errors import ConfigError, RunInterrupted
 from benchsim.runner._budget import Budget, parse_budget
 from benchsim.runner._checkpoint import Checkpointer, has_checkpoint
 from benchsim.runner._checkpoint import load as load_saved
@@ -50,12 +51,6 @@ class RunOutput:
 ProgressHook = Callable[[int, float], None]
 
 
-class RunInterrupted(BenchsimError):
-    """Ctrl-C (or ``stop_after``): the run saved a checkpoint and stopped cleanly."""
-
-    exit_code = 130
-
-
 def _open_benchmark(config: RunConfig, seed: int) -> Benchmark:
     from benchsim.backends import benchmark, live_options
 
@@ -66,7 +61,7 @@ def _open_benchmark(config: RunConfig, seed: int) -> Benchmark:
 def resolve_tasks(bench: Benchmark, tasks: tuple[str, ...] | None) -> tuple[str, ...]:
     """Canonical task names; default per benchmark (NB201: cifar10 + cifar100)."""
     if tasks is None:
-        if not bench.is_tabular:  # a live backend answers for the datasets it was opened with
+        if not bench.traits.tabular:  # a live backend answers for the datasets it was opened with
             return bench.tasks
         tasks = DEFAULT_TASKS.get(bench.space.name, bench.tasks[:2])
     return tuple(bench.resolve_task(t) for t in tasks)
@@ -83,10 +78,7 @@ def _protocols(bench: Benchmark, tasks: tuple[str, ...], override: dict) -> dict
         if not isinstance(scale, (int, float)) or not scale > 0:
             raise ConfigError(f"protocol cost_scale == {scale!r}, must be a number > 0")
         schedule = merged.get("schedule")
-        if schedule is not None and (
-            isinstance(schedule, bool) or not isinstance(schedule, int) or schedule < 1
-        ):
-            raise ConfigError(f"protocol schedule == {schedule!r}, must be an integer >= 1")
+        check_int("protocol schedule", schedule, 1, allow_none=True)
         out[task] = Protocol(
             metric=bench.task_info(task).search_metric,
             seed=merged.get("seed"),
@@ -216,7 +208,7 @@ def execute_run(
 
     last_save = time.perf_counter()
     answered = 0
-    live = not bench.is_tabular  # a generation costs real minutes: save at each one
+    live = not bench.traits.tabular  # a generation costs real minutes: save at each one
     with _InterruptFlag() as interrupt:
         while state.search_index < len(state.searchers):
             searcher, problem = state.searchers[state.search_index]
@@ -329,7 +321,7 @@ def check_budget_scale(
             f"evaluations of each of the {size:,} architectures of {bench.space.name}; allowed: "
             f"at most {limit:,}"
         )
-    if budget.seconds is None or not bench.is_tabular:
+    if budget.seconds is None or not bench.traits.tabular:
         return
     protocols = _protocols(bench, tasks, override)
     archs = np.arange(size)
@@ -495,7 +487,7 @@ def _cross_task(bench: Benchmark, arch: int, searched: str) -> dict[str, dict[st
     """The found architecture's recorded test metric on every other task of a table benchmark
     (how the NAS-Bench-201 paper reports one CIFAR-10 search on three datasets); ``{}`` on a
     live backend, where it would mean training the architecture on each task."""
-    if not bench.is_tabular:
+    if not bench.traits.tabular:
         return {}
     out: dict[str, dict[str, Any]] = {}
     for task in bench.tasks:
@@ -552,7 +544,7 @@ def _trajectory(bench: Benchmark, traj: Trajectory):
     names = {int(a): bench.space.format(int(a)) for a in uniq}
     arch_str = [names.get(int(a), "") for a in archs]
     test_value = None
-    if bench.is_tabular and archs.size:
+    if bench.traits.tabular and archs.size:
         test_value = np.full(archs.shape, np.nan)
         tasks = np.asarray(traj.task)
         for task in np.unique(tasks):

@@ -38,6 +38,7 @@ from importlib import resources
 import numpy as np
 
 from benchsim.errors import DataError, InvalidArchitectureError
+from benchsim.spaces import register_space
 from benchsim.spaces._cell import EDGES, CellSpace, show
 
 NB201_OPS: tuple[str, ...] = (
@@ -113,6 +114,7 @@ def format_genes(genes: Sequence[int]) -> str:
     return "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|".format(*names)
 
 
+@register_space("nb201")
 class NB201Space(CellSpace):
     """The NAS-Bench-201 cell space in official index order (see the module docstring).
 

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchsim.errors import InvalidArchitectureError
+from benchsim.spaces import register_space
 from benchsim.spaces._base import SearchSpace
 from benchsim.spaces._cell import int_tuple, show
 
@@ -100,6 +101,7 @@ def check_modules(modules: Sequence[int], shown: str) -> None:
         )
 
 
+@register_space("tnb101-macro")
 class TNB101MacroSpace(SearchSpace):
     """The TransNAS-Bench-101 macro space (see the module docstring).
 
@@ -142,17 +144,6 @@ class TNB101MacroSpace(SearchSpace):
     def modules(self, index: int) -> tuple[int, ...]:
         """Module digits (1..4) of an index, input side first."""
         return self._modules[self.index(index)]
-
-    def from_modules(self, modules: Sequence[int]) -> int:
-        """Index of a digit tuple; raises naming the broken rule when it is not a member."""
-        if isinstance(modules, (str, bytes)) or not isinstance(modules, (Sequence, np.ndarray)):
-            raise InvalidArchitectureError(
-                f"modules {show(modules)} for tnb101-macro must be a sequence of "
-                f"{MIN_MODULES} to {MAX_MODULES} ints ({_LEGEND})"
-            )
-        values = int_tuple(modules, "modules", len(modules), self.name)
-        check_modules(values, show(modules))
-        return self._index_of_modules[values]
 
     def _from_slots(self, values: tuple[int, ...], shown: str, what: str) -> int:
         """Index of digits padded with trailing zeros (no module); zeros only at the end."""

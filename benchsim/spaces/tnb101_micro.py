@@ -30,6 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from benchsim.errors import InvalidArchitectureError
+from benchsim.spaces import register_space
 from benchsim.spaces._cell import EDGES, CellSpace, show
 
 TNB101_MICRO_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3")
@@ -38,6 +39,7 @@ _LEGEND = "0 none, 1 skip_connect, 2 conv1x1, 3 conv3x3"
 _TEMPLATE = "64-41414-a_bc_def"
 
 
+@register_space("tnb101-micro")
 class TNB101MicroSpace(CellSpace):
     """The TransNAS-Bench-101 micro cell space (see the module docstring)."""
 

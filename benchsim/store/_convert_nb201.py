@@ -51,6 +51,7 @@ import pandas as pd
 from benchsim.catalog import HELP_DEVICES, HWNAS_METRICS
 from benchsim.errors import DataError
 from benchsim.store import _archs, _schema
+from benchsim.store._builders import register_builder
 from benchsim.store._sources import load_pickle, load_pt_list, read_csv, read_naslib_zen_zip
 
 TASKS = ("cifar10", "cifar100", "ImageNet16-120")
@@ -60,6 +61,7 @@ CTPE_ACC = {"cifar10": "valid_acc", "cifar100": "valtest_acc", "ImageNet16-120":
 _NASGRAPH = ["file id", "arch str", "train accuracy", "validation accuracy", "test accuracy"]
 
 
+@register_builder("nb201")
 def convert(files: Mapping[str, Path]) -> dict[str, pd.DataFrame]:
     """Build the nb201 ``final``, ``seeds`` and ``epochs`` frames from verified source paths.
 

@@ -24,6 +24,7 @@ import pandas as pd
 from benchsim.catalog import CATALOG
 from benchsim.errors import DataError
 from benchsim.store import _archs, _schema
+from benchsim.store._builders import register_builder
 from benchsim.store._sources import read_csv, read_naslib_zen_zip
 
 NASGRAPH_ROWS = 7352
@@ -71,3 +72,15 @@ def _naslib(path: Path, name: str, values: dict[str, dict[str, np.ndarray]]) -> 
             col = np.full(len(keys), np.nan)
             col[pos] = rows[column].to_numpy()
             values[task][column] = col
+
+
+@register_builder("tnb101-micro")
+def convert_micro(files: Mapping[str, Path]) -> dict[str, pd.DataFrame]:
+    """The tnb101-micro builder (:func:`convert`)."""
+    return convert("tnb101-micro", files)
+
+
+@register_builder("tnb101-macro")
+def convert_macro(files: Mapping[str, Path]) -> dict[str, pd.DataFrame]:
+    """The tnb101-macro builder (:func:`convert`)."""
+    return convert("tnb101-macro", files)

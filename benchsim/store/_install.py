@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from benchsim._paths import tables_dir
 from benchsim.errors import DataError, UnknownNameError
+from benchsim.store._builders import BUILDERS
 from benchsim.store._fetch import fetch, resolve_mirror, sha256_of
 from benchsim.store._manifest import BENCHMARKS, SourceFile, files_for
 from benchsim.store._progress import Progress
@@ -39,16 +40,6 @@ def _expand(names: Iterable[str] | str) -> list[str]:
             raise UnknownNameError("benchmark", name, INSTALL_NAMES, "to install")
         out += [b for b in INSTALL_NAMES[name] if b not in out]
     return out
-
-
-def _converter(benchmark: str) -> Callable[[dict[str, Path]], dict]:
-    if benchmark == "nb201":
-        from benchsim.store._convert_nb201 import convert
-
-        return convert
-    from benchsim.store._convert_tnb101 import convert as convert_tnb
-
-    return lambda files: convert_tnb(benchmark, files)
 
 
 def table_dir(benchmark: str) -> Path:
@@ -109,7 +100,7 @@ def install(
                 paths[entry.id] = fetch(entry, mirror=source, bar=byte_bar)
             for benchmark in todo:
                 bar.step(f"converting {benchmark}")
-                tables = _converter(benchmark)(paths)
+                tables = BUILDERS.get(benchmark)(paths)
                 sources = [e.to_dict() for e in files_for(benchmark)]
                 write_tables(benchmark, benchmark, tables, sources)
     return [table_dir(b) for b in benchmarks]

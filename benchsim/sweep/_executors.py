@@ -25,6 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from benchsim._checks import check_int
 from benchsim.errors import ConfigError, UnknownNameError
 from benchsim.sweep._worker import RunRecord, RunTask, init_worker, run_task
 
@@ -185,8 +186,7 @@ def check_executor(name: str, jobs: int, address: str | None = None) -> None:
     """Refuse a bad executor name, job count or address in one line, before any work."""
     if name not in EXECUTORS:
         raise UnknownNameError("executor", name, EXECUTORS)
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ConfigError(f"--jobs == {jobs!r}, must be an integer >= 1")
+    check_int("--jobs", jobs, 1)
     if address and name != "ray":
         raise ConfigError(f"--address {address!r} is for --executor ray only (got {name})")
     if name == "ray":

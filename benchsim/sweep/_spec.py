@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from benchsim.errors import ConfigError
 
 SPEC_FILE = "sweep.json"
@@ -184,9 +186,7 @@ def canonical(value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    if hasattr(value, "item"):  # numpy scalar
-        return value.item()
-    if hasattr(value, "tolist"):
+    if isinstance(value, (np.generic, np.ndarray)):  # numpy scalars and arrays
         return value.tolist()
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)

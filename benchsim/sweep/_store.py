@@ -26,15 +26,14 @@ Columns added to the run's trajectory columns:
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from benchsim._files import atomic_path, atomic_write_json
 
 RESULTS = "results"
 FULL_KINDS = ("evaluate", "full_eval")
@@ -148,24 +147,9 @@ def write_run_parts(
     return written
 
 
-@functools.lru_cache(maxsize=1)
-def _umask_mode() -> int:
-    """0o666 minus the umask: what ``open()`` would give (mkstemp's 0o600 hides results)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def _atomic_parquet(path: Path, table: pa.Table) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        os.chmod(tmp, _umask_mode())
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd", store_schema=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 RUN_COLUMNS = {
@@ -214,14 +198,6 @@ def task_seconds(run_folder: Path, shared: int) -> dict[str, float]:
 
 
 def atomic_json(path: Path, payload: object, text: str | None = None) -> None:
-    """Write ``payload`` as indented JSON (or ``text`` as given) via a temp file and a rename."""
+    """Write ``payload`` as indented JSON (or ``text`` as given) atomically, making the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, _umask_mode())
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text if text is not None else json.dumps(payload, indent=2) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_json(path, payload, text)

@@ -261,7 +261,8 @@ def run_sweep(
         claim(spec, out)
         options = live_options(spec.backend, spec.tasks, spec.backend_options)
         bench = outline(spec.benchmark, backend=spec.backend, seed=0, **options)
-        space, gpu, devices = bench.space.name, bench.gpus_per_run > 0, bench.device_slots()
+        traits = bench.traits
+        space, gpu, devices = bench.space.name, traits.gpus_per_run > 0, traits.device_slots
         del bench
         planned = plan_runs(spec, out, space)
         results = out / RESULTS
@@ -390,8 +391,3 @@ _RESULT_KEYS = (
     "test_metric",
     "evaluations",
 )
-
-
-def collect_rows(planned: list[Planned], out: Path) -> list[dict[str, Any]]:
-    """Rows of ``_runs.parquet`` for every run of the sweep, in plan order."""
-    return [row for item in planned for row in run_rows(item, out)]

@@ -36,7 +36,7 @@ def test_a_registered_backend_is_used_and_duplicates_are_refused(installed_home)
         with pytest.raises(ConfigError, match="already registered"):
             register_backend("test-double")(lambda name, **kw: None)
     finally:
-        BACKENDS.pop("test-double", None)
+        BACKENDS.remove("test-double")
 
 
 def test_unknown_option_is_one_line(installed_home):

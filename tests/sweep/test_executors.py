@@ -72,8 +72,8 @@ def test_gpu_sweeps_spread_only_when_the_device_is_left_open(
         "nb201", backend="gpu", datasets=("synthetic-shapes",), device=device,
         root=tmp_path, smoke=True,
     )  # fmt: skip
-    assert found.device_slots() == slots
-    assert found.gpus_per_run == (0 if device == "cpu" else 1)
+    assert found.traits.device_slots == (None if slots is None else tuple(slots))
+    assert found.traits.gpus_per_run == (0 if device == "cpu" else 1)
 
 
 def test_pool_workers_die_with_a_killed_sweep(installed_home, tmp_path):

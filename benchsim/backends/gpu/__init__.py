@@ -17,18 +17,10 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+import importlib
 from typing import Any
 
 from benchsim.backends import register_backend, register_outline
-from benchsim.backends.gpu._outline import GpuOutline, resolve_config
-from benchsim.backends.gpu._ranking import RankCorrelation, StandaloneResult, ranking_sample
-from benchsim.backends.gpu._settings import GpuSettings, resolve_device
-from benchsim.backends.gpu._standalone import StandaloneNet, load_from_supernet
-from benchsim.backends.gpu._supernet import SuperNet
-from benchsim.backends.gpu.benchmark import GPU_SPACES, GpuBenchmark
-from benchsim.errors import UnknownNameError
 
 __all__ = [
     "GPU_SPACES",
@@ -46,61 +38,42 @@ __all__ = [
     "resolve_device",
 ]
 
+_LAZY = {
+    "GPU_SPACES": "benchmark",
+    "GpuBenchmark": "benchmark",
+    "GpuOutline": "_outline",
+    "GpuSettings": "_settings",
+    "RankCorrelation": "_ranking",
+    "StandaloneNet": "_standalone",
+    "StandaloneResult": "_ranking",
+    "SuperNet": "_supernet",
+    "load_from_supernet": "_standalone",
+    "ranking_sample": "_ranking",
+    "resolve_device": "_settings",
+}
+"""Public name -> the module defining it, imported on first use (they need torch): registering
+the backend costs nothing, so listing backends or reading a gpu sweep's report needs no torch."""
 
-def _check_space(name: str) -> None:
-    if name not in GPU_SPACES:
-        raise UnknownNameError(
-            "benchmark", name, GPU_SPACES, "for the gpu backend (it trains cell spaces)"
-        )
 
+@register_backend(
+    "gpu", tasks_are_datasets=True, flags=("device", "smoke"), option_example="bn_eval=recalibrate"
+)
+def open_gpu(name: str, **options: Any):
+    """Open the live benchmark over space ``name`` (:func:`._open.open_gpu`)."""
+    from benchsim.backends.gpu._open import open_gpu as open_live
 
-@register_backend("gpu")
-def open_gpu(
-    name: str,
-    *,
-    seed: int | None = 0,
-    install: bool = True,
-    mirror: str | Path | None = None,
-    datasets: Sequence[str] | None = None,
-    device: str | None = None,
-    smoke: bool = False,
-    root: str | Path | None = None,
-    **options: Any,
-) -> GpuBenchmark:
-    """Open the live benchmark over space ``name`` (see :class:`GpuBenchmark`).
-
-    ``install`` lets a missing synthetic dataset be generated (real datasets are the user's to
-    prepare with ``benchsim data prepare``); ``mirror`` is not used by this backend.
-    """
-    _check_space(name)
-    return GpuBenchmark(
-        name,
-        datasets,
-        device=device,
-        seed=seed,
-        smoke=smoke,
-        root=root,
-        generate=install,
-        **options,
-    )
+    return open_live(name, **options)
 
 
 @register_outline("gpu")
-def outline_gpu(
-    name: str,
-    *,
-    seed: int | None = 0,
-    install: bool = True,
-    mirror: str | Path | None = None,
-    datasets: Sequence[str] | None = None,
-    device: str | None = None,
-    smoke: bool = False,
-    root: str | Path | None = None,
-    **options: Any,
-) -> GpuOutline:
-    """What :func:`open_gpu` would open, checked the same way but with nothing built or loaded."""
-    _check_space(name)
-    config = resolve_config(
-        name, datasets, device=device, smoke=smoke, root=root, generate=install, options=options
-    )
-    return GpuOutline(name, config)
+def outline_gpu(name: str, **options: Any):
+    """What :func:`open_gpu` would open, nothing built or loaded (:func:`._open.outline_gpu`)."""
+    from benchsim.backends.gpu._open import outline_gpu as outline_live
+
+    return outline_live(name, **options)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"benchsim.backends.gpu.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

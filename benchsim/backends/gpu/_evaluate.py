@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -28,17 +28,23 @@ from benchsim.backends.gpu._train import (
 Reset = Callable[[], None] | None
 
 
-class EvaluationMixin:
+if TYPE_CHECKING:  # the mixin's ``self`` is the benchmark it is mixed into
+    from benchsim.backends.gpu.benchmark import GpuBenchmark as _Live
+else:
+    _Live = object
+
+
+class EvaluationMixin(_Live):
     """Architecture evaluation on top of the benchmark's nets, data and settings."""
 
     @property
     def _recal(self) -> bool:
-        return self.settings.bn_eval == "recalibrate"  # type: ignore[attr-defined]
+        return self.settings.bn_eval == "recalibrate"
 
     @contextmanager
     def _bn_context(self, net: SuperNet) -> Iterator[Reset]:
         """Put ``net``'s BN layers in the ``bn_eval`` mode; yields SPOS's reset or ``None``."""
-        mode = self.settings.bn_eval  # type: ignore[attr-defined]
+        mode = self.settings.bn_eval
         if mode == "batch":
             with batch_statistics(net):
                 yield None
@@ -55,14 +61,14 @@ class EvaluationMixin:
 
     def _recal_positions(self, task: str, rng: np.random.Generator) -> np.ndarray:
         """Positions in the training split of one recalibration's images (no repeats)."""
-        data: DeviceData = self.data_[task]  # type: ignore[attr-defined]
-        s = self.settings  # type: ignore[attr-defined]
+        data: DeviceData = self.data_[task]
+        s = self.settings
         size = min(s.recal_batches * s.batch_size, data.size("train"))
         return rng.choice(data.size("train"), size=size, replace=False)
 
     def _recal_index(self, task: str, rng: np.random.Generator) -> torch.Tensor:
         """Training images (indices on the device) of one recalibration, drawn with ``rng``."""
-        data: DeviceData = self.data_[task]  # type: ignore[attr-defined]
+        data: DeviceData = self.data_[task]
         positions = torch.from_numpy(self._recal_positions(task, rng)).to(data.device)
         return data.splits["train"][positions]
 
@@ -79,8 +85,8 @@ class EvaluationMixin:
         """SPOS: statistics of the path ``genes`` = exact averages over ``index``'s batches."""
         reset()
         net.train()
-        for part in batches(index, self.settings.batch_size, None):  # type: ignore[attr-defined]
-            with autocast(data.device, self.amp_):  # type: ignore[attr-defined]
+        for part in batches(index, self.settings.batch_size, None):
+            with autocast(data.device, self.amp_):
                 net(data.plain(part)[0], genes, head)
         net.eval()
 
@@ -99,7 +105,7 @@ class EvaluationMixin:
         if reset is not None and recal is not None:
             self._recalibrate(net, genes, head, data, recal, reset)
         x, y = data.plain(batch)
-        with autocast(data.device, self.amp_):  # type: ignore[attr-defined]
+        with autocast(data.device, self.amp_):
             logits = net(x, genes, head)
         return (logits.argmax(1) == y).sum()
 
@@ -116,14 +122,14 @@ class EvaluationMixin:
         """Correct predictions of ``genes`` over a whole split (device tensor) and its size."""
         if reset is not None and recal is not None:
             self._recalibrate(net, genes, head, data, recal, reset)
-        s = self.settings  # type: ignore[attr-defined]
+        s = self.settings
         return count_correct(
             lambda x: net(x, genes, head),
             data,
             data.splits[split],
             batch_size=s.eval_batch_size,
             limit=s.max_eval_batches,
-            amp=self.amp_,  # type: ignore[attr-defined]
+            amp=self.amp_,
         )
 
     def split_accuracy(self, arch: Any, task: str, split: str = "valid") -> float:
@@ -132,11 +138,11 @@ class EvaluationMixin:
         ``max_eval_batches`` caps the batches read; recalibration batches come from the
         backend's own Generator (saved in :meth:`state_dict`).
         """
-        task = self.resolve_task(task)  # type: ignore[attr-defined]
-        genes = self.genes(self.space.index(arch))  # type: ignore[attr-defined]
-        number, head = self.net_of_[task]  # type: ignore[attr-defined]
-        net, data = self.nets_[number], self.data_[task]  # type: ignore[attr-defined]
-        recal = self._recal_index(task, self.rng_) if self._recal else None  # type: ignore[attr-defined]
+        task = self.resolve_task(task)
+        genes = self.genes(self.space.index(arch))
+        number, head = self.net_of_[task]
+        net, data = self.nets_[number], self.data_[task]
+        recal = self._recal_index(task, self.rng_) if self._recal else None
         with self._bn_context(net) as reset:
             correct, seen = self._split_correct(net, genes, head, data, split, reset, recal)
         return 100.0 * float(correct.item()) / max(seen, 1)

@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from benchsim.backends.base import Traits
 from benchsim.backends.gpu._settings import GpuSettings, resolve_device
 from benchsim.datasets import DatasetSpec, ensure_dataset, resolve_dataset
 from benchsim.errors import ConfigError, UnknownNameError, UnknownTaskError
@@ -69,6 +70,16 @@ def resolve_config(
     return LiveConfig(get_space(space), specs, settings, resolved, paths, requested)
 
 
+def live_traits(config: LiveConfig) -> Traits:
+    """Traits of a live run: never tabular, one GPU per run on CUDA, :func:`device_slots`."""
+    slots = device_slots(config)
+    return Traits(
+        tabular=False,
+        gpus_per_run=int(config.device.type == "cuda"),
+        device_slots=None if slots is None else tuple(slots),
+    )
+
+
 def device_slots(config: LiveConfig) -> list[str] | None:
     """The CUDA devices a local pool of runs may spread over, one per worker in turn.
 
@@ -87,8 +98,6 @@ def device_slots(config: LiveConfig) -> list[str] | None:
 class GpuOutline:
     """Space and tasks of a live benchmark, without its data or networks."""
 
-    is_tabular = False
-
     def __init__(self, name: str, config: LiveConfig) -> None:
         self.name = name
         self.space = config.space
@@ -99,13 +108,9 @@ class GpuOutline:
         return tuple(s.name for s in self.config.specs)
 
     @property
-    def gpus_per_run(self) -> int:
-        """GPUs one run of this benchmark occupies (what a Ray sweep reserves per run)."""
-        return int(self.config.device.type == "cuda")
-
-    def device_slots(self) -> list[str] | None:
-        """See :func:`device_slots`."""
-        return device_slots(self.config)
+    def traits(self) -> Traits:
+        """See :func:`live_traits`."""
+        return live_traits(self.config)
 
     def resolve_task(self, task: str) -> str:
         """Canonical name of ``task`` among the datasets (names and aliases, any case)."""

@@ -16,11 +16,12 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
+from benchsim._checks import check_int
 from benchsim.backends.gpu._ops import init_parameters
 from benchsim.backends.gpu._settings import synchronize
 from benchsim.backends.gpu._standalone import load_from_supernet, standalone_like
@@ -40,8 +41,7 @@ def ranking_sample(space: Any, n: int = 100, seed: int = RANKING_SEED) -> np.nda
     them would only add a tie to the reference), else from all indices.  The same ``seed``
     gives the same sample on every machine, so taus from different runs compare like for like.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ConfigError(f"n == {n!r}, must be an integer >= 2")
+    check_int("n", n, 2)
     classes = getattr(space, "isomorphism_classes", None)
     pool = np.unique(classes()) if classes is not None else space.enumerate()
     if n > pool.size:
@@ -76,7 +76,13 @@ class RankCorrelation:
     reference: np.ndarray
 
 
-class RankingMixin:
+if TYPE_CHECKING:  # the mixin's ``self`` is the benchmark it is mixed into
+    from benchsim.backends.gpu.benchmark import GpuBenchmark as _Live
+else:
+    _Live = object
+
+
+class RankingMixin(_Live):
     """Standalone re-training and ranking checks, mixed into the gpu benchmark."""
 
     def standalone_train(
@@ -100,35 +106,34 @@ class RankingMixin:
         task), so it neither reads nor moves the supernet's state and repeats exactly.
         ``on_epoch(done, epochs)`` is called after each epoch (for a progress display).
         """
-        task = self.resolve_task(task)  # type: ignore[attr-defined]
-        index = self.space.index(arch)  # type: ignore[attr-defined]
-        s = self.settings  # type: ignore[attr-defined]
+        task = self.resolve_task(task)
+        index = self.space.index(arch)
+        s = self.settings
         epochs = s.epochs if epochs is None else epochs
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise ConfigError(f"epochs == {epochs!r}, must be an integer >= 1")
+        check_int("epochs", epochs, 1)
         if init not in STANDALONE_INITS:
             raise ConfigError(f"init == {init!r}; allowed: {', '.join(STANDALONE_INITS)}")
         if seed is None:
-            task_number = self.tasks.index(task)  # type: ignore[attr-defined]
+            task_number = self.tasks.index(task)
             seed = int(
                 np.random.SeedSequence([self.seed_, index, task_number]).generate_state(1)[0]
-            )  # type: ignore[attr-defined]
+            )
         init_seed, data_seed = np.random.SeedSequence(seed).generate_state(2)
-        number, head = self.net_of_[task]  # type: ignore[attr-defined]
-        supernet, data = self.nets_[number], self.data_[task]  # type: ignore[attr-defined]
+        number, head = self.net_of_[task]
+        supernet, data = self.nets_[number], self.data_[task]
         device = data.device
-        genes = self.genes(index)  # type: ignore[attr-defined]
+        genes = self.genes(index)
         if init == "supernet":
             net = load_from_supernet(supernet, genes, head)
         else:
             net = standalone_like(supernet, genes, head)
             init_parameters(net, torch.Generator().manual_seed(int(init_seed)))
             net.to(device)
-            if self.channels_last_:  # type: ignore[attr-defined]
+            if self.channels_last_:
                 net.to(memory_format=torch.channels_last)
         model = torch.compile(net, backend=s.compile_backend) if s.compile else net
         optimizer = make_optimizer(net, s)
-        per_pass = self.batches_per_pass(task)  # type: ignore[attr-defined]
+        per_pass = self.batches_per_pass(task)
         cosine = dataclasses.replace(s, lr_schedule="cosine")
         lrs = [cosine.lr_at(step, epochs * per_pass) for step in range(epochs * per_pass)]
         generator = torch.Generator(device=device).manual_seed(int(data_seed))
@@ -144,7 +149,7 @@ class RankingMixin:
                 lrs=lrs[epoch * per_pass : (epoch + 1) * per_pass],
                 optimizer=optimizer,
                 generator=generator,
-                amp=self.amp_,  # type: ignore[attr-defined]
+                amp=self.amp_,
             )[1:]
             if on_epoch is not None:
                 on_epoch(epoch + 1, epochs)
@@ -160,7 +165,7 @@ class RankingMixin:
                 data.splits[split],
                 batch_size=s.eval_batch_size,
                 limit=s.max_eval_batches,
-                amp=self.amp_,  # type: ignore[attr-defined]
+                amp=self.amp_,
             )
             accuracy[split] = 100.0 * float(hits.item()) / max(count, 1)
         return StandaloneResult(
@@ -186,7 +191,7 @@ class RankingMixin:
         """
         from scipy.stats import kendalltau
 
-        indices = self.space.indices(archs)  # type: ignore[attr-defined]
+        indices = self.space.indices(archs)
         reference = np.asarray(reference_values, dtype=np.float64)
         if reference.shape != indices.shape or indices.size < 2:
             raise ConfigError(
@@ -194,7 +199,7 @@ class RankingMixin:
                 f"got {reference.size} values for {indices.size} architectures"
             )
         estimates = np.array(
-            [self.split_accuracy(int(i), task, "valid") for i in indices],  # type: ignore[attr-defined]
+            [self.split_accuracy(int(i), task, "valid") for i in indices],
             dtype=np.float64,
         )
         if not np.isfinite(reference).all():
@@ -224,14 +229,14 @@ class RankingMixin:
         counterpart, so it must be named, and the tau is then only a pipeline check).  The
         table's value is its default answer for ``metric`` (NB201: the mean over its seeds).
         """
-        task = self.resolve_task(task)  # type: ignore[attr-defined]
+        task = self.resolve_task(task)
         if table is None:
             from benchsim.backends import benchmark
 
-            table = benchmark(self.name, backend="table")  # type: ignore[attr-defined]
-        if table.space.name != self.space.name:  # type: ignore[attr-defined]
+            table = benchmark(self.name, backend="table")
+        if table.space.name != self.space.name:
             raise ConfigError(
-                f"table space {table.space.name!r} differs from the supernet's {self.space.name!r}"  # type: ignore[attr-defined]
+                f"table space {table.space.name!r} differs from the supernet's {self.space.name!r}"
             )
         if table_task is None and task not in table.tasks:
             raise ConfigError(
@@ -239,6 +244,6 @@ class RankingMixin:
                 f"{', '.join(table.tasks)}); pass table_task= to compare with one of them"
             )
         reference_task = table.resolve_task(task if table_task is None else table_task)
-        indices = self.space.indices(archs)  # type: ignore[attr-defined]
+        indices = self.space.indices(archs)
         reference = table.query_many(indices, reference_task, metric).values
         return self.kendall_tau(indices, task, reference)

@@ -16,7 +16,8 @@ from typing import Any
 
 import torch
 
-from benchsim.errors import BackendError, ConfigError, UnknownNameError
+from benchsim._checks import check_int, check_number
+from benchsim.errors import BackendError, UnknownNameError
 
 LR_SCHEDULES = ("cosine", "constant")
 COMPILE_BACKENDS = ("inductor", "aot_eager", "cudagraphs")
@@ -118,12 +119,9 @@ class GpuSettings:
             value = getattr(self, name)
             if value is None and name.startswith("max_"):
                 continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} == {value!r}, must be an integer >= 1")
+            check_int(name, value, 1)
         for name in ("lr", "lr_min", "momentum", "weight_decay"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                raise ConfigError(f"{name} == {value!r}, must be a number >= 0")
+            check_number(name, getattr(self, name), 0.0)
         if self.lr_schedule not in LR_SCHEDULES:
             raise UnknownNameError("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         if self.bn_eval not in BN_EVAL_MODES:

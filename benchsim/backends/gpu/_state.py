@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -23,7 +23,13 @@ from benchsim.errors import ConfigError
 STATE_FORMAT = "benchsim-gpu-state-1"
 
 
-class StateMixin:
+if TYPE_CHECKING:  # the mixin's ``self`` is the benchmark it is mixed into
+    from benchsim.backends.gpu.benchmark import GpuBenchmark as _Live
+else:
+    _Live = object
+
+
+class StateMixin(_Live):
     """Provenance, ``state_dict`` and ``load_state_dict`` of the gpu benchmark."""
 
     def provenance(self) -> dict[str, object]:

@@ -40,14 +40,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, TaskInfo
+from benchsim._checks import check_int
+from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, TaskInfo, Traits
 from benchsim.backends.gpu._data import DeviceData
 from benchsim.backends.gpu._evaluate import EvaluationMixin
 from benchsim.backends.gpu._ops import compile_ops, init_parameters
 from benchsim.backends.gpu._outline import (
     GPU_SPACES,
     SMOKE_DATASETS,
-    device_slots,
+    live_traits,
     resolve_config,
 )
 from benchsim.backends.gpu._ranking import RankingMixin, StandaloneResult
@@ -88,6 +89,8 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
     **options
         Any :class:`~._settings.GpuSettings` field.
     """
+
+    backend = "gpu"
 
     def __init__(
         self,
@@ -189,11 +192,9 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
         )
 
     @property
-    def gpus_per_run(self) -> int:
-        return int(self.device.type == "cuda")
-
-    def device_slots(self) -> list[str] | None:
-        return device_slots(self._config)
+    def traits(self) -> Traits:
+        """Not tabular; a CUDA device per run, over the visible GPUs (:func:`live_traits`)."""
+        return live_traits(self._config)
 
     def batches_per_pass(self, task: str) -> int:
         """Full mini-batches in one pass over ``task``'s training split (the remainder of the
@@ -311,8 +312,7 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
                 f"{seed!r} must be None (schedule=E trains the architecture alone for E epochs)"
             )
         if schedule is not None:
-            if isinstance(schedule, bool) or not isinstance(schedule, int) or schedule < 1:
-                raise FidelityError(f"schedule == {schedule!r}, must be None or an integer >= 1")
+            check_int("schedule", schedule, 1, allow_none=True, error=FidelityError)
             return self._standalone_answer(index, task, metrics, schedule)
         began = time.perf_counter()
         values: dict[str, float] = {}

@@ -21,22 +21,28 @@ and only the costs come from the recorded training times:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from benchsim._checks import check_number
 from benchsim.backends.base import BatchResult
 from benchsim.backends.table._weight_sharing import SupernetEmulator, TaskData
 from benchsim.backends.table._ws_model import supernet_fit
 from benchsim.catalog import SEED_METRICS
-from benchsim.errors import ConfigError
 
 _DEFAULT_TRAIN_SIZE = 50_000
 _FORWARD_FRACTION = 1.0 / 3.0
 _NB201_SHORT_SCHEDULE = 12
 
 
-class TableEmulationMixin:
+if TYPE_CHECKING:  # the mixin's ``self`` is the benchmark it is mixed into
+    from benchsim.backends.table.benchmark import TableBenchmark as _Table
+else:
+    _Table = object
+
+
+class TableEmulationMixin(_Table):
     """Implements ``_train_pass`` / ``_sampled_eval`` with a :class:`SupernetEmulator`.
 
     The host class sets ``weight_sharing_`` (the run's emulator) when it opens.
@@ -55,12 +61,12 @@ class TableEmulationMixin:
         charged ``train_time_s * 12 / 200``.  Other benchmarks: the recorded (best-epoch) value,
         charged the recorded training time.
         """
-        name = self.resolve_task(task)  # type: ignore[attr-defined]
+        name = self.resolve_task(task)
         source = "recorded:standalone"
-        if self.space.name != "nb201":  # type: ignore[attr-defined]
+        if self.space.name != "nb201":
             note = "recorded value, full training time"
             return {"seed": None, "cost_scale": 1.0, "note": note, "source": source}
-        info = self.task_info(name)  # type: ignore[attr-defined]
+        info = self.task_info(name)
         per_seed = info.search_metric in SEED_METRICS.get("nb201", {}).get(name, ())
         scale = _NB201_SHORT_SCHEDULE / info.epochs
         if per_seed:
@@ -88,14 +94,9 @@ class TableEmulationMixin:
         run's current state; ``1``: converged).  What ``sampled_eval(batch_size=None)`` answers,
         without the cost and without advancing anything.
         """
-        name = self.resolve_task(task)  # type: ignore[attr-defined]
-        indices = self.space.indices(archs)  # type: ignore[attr-defined]
-        if progress is not None and (
-            isinstance(progress, bool)
-            or not isinstance(progress, (int, float, np.floating, np.integer))
-            or not 0.0 <= float(progress) <= 1.0
-        ):
-            raise ConfigError(f"progress == {progress!r}, must be a number in [0, 1] or None")
+        name = self.resolve_task(task)
+        indices = self.space.indices(archs)
+        check_number("progress", progress, 0.0, 1.0, allow_none=True)
         values, _ = self.weight_sharing_.estimates(self._task_data(name), indices, progress)
         return values
 
@@ -105,11 +106,11 @@ class TableEmulationMixin:
         cache = self.__dict__.setdefault("_ws_task_data", {})
         data = cache.get(task)
         if data is None:
-            info = self.task_info(task)  # type: ignore[attr-defined]
-            code = self.tasks.index(task)  # type: ignore[attr-defined]
-            size = self.space.size  # type: ignore[attr-defined]
+            info = self.task_info(task)
+            code = self.tasks.index(task)
+            size = self.space.size
             block = slice(code * size, (code + 1) * size)
-            final = self.final_  # type: ignore[attr-defined]
+            final = self.final_
             truth = final.column(info.search_metric)[block]
             recorded = None
             estimator = self.weight_sharing_.settings.estimator
@@ -123,18 +124,18 @@ class TableEmulationMixin:
                 metric=info.search_metric,
                 truth=truth,
                 recorded=recorded,
-                space=self.space,  # type: ignore[attr-defined]
+                space=self.space,
                 epochs=info.epochs,
             )
         return data
 
     def _lookup(self, task: str, indices: np.ndarray, metric: str) -> BatchResult:
         """Final values and recorded training times; inputs are already validated upstream."""
-        code = self.tasks.index(task)  # type: ignore[attr-defined]
-        return self._query_many(indices, code, metric, seed=None)  # type: ignore[attr-defined]
+        code = self.tasks.index(task)
+        return self._query_many(indices, code, metric, seed=None)
 
     def _epoch_times(self, task: str, indices: np.ndarray) -> np.ndarray:
-        info = self.task_info(task)  # type: ignore[attr-defined]
+        info = self.task_info(task)
         total = self._lookup(task, indices, "train_time_s").values
         return np.asarray(total, dtype=np.float64) / float(info.epochs)
 
@@ -156,7 +157,7 @@ class TableEmulationMixin:
     def _sampled_eval(
         self, task: str, indices: np.ndarray, *, rng: np.random.Generator, batch_size: int | None
     ) -> BatchResult:
-        info = self.task_info(task)  # type: ignore[attr-defined]
+        info = self.task_info(task)
         data = self._task_data(task)
         emulator = self.weight_sharing_
         values, source = emulator.estimates(data, indices)

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchsim._checks import check_int
 from benchsim._paths import tables_dir
 from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, TaskInfo
 from benchsim.backends.table._emulation import TableEmulationMixin
@@ -92,6 +93,8 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
     >>> bench.query(0, "cifar10", "test_acc").value  # doctest: +SKIP
     85.86333333333334
     """
+
+    backend = "table"
 
     def __init__(
         self,
@@ -188,11 +191,6 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
 
     # ------------------------------------------------------------------ hooks of Benchmark
     # (evaluation_protocol, answer_notes, _train_pass, _sampled_eval: TableEmulationMixin)
-    @property
-    def is_tabular(self) -> bool:
-        """Always true: answers are lookups."""
-        return True
-
     def provenance(self) -> dict[str, object]:
         """The folder, its sources and the checksums ``meta.json`` recorded for its files."""
         keys = ("benchmark", "space", "schema_version", "tables", "sources", "benchsim_version")
@@ -286,12 +284,9 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         info = self._tasks[task]
         if schedule is None:
             schedule = info.epochs
-        elif not isinstance(schedule, (int, np.integer)) or isinstance(schedule, bool):
-            raise ConfigError(f"schedule == {schedule!r}, must be an int (epochs) or None")
-        if epoch is not None and (
-            not isinstance(epoch, (int, np.integer)) or isinstance(epoch, bool) or epoch < 0
-        ):
-            raise ConfigError(f"epoch == {epoch!r}, must be an int >= 0 (0-based) or None")
+        else:
+            check_int("schedule", schedule, 1)
+        check_int("epoch", epoch, 0, allow_none=True)
         schedule = int(schedule)
         row = self._codes[task] * self.space.size + index
         if epoch is None and schedule == info.epochs:

@@ -43,7 +43,7 @@ def test_opens_through_the_registry(data_root):
     )  # fmt: skip
     assert isinstance(bench, GpuBenchmark) and bench.tasks == ("synthetic-shapes",)
     assert bench.settings.cells_per_stage == 1 and bench.settings.channels == 4
-    assert not bench.is_tabular and bench.space.name == "nb201"
+    assert not bench.traits.tabular and bench.space.name == "nb201"
 
 
 def test_task_info_and_protocol(make_bench):

@@ -18,9 +18,9 @@ def test_outline_names_tasks_without_building(data_root, monkeypatch):
         "tnb101-micro", backend="gpu", datasets=("Synthetic-Shapes-B", "synthetic-shapes"),
         device="cpu", root=data_root, install=False,
     )  # fmt: skip
-    assert isinstance(found, GpuOutline) and not found.is_tabular
+    assert isinstance(found, GpuOutline) and not found.traits.tabular
     assert found.tasks == ("synthetic-shapes-b", "synthetic-shapes")
-    assert found.space.name == "tnb101-micro" and found.gpus_per_run == 0
+    assert found.space.name == "tnb101-micro" and found.traits.gpus_per_run == 0
     assert found.resolve_task("SYNTHETIC-SHAPES") == "synthetic-shapes"
     with pytest.raises(UnknownTaskError, match="unknown task 'cifar10'"):
         found.resolve_task("cifar10")
@@ -57,7 +57,9 @@ def test_outline_rejects_a_table_only_space(data_root, one_line):
 def test_outline_of_the_table_backend_is_the_benchmark(installed_home):
     table = outline("nb201")
     assert isinstance(table, Benchmark)
-    assert table.gpus_per_run == 0 and table.device_slots() is None  # sweeps reserve no GPU
+    assert (
+        table.traits.gpus_per_run == 0 and table.traits.device_slots is None
+    )  # sweeps reserve no GPU
 
 
 def test_live_options_name_the_datasets_after_the_tasks():

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchsim._checks import check_int
+from benchsim._files import atomic_write_json, package_versions
 from benchsim.errors import ConfigError
-from benchsim.runner._results import atomic_write_json, package_versions
 
 RETRAIN_FILE = "retrain.json"
 EpochHook = Callable[[str, int, int], None]
@@ -44,7 +45,10 @@ def _read_run(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _live_options(config: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """The live backend's options: a live run's own (so smoke stays smoke), then overrides."""
-    options = dict(config.get("backend_options") or {}) if config.get("backend") == "gpu" else {}
+    from benchsim.backends.gpu.benchmark import GpuBenchmark
+
+    same = config.get("backend") == GpuBenchmark.backend  # a run on this backend: its options
+    options = dict(config.get("backend_options") or {}) if same else {}
     options.pop("datasets", None)
     return {**options, **overrides}
 
@@ -98,9 +102,8 @@ def retrain_run(
         chosen = {t: row for t, row in chosen.items() if t in tasks}
     if not chosen:
         raise ConfigError(f"the run in {str(folder)!r} recommends no architecture to re-train")
-    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int)
-                               or epochs < 1):  # fmt: skip
-        raise ConfigError(f"epochs == {epochs!r}, must be an integer >= 1")
+    if epochs is not None:
+        check_int("epochs", epochs, 1)
     bench = benchmark(
         config["benchmark"],
         backend="gpu",

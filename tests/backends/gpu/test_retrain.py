@@ -10,10 +10,10 @@ pytest.importorskip("h5py")
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 from benchsim.backends.gpu import GpuBenchmark  # noqa: E402
+from benchsim.backends.gpu.retrain import retrain_run  # noqa: E402
 from benchsim.cli import main  # noqa: E402
 from benchsim.errors import BenchsimError, ConfigError  # noqa: E402
 from benchsim.runner import RunConfig, execute_run  # noqa: E402
-from benchsim.runner.retrain import retrain_run  # noqa: E402
 
 TASKS = ("synthetic-shapes", "synthetic-shapes-b")
 

@@ -1,0 +1,83 @@
+"""Writing results so that no reader ever sees half a file, and what a result records of its
+environment.
+
+Every result file benchsim writes (``config.json``, ``result.json``, checkpoints, a sweep's
+Parquet parts, ``reproduce.*``, ``retrain.json``) goes through :func:`atomic_path`: written to a
+temporary file in the same folder, flushed, then renamed over the target, so an interrupted
+write leaves the previous file or none.  The temporary file gets the mode ``open()`` would have
+given (``mkstemp`` alone makes it 0600 and hides results from the rest of a group).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _umask_mode() -> int:
+    """0o666 minus the umask: what ``open()`` would give."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path next to ``path`` to write; renamed over ``path`` when the block ends
+    without an exception, removed when it raises."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        os.chmod(tmp, _umask_mode())
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (flushed to disk before the rename)."""
+    with atomic_path(path) as tmp, tmp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def atomic_write_json(path: Path, payload: Any, text: str | None = None) -> None:
+    """Write ``payload`` as indented JSON (or ``text`` as given) atomically."""
+    if text is None:
+        text = json.dumps(payload, indent=2, default=json_default) + "\n"
+    atomic_write_bytes(path, text.encode())
+
+
+def json_default(value: Any) -> Any:
+    """JSON for numpy values, sets, tuples and paths (``json.dumps(default=...)``)."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages that can change a run's numbers."""
+    out = {"python": sys.version.split()[0]}
+    for name in ("benchsim", "numpy", "pyarrow", "pandas", "scipy", "networkx", "torch"):
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out
