@@ -113,3 +113,14 @@ class DeadlockError(BenchsimError, RuntimeError):
     """The searcher asked to wait although no job was outstanding (an algorithm bug)."""
 
     exit_code = 1
+
+
+class EmptyResultError(BenchsimError):
+    """A run ended without an architecture for some task (its budget bought no full
+    evaluation there).  Its files are written; ``output`` holds what it produced."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, output: object = None) -> None:
+        super().__init__(message)
+        self.output = output

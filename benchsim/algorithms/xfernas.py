@@ -32,12 +32,15 @@ Where the paper is silent or its parts do not fit a finite table (each choice a 
   observations), so accuracy in %, SSIM and negated losses share one universal function.
 * Phase 2 starts once ``phase1_evaluations`` target results have arrived.
 
-Budget: every source evaluation is a real :class:`Evaluate` job, and the runner counts all jobs
-against the budget (a searcher cannot declare its own jobs free, and should not: the source
-knowledge has a cost, which the trajectory shows).  So the default budget is none from the
-runner: XferNAS stops itself after
-``n_sources * source_evaluations + target_evaluations`` evaluations (233 on NB201 with the
-defaults, 633 on TNB101).  An explicit budget also counts the source evaluations.
+Budget: every source evaluation is a real :class:`Evaluate` job, recorded in the trajectory
+and charged its cost on the simulated clock, but on the *source* task: the runner's budget is
+per task and counts only the search's own (target) task, and a time budget starts with the
+first target job (:class:`~benchsim.runner._search.SearchLoop`).  The source phase is bounded by
+XferNAS's own ``source_evaluations`` (its documented budget: ``n_sources * source_evaluations``
+answers, 200 on NB201 with the defaults, 600 on TNB101), and ``result.json`` reports it apart
+(``source_tasks``: evaluations and simulated seconds).  So any budget that buys one target
+evaluation returns an architecture.  Without a budget XferNAS stops itself after
+``target_evaluations`` target answers.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ started once an evaluation budget is spent.
 from __future__ import annotations
 
 import heapq
+import math
 import time
 from array import array
 from collections.abc import Callable
@@ -116,6 +117,11 @@ class SearchStats:
     searcher_seconds: float = 0.0
     backend_seconds: float = 0.0
     dropped_after_deadline: int = 0
+    source_evaluations: int = 0
+    """Answers on source tasks (a transfer method's prior knowledge): charged to those tasks,
+    not to this search's budget."""
+    source_seconds: float = 0.0
+    """Simulated time before this search's own first job started (its source phase)."""
 
 
 class SearchLoop:
@@ -127,9 +133,20 @@ class SearchLoop:
     pickle it together with the searcher and resume exactly.
     """
 
-    def __init__(self, budget: Budget, workers: int, search_id: int = 0) -> None:
+    own_tasks: frozenset[str] | None = None
+    budget_start: float | None = 0.0
+
+    def __init__(
+        self,
+        budget: Budget,
+        workers: int,
+        search_id: int = 0,
+        own_tasks: frozenset[str] | None = None,
+    ) -> None:
         self.budget = budget
         self.search_id = search_id
+        self.own_tasks = own_tasks
+        self.budget_start = 0.0 if own_tasks is None else None
         self.clock = SimClock()
         self.stats = SearchStats()
         self.pending: list[tuple[float, int, int, float, Job, Outcome]] = []
@@ -150,7 +167,7 @@ class SearchLoop:
             return False
         budget, stats, perf = self.budget, self.stats, time.perf_counter
         while self.free_workers and not self.stopped:
-            if budget.seconds is not None and self.clock.time() >= budget.seconds:
+            if budget.seconds is not None and self.clock.time() >= self._deadline():
                 self.stopped = True
                 break
             t0 = perf()
@@ -161,13 +178,23 @@ class SearchLoop:
             if isinstance(job, str):  # FINISHED
                 self.stopped = True
                 break
-            if budget.evaluations is not None and stats.evaluations + job.size > budget.evaluations:
+            own = self.own_tasks is None or job.task in self.own_tasks
+            if (
+                own
+                and budget.evaluations is not None
+                and stats.evaluations + job.size > budget.evaluations
+            ):
                 self.stopped = True
                 break
+            if own and self.budget_start is None:  # the search proper starts: so does its budget
+                self.budget_start = stats.source_seconds = self.clock.time()
             t0 = perf()
             outcome = execute(job)
             stats.backend_seconds += perf() - t0
-            stats.evaluations += job.size
+            if own:
+                stats.evaluations += job.size
+            else:
+                stats.source_evaluations += job.size
             worker = heapq.heappop(self.free_workers)
             start = self.clock.time()
             heapq.heappush(
@@ -181,10 +208,10 @@ class SearchLoop:
                 )
             return self._finish()
         end, _, worker, start, job, outcome = heapq.heappop(self.pending)
-        if budget.seconds is not None and end > budget.seconds:
+        if budget.seconds is not None and end > self._deadline():
             stats.dropped_after_deadline += 1 + len(self.pending)
             self.pending.clear()
-            self.clock.advance_to(budget.seconds)
+            self.clock.advance_to(self._deadline())
             return self._finish()
         self.clock.advance_to(end)
         t0 = perf()
@@ -195,6 +222,14 @@ class SearchLoop:
         if on_result is not None:
             on_result(job.size, self.clock.time())
         return True
+
+    def _deadline(self) -> float:
+        """When a time budget runs out: ``budget.seconds`` after the search's own first job
+        (source-task answers before it are a transfer method's prior knowledge, charged to
+        those tasks); never while only source jobs have run."""
+        if self.budget_start is None or self.budget.seconds is None:
+            return math.inf
+        return self.budget_start + self.budget.seconds
 
     def _finish(self) -> bool:
         self.done = True
@@ -210,9 +245,10 @@ def run_search(
     trajectory: Trajectory,
     search_id: int = 0,
     on_result: Callable[[int, float], None] | None = None,
+    own_tasks: frozenset[str] | None = None,
 ) -> SearchStats:
     """Drive ``searcher`` until it finishes or the budget is spent; fill ``trajectory``."""
-    loop = SearchLoop(budget, workers, search_id)
+    loop = SearchLoop(budget, workers, search_id, own_tasks)
     while loop.step(searcher, execute, trajectory, on_result):
         pass
     return loop.stats

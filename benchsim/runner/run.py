@@ -22,7 +22,7 @@ from benchsim._checks import check_int
 from benchsim.algorithms._base import Problem, Searcher, TaskSpec, algorithm_class, create
 from benchsim.backends.base import Benchmark
 from benchsim.catalog import DEFAULT_TASKS
-from benchsim.errors import ConfigError, RunInterrupted
+from benchsim.errors import ConfigError, EmptyResultError, RunInterrupted
 from benchsim.runner._budget import Budget, parse_budget
 from benchsim.runner._checkpoint import Checkpointer, has_checkpoint
 from benchsim.runner._checkpoint import load as load_saved
@@ -215,7 +215,10 @@ def execute_run(
             if state.loop is None:
                 searcher.setup(problem, state.search_seeds[state.search_index])
                 scale = len(tasks) if cls.multi_task else 1
-                state.loop = SearchLoop(budget.scaled(scale), config.workers, state.search_index)
+                own = frozenset(t.name for t in problem.tasks)  # source tasks: not budgeted
+                state.loop = SearchLoop(
+                    budget.scaled(scale), config.workers, state.search_index, own
+                )
             milestone = searcher.milestone()
             while state.loop.step(searcher, execute, state.traj, progress):
                 answered += 1
@@ -244,7 +247,10 @@ def execute_run(
             state.search_index += 1
             state.loop = None
 
-    result = _summarise(bench, config, protocols, state.recommendations, state.traj, state.stats)
+    owner = {t.name: i for i, (_, problem) in enumerate(state.searchers) for t in problem.tasks}
+    result = _summarise(
+        bench, config, protocols, state.recommendations, state.traj, state.stats, owner
+    )
     result["answers"] = bench.answer_notes()
     table = _trajectory(bench, state.traj)
     result["wall_seconds"] = round(state.wall_before + time.perf_counter() - wall0, 6)
@@ -262,7 +268,17 @@ def execute_run(
         atomic_write_json(out_dir / "result.json", result)
         if checkpointer is not None:
             checkpointer.remove()
-    return RunOutput(result=result, config=resolved, trajectory=table)
+    output = RunOutput(result=result, config=resolved, trajectory=table)
+    empty = [task for task, row in result["tasks"].items() if row["arch"] is None]
+    if empty:
+        where = f"; its files are in {out_dir}" if out_dir is not None else ""
+        raise EmptyResultError(
+            f"the run returned no architecture for {', '.join(empty)}: its budget "
+            f"({state.budget_text or 'the algorithm default'}) ended before any full evaluation "
+            f"there{where}; give a larger --budget",
+            output,
+        )
+    return output
 
 
 def _new_state(
@@ -437,13 +453,17 @@ def _summarise(
     recommendations: dict[str, tuple[int, float] | None],
     traj: Trajectory,
     stats: list[SearchStats],
+    owner: dict[str, int],
 ) -> dict[str, Any]:
     """result.json's content; the test metric is read under the task's evaluation protocol
-    (its schedule: on the live backend, the same standalone training an evaluation got)."""
+    (its schedule: on the live backend, the same standalone training an evaluation got).
+
+    ``owner`` maps each task to the search that searched it: a task's evaluations are those
+    of its own search (another search may have asked about it as a source task)."""
     tasks = tuple(protocols)
     counts: dict[str, int] = dict.fromkeys(tasks, 0)
-    for task, kind in zip(traj.task, traj.kind, strict=True):
-        if kind != "train_pass" and task in counts:
+    for search, task, kind in zip(traj.search, traj.task, traj.kind, strict=True):
+        if kind != "train_pass" and owner.get(task) == search:
             counts[task] += 1
     per_task: dict[str, Any] = {}
     for task in tasks:
@@ -478,6 +498,10 @@ def _summarise(
         "seed": config.seed,
         "tasks": per_task,
         "simulated_seconds": float(sum(s.simulated_seconds for s in stats)),
+        "source_tasks": {
+            "evaluations": int(sum(s.source_evaluations for s in stats)),
+            "simulated_seconds": float(sum(s.source_seconds for s in stats)),
+        },
         "searcher_seconds": round(sum(s.searcher_seconds for s in stats), 6),
         "wall_seconds": None,
     }

@@ -43,7 +43,13 @@ REPRO_SET: dict[str, dict[str, Any]] = {
     "rea-nb201-2workers": {"algo": "rea", **_NB201, "seed": 1, "budget": "15", "workers": 2},
     "reinforce-nb201": {"algo": "reinforce", **_NB201, "seed": 2, "budget": "12"},
     "ppo-nb201": {"algo": "ppo", **_NB201, "seed": 3, "budget": "12"},
-    "xfernas-nb201": {"algo": "xfernas", **_NB201, "seed": 4, "budget": "12"},
+    "xfernas-nb201": {
+        "algo": "xfernas",
+        **_NB201,
+        "seed": 4,
+        "budget": "12",
+        "params": {"source_evaluations": 4},
+    },
     "emtnas-nb201": {"algo": "emtnas", **_NB201, "seed": 5, "params": _SMALL_EMT},
     "ktnas-nb201": {"algo": "ktnas", **_NB201, "seed": 6, "params": _SMALL_EMT},
     "emtnas-nb201-fewshot-modelled": {

@@ -223,3 +223,41 @@ def test_end_to_end_on_real_tables(installed_home, tmp_path) -> None:
     )
     assert macro.result["tasks"]["class_scene"]["evaluations"] == 10
     assert len(macro.trajectory) == 70
+
+
+def test_source_answers_are_charged_to_the_sources_not_to_the_target_budget(
+    installed_home, tmp_path
+):
+    """The issue's command: 6 source tasks x 100 answers, and still 100 target evaluations and
+    an architecture for every target task (before, the sources used up the budget: nulls)."""
+    from click.testing import CliRunner
+
+    from benchsim.cli import main
+
+    res = CliRunner().invoke(main, [
+        "run", "--algo", "xfernas", "--benchmark", "tnb101-micro", "--tasks",
+        "class_scene,class_object", "--budget", "100", "--no-progress", "--out", str(tmp_path),
+    ])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = execute_run(
+        RunConfig(algo="xfernas", benchmark="tnb101-micro", tasks=("class_scene", "class_object"),
+                  budget="40", params={"source_evaluations": 5, "target_evaluations": 1000})
+    )  # fmt: skip
+    for task in ("class_scene", "class_object"):
+        row = out.result["tasks"][task]
+        assert row["arch"] is not None and row["evaluations"] == 40  # the budget, target only
+    assert out.result["source_tasks"]["evaluations"] == 2 * 6 * 5
+    search = np.asarray(out.trajectory.column("search").to_pylist())
+    task = np.asarray(out.trajectory.column("task").to_pylist())
+    assert ((search == 0) & (task != "class_scene")).sum() == 30  # search 0's sources
+    # A time budget starts with the first target job: the source phase does not eat it.
+    timed = execute_run(
+        RunConfig(algo="xfernas", benchmark="tnb101-micro", tasks=("class_scene",),
+                  budget="20000s", params={"source_evaluations": 50, "target_evaluations": 1000})
+    )  # fmt: skip
+    assert timed.result["source_tasks"]["simulated_seconds"] > 20000
+    assert timed.result["tasks"]["class_scene"]["evaluations"] >= 1
+    end = np.asarray(timed.trajectory.column("end_time").to_pylist())
+    rows = np.asarray(timed.trajectory.column("task").to_pylist()) == "class_scene"
+    start = timed.result["source_tasks"]["simulated_seconds"]
+    assert end[rows].max() <= start + 20000

@@ -210,3 +210,25 @@ def test_a_config_folder_is_named_as_a_folder(tmp_path):
     """`--config DIR` used to say the file "does not exist"."""
     with pytest.raises(ConfigError, match=r"is a folder; give a \.toml, \.yaml or \.json file"):
         load_config_file(tmp_path)
+
+
+def test_a_run_that_returns_no_architecture_exits_1_and_keeps_its_files(installed_home, tmp_path):
+    from click.testing import CliRunner
+
+    from benchsim.cli import main
+    from benchsim.errors import EmptyResultError
+
+    out = tmp_path / "run"
+    res = CliRunner().invoke(main, ["run", "--algo", "emtnas", "--budget", "5", "--out", str(out),
+                                    "--no-progress"])  # fmt: skip
+    assert res.exit_code == 1, res.output
+    assert res.output.strip().splitlines()[-1] == (
+        "Error: the run returned no architecture for cifar10, cifar100: its budget (5) ended "
+        f"before any full evaluation there; its files are in {out}; give a larger --budget"
+    )
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json", "result.json", "trajectory.parquet"
+    ]  # fmt: skip
+    with pytest.raises(EmptyResultError) as excinfo:
+        execute_run(RunConfig(algo="emtnas", budget="5"))
+    assert excinfo.value.output.result["tasks"]["cifar10"]["arch"] is None

@@ -21,6 +21,13 @@ def test_golden_runs_reproduce_on_a_clean_tree(installed_home):
     assert {r["config"]["algo"] for r in golden["runs"].values()} >= {"rs", "rea", "emtnas"}
 
 
+def test_the_golden_set_covers_every_registered_algorithm():
+    """A new algorithm is not reproducible until it has a golden run: this fails until then."""
+    from benchsim.algorithms import available
+
+    assert {config["algo"] for config in REPRO_SET.values()} == set(available())
+
+
 def _drift_after(monkeypatch, n):
     """From the n-th ask on, random search proposes a different architecture."""
     real = RandomSearch.ask
