@@ -158,11 +158,13 @@ class Searcher(ABC):
 
     Subclasses are dataclasses whose fields are the hyperparameters.  ``multi_task`` says whether
     one instance searches all tasks at once (EMT-NAS, KTNAS) or the runner gives each task its own
-    instance (random search, REA, REINFORCE, PPO, XferNAS).
+    instance (random search, REA, REINFORCE, PPO, XferNAS).  ``benchmarks`` names the search
+    spaces it is written for (the algorithm contract suite runs it on each).
     """
 
     multi_task: ClassVar[bool] = False
     name: ClassVar[str] = ""
+    benchmarks: ClassVar[tuple[str, ...]] = ("nb201", "tnb101-micro", "tnb101-macro")
 
     # ------------------------------------------------------------------ life cycle
     def setup(self, problem: Problem, rng: np.random.Generator) -> None:

@@ -23,7 +23,7 @@ Example
 '|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|'
 >>> space.to_op_indices(0)
 '433000'
->>> space.index("433000")
+>>> space.index("op:433000")
 0
 >>> len(space.neighbours(0))
 24

@@ -23,7 +23,7 @@ Example
 >>> space = get_space("tnb101-macro")
 >>> space.format(0)
 '64-4111-basic'
->>> space.index("111400") == space.parse("64-1114-basic")
+>>> space.index("op:111400") == space.parse("64-1114-basic")
 True
 """
 

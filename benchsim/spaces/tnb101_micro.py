@@ -19,7 +19,7 @@ Example
 >>> space = get_space("tnb101-micro")
 >>> space.format(27)
 '64-41414-0_00_123'
->>> space.index("000123")
+>>> space.index("op:000123")
 27
 """
 

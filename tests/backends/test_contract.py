@@ -1,7 +1,10 @@
-"""The query contract of ``benchsim.backends.base``, checked on every built-in benchmark.
+"""The contract of ``benchsim.backends.base``, checked on every registered backend.
 
-Parametrised over (backend, benchmark name) pairs, so a new backend or benchmark is tested by
-adding it to :data:`CASES`; nothing here knows how a backend answers.
+Parametrised over (backend, benchmark) cases: every table benchmark, and the live backend in
+smoke mode on the CPU (tiny supernets on the built-in synthetic datasets), so a new backend or
+benchmark is tested by being added to :data:`CASES`; nothing here knows how a backend answers.
+The lookup-specific promises (vectorised answers equal single ones, recorded seeds drawn
+reproducibly) are checked on the tabular cases, where answers do not depend on training state.
 """
 
 from __future__ import annotations
@@ -12,17 +15,45 @@ import numpy as np
 import pytest
 
 import benchsim
-from benchsim.backends import Benchmark, Result
-from benchsim.catalog import CATALOG
-from benchsim.errors import FidelityError, UnknownMetricError, UnknownTaskError
+from benchsim.backends import BACKENDS, BatchResult, Benchmark, Result, backend_info
+from benchsim.catalog import CATALOG, SEED_METRICS
+from benchsim.errors import ConfigError, FidelityError, UnknownMetricError, UnknownTaskError
 
-CASES = [("table", name) for name in CATALOG]
+LIVE_SMOKE = {"device": "cpu", "smoke": True}
+CASES = [
+    *(("table", name, {}) for name in CATALOG),
+    ("gpu", "nb201", LIVE_SMOKE),
+    ("gpu", "tnb101-micro", LIVE_SMOKE),
+]
+TABULAR = [case for case in CASES if case[0] == "table"]
 
 
-@pytest.fixture(scope="module", params=CASES, ids=[f"{b}-{n}" for b, n in CASES])
+def _open(case, seed=0) -> Benchmark:
+    backend, name, options = case
+    return benchsim.benchmark(name, backend=backend, seed=seed, **options)
+
+
+@pytest.fixture(scope="module", params=CASES, ids=[f"{b}-{n}" for b, n, _ in CASES])
 def bench(request, installed_home) -> Benchmark:
-    backend, name = request.param
-    return benchsim.benchmark(name, backend=backend, seed=0)
+    return _open(request.param)
+
+
+@pytest.fixture(scope="module", params=TABULAR, ids=[f"{b}-{n}" for b, n, _ in TABULAR])
+def table(request, installed_home) -> Benchmark:
+    return _open(request.param)
+
+
+def test_every_registered_backend_has_a_case():
+    assert {backend for backend, _, _ in CASES} == set(BACKENDS.names())
+
+
+def test_traits_are_what_the_backend_registered(bench):
+    traits = bench.traits
+    assert traits.tabular == backend_info(bench.backend).tabular
+    assert traits.gpus_per_run == 0 and traits.device_slots is None  # CPU or tables: no GPU
+    json.dumps(bench.provenance(), default=str)
+    protocol = bench.evaluation_protocol(bench.tasks[0])
+    assert {"seed", "cost_scale", "note", "source"} <= set(protocol)
 
 
 def test_tasks_and_their_metrics(bench):
@@ -49,7 +80,8 @@ def test_one_query_per_task(bench):
         json.dumps(result.to_dict())
 
 
-def test_query_many_agrees_with_query(bench):
+def test_query_many_agrees_with_query(table):
+    bench = table
     rng = np.random.default_rng(1)
     archs = rng.integers(0, bench.space.size, 40)
     for code, task in enumerate(bench.tasks):
@@ -62,7 +94,8 @@ def test_query_many_agrees_with_query(bench):
         np.testing.assert_array_equal(batch.cost, [r.cost for r in singles])
 
 
-def test_string_form_equals_index(bench):
+def test_string_form_equals_index(table):
+    bench = table
     for index in (0, bench.space.size // 2, bench.space.size - 1):
         text = bench.space.format(index)
         task = bench.tasks[-1]
@@ -83,14 +116,54 @@ def test_unknown_names_raise(bench):
         bench.query(0, bench.tasks[0], "no_such_metric")
 
 
-def test_sampled_seeds_are_reproducible(bench, installed_home):
-    task = bench.tasks[0]
+@pytest.mark.parametrize("case", TABULAR, ids=[f"{b}-{n}" for b, n, _ in TABULAR])
+def test_sampled_seeds_are_reproducible_or_refused(case, installed_home):
+    """Where seeds are recorded, seed='sample' draws them reproducibly from the benchmark's
+    seed (and another seed draws otherwise); where none are, it is refused by name."""
+    first = _open(case, seed=11)
+    task = first.tasks[0]
+    metric = first.task_info(task).search_metric
+    if metric in SEED_METRICS[case[1]].get(task, ()):
+        draws = [first.query(a, task, seed="sample").seed for a in range(200)]
+        again = _open(case, seed=11)
+        assert [again.query(a, task, seed="sample").seed for a in range(200)] == draws
+        other = _open(case, seed=12)
+        assert [other.query(a, task, seed="sample").seed for a in range(200)] != draws
+        assert len(set(draws)) > 1
+    else:
+        with pytest.raises(FidelityError, match=f"metric '{metric}' has no per-seed values"):
+            first.query(3, task, seed="sample")
 
-    def draws(seed: int) -> list:
-        fresh = benchsim.benchmark(bench.name, seed=seed)
-        try:
-            return [fresh.query(3, task, seed="sample").value for _ in range(5)]
-        except FidelityError as exc:  # a benchmark without per-seed values says so
-            return [str(exc)]
 
-    assert draws(11) == draws(11)
+def test_weight_sharing_steps(bench):
+    """train_pass costs time; sampled_eval answers one supernet estimate per architecture, never
+    the stand-alone value; both validate their arguments in one line."""
+    task, archs = bench.tasks[0], [0, 7, 42]
+    rng = np.random.default_rng(0)
+    cost = bench.train_pass(task, archs, rng=rng, planned_passes=10)
+    assert isinstance(cost, float) and cost > 0
+    batch = bench.sampled_eval(task, archs, rng=rng, batch_size=64)
+    assert isinstance(batch, BatchResult) and batch.values.shape == batch.cost.shape == (3,)
+    assert np.isfinite(batch.values).all() and batch.source and "standalone" not in batch.source
+    for call, message in (
+        (lambda: bench.train_pass(task, archs, rng=rng, planned_passes=0), "planned_passes == 0"),
+        (lambda: bench.sampled_eval(task, archs, rng=rng, batch_size=0), "batch_size == 0"),
+        (lambda: bench.train_pass(task, [], rng=rng), "train_pass got no architectures"),
+        (lambda: bench.train_pass(task, archs, rng=rng, weights=[1, 2]), "weights"),
+    ):
+        with pytest.raises(ConfigError, match=message) as excinfo:
+            call()
+        assert "\n" not in str(excinfo.value)
+
+
+def test_state_round_trips(bench, installed_home, request):
+    """A checkpointed state makes a fresh benchmark answer the next question as this one does."""
+    case = request.node.callspec.params["bench"]
+    task, archs = bench.tasks[0], [3, 9]
+    bench.train_pass(task, archs, rng=np.random.default_rng(1), planned_passes=5)
+    state = bench.state_dict()
+    fresh = _open(case)
+    fresh.load_state_dict(state)
+    a = bench.sampled_eval(task, archs, rng=np.random.default_rng(2), batch_size=None)
+    b = fresh.sampled_eval(task, archs, rng=np.random.default_rng(2), batch_size=None)
+    np.testing.assert_array_equal(a.values, b.values)

@@ -1,0 +1,78 @@
+"""The algorithm contract, checked for every registered algorithm on every benchmark it names.
+
+Parametrised over ``benchsim.algorithms.available()`` x ``cls.benchmarks``, so a new algorithm
+is tested by being registered: its default settings build; a 100-evaluation run returns an
+architecture and a numeric test metric for every task; the same seed gives a byte-identical
+trajectory; a run interrupted and resumed ends as an uninterrupted one; the run's config.json
+runs again to the same result; a bad hyperparameter is a one-line ConfigError.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from benchsim.algorithms import algorithm_class, available, create
+from benchsim.errors import ConfigError, RunInterrupted
+from benchsim.runner import RunConfig, execute_run, load_config_file, merge_config
+
+TIMING = ("wall_seconds", "searcher_seconds")
+CASES = [(name, bench) for name in available() for bench in algorithm_class(name).benchmarks]
+
+
+def _config(name: str, benchmark: str) -> RunConfig:
+    return RunConfig(algo=name, benchmark=benchmark, seed=3, budget="100")
+
+
+def _jobs(trajectory) -> int:
+    """Results the search was told (a batch job writes a row per architecture)."""
+    keys = ("search", "task", "kind", "worker", "start_time", "end_time")
+    columns = [trajectory.column(k).to_pylist() for k in keys]
+    return len(set(zip(*columns, strict=True)))
+
+
+def _answers(folder):
+    """The trajectory's bytes, as written (what 'byte-identical' means for a run)."""
+    return (folder / "trajectory.parquet").read_bytes()
+
+
+@pytest.mark.parametrize(("name", "space"), CASES)
+def test_the_algorithm_contract(name, space, installed_home, tmp_path):
+    cls = algorithm_class(name)
+    searcher = create(name, space)  # default settings build
+    assert type(searcher) is cls and searcher.config() == create(name, space).config()
+
+    config = _config(name, space)
+    out = execute_run(config, tmp_path / "a")
+    rows = out.result["tasks"].values()
+    for row in rows:
+        assert row["arch"] is not None, (name, space, row)
+        assert isinstance(row["test_metric"], float) and math.isfinite(row["test_metric"])
+        assert row["evaluations"] > 0
+    shared = len(out.result["tasks"]) if cls.multi_task else 1  # a multi-task budget is pooled
+    assert sum(row["evaluations"] for row in rows) <= 100 * len(out.result["tasks"])
+    assert all(row["evaluations"] <= 100 * shared for row in rows)
+
+    # Interrupted half-way and resumed: the same bytes as the uninterrupted run, which is
+    # also what "the same seed gives a byte-identical trajectory" asks.
+    with pytest.raises(RunInterrupted):
+        execute_run(config, tmp_path / "b", stop_after=max(1, _jobs(out.trajectory) // 2))
+    execute_run(None, tmp_path / "b", resume=True)  # type: ignore[arg-type]
+    assert _answers(tmp_path / "b") == _answers(tmp_path / "a")
+
+    saved = load_config_file(tmp_path / "a" / "config.json")  # config.json runs again
+    again = execute_run(merge_config(saved, {}), tmp_path / "c")
+    assert _answers(tmp_path / "c") == _answers(tmp_path / "a")
+    assert {k: v for k, v in again.result.items() if k not in TIMING} == {
+        k: v for k, v in json.loads((tmp_path / "a" / "result.json").read_text()).items()
+        if k not in TIMING
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("name", available())
+def test_a_bad_hyperparameter_is_one_line(name):
+    with pytest.raises(ConfigError) as excinfo:
+        create(name, "nb201", {"no_such_setting": 1})
+    assert "no_such_setting" in str(excinfo.value) and "\n" not in str(excinfo.value)
