@@ -284,9 +284,10 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         info = self._tasks[task]
         if schedule is None:
             schedule = info.epochs
-        else:
+        elif type(schedule) is not int or schedule < 1:  # plain ints skip the call
             check_int("schedule", schedule, 1)
-        check_int("epoch", epoch, 0, allow_none=True)
+        if epoch is not None and (type(epoch) is not int or epoch < 0):
+            check_int("epoch", epoch, 0)
         schedule = int(schedule)
         row = self._codes[task] * self.space.size + index
         if epoch is None and schedule == info.epochs:
