@@ -107,13 +107,15 @@ class AnswersMixin:
     """``get_more_info``, ``simulate_train_eval``, ``get_cost_info``, ``get_latency``.
 
     The host sets ``bench``, ``settings``, ``record_`` (:class:`CompatRecord`), ``_fetch``
-    (:class:`Fetcher`), ``_plans`` (a dict) and ``_used_time``, and provides ``_index``.
+    (:class:`Fetcher`), ``_plans`` and ``_curve_trials`` (dicts) and ``_used_time``, and
+    provides ``_index``.
     """
 
     bench: Any
     record_: CompatRecord
     _fetch: Fetcher
     _plans: dict
+    _curve_trials: dict
     _used_time: float
 
     def _index(self, arch: Any, call: Call) -> int:  # pragma: no cover - provided by host
@@ -149,9 +151,13 @@ class AnswersMixin:
         training seconds up to the epoch), metric -> why not, metric -> emulation, and the
         number of epochs the values cover."""
         v, info, epochs, schedule, metrics, static = self._plan(dataset, hp, epoch, call)
-        values, refused, _ = self._fetch.fetch(
+        values, refused, used = self._fetch.fetch(
             index, v.task, metrics, seed=seed, epoch=epoch, schedule=schedule
         )
+        if refused and epoch is None and seed is not None:
+            values, refused = self._from_last_epoch(
+                index, v.task, metrics, seed, used, epochs, values, refused
+            )
         if static:
             refused = {**static, **refused}
         emulated: dict[str, str] = {}
@@ -163,6 +169,29 @@ class AnswersMixin:
                     if metric in refused and v.sets[0].role == "valid":
                         refused = {**refused, metric: refused[metric] + HINT_HP12}
         return v, values, refused, emulated, epochs if epoch is None else epoch + 1
+
+    def _from_last_epoch(self, index, task, metrics, seed, used, epochs, values, refused):
+        """A trial's final value that the per-seed table lacks, read as the last epoch of
+        that trial's curve where the table records one (an import of the official files
+        records every epoch of every trial).  For random trials this is tried until it fails
+        once without ever having worked, so tables without per-trial curves (``nb201``) pay
+        for one refused query, not one per call."""
+        key = (task, epochs)
+        works = self._curve_trials.get(key)
+        if works is False and isinstance(seed, str):
+            return values, refused
+        again = tuple(m for m in metrics if m in refused)
+        trial = seed if used is None else used
+        more, _, _ = self._fetch.fetch(
+            index, task, again, seed=trial, epoch=epochs - 1, schedule=epochs
+        )
+        if more:
+            self._curve_trials[key] = True
+            values = {**values, **more}
+            refused = {m: r for m, r in refused.items() if m not in more}
+        elif works is None:
+            self._curve_trials[key] = False
+        return values, refused
 
     def _proxy(self, index, v, info, seed, values, refused, emulated) -> None:
         """Fill the hp='12' search values the data lacks with benchsim's NB201 protocol

@@ -57,8 +57,13 @@ class Fetcher:
                 result = self.bench.query(
                     index, task, ask, seed=seed, epoch=epoch, schedule=schedule
                 )
-            except _REFUSALS:
-                used = self._one_by_one(index, task, ask, seed, epoch, schedule, values, refused)
+            except _REFUSALS as err:
+                if len(ask) == 1:  # the group was the one metric: no need to ask again
+                    self._refuse(index, ask[0], str(err), where, refused)
+                else:
+                    used = self._one_by_one(
+                        index, task, ask, seed, epoch, schedule, values, refused, where
+                    )
             else:
                 values = dict(result.metrics)
                 used = result.seed
@@ -70,6 +75,12 @@ class Fetcher:
                 )
         return values, refused, used
 
+    def _refuse(self, index: int, metric: str, reason: str, where: tuple, refused: dict) -> None:
+        """Note one refusal; remember it for every architecture unless it names this one."""
+        refused[metric] = reason
+        if f"architecture {index} " not in reason:
+            self._gaps.setdefault(where, {})[metric] = reason
+
     def _one_by_one(
         self,
         index: int,
@@ -80,6 +91,7 @@ class Fetcher:
         schedule: int | None,
         values: dict[str, float],
         refused: dict[str, str],
+        where: tuple,
     ) -> int | None:
         used: int | None = None
         for metric in ask:
@@ -88,11 +100,7 @@ class Fetcher:
                     index, task, metric, seed=seed, epoch=epoch, schedule=schedule
                 )
             except _REFUSALS as err:
-                reason = str(err)
-                refused[metric] = reason
-                if f"architecture {index} " not in reason:
-                    where = (task, _kind(seed), epoch, schedule)
-                    self._gaps.setdefault(where, {})[metric] = reason
+                self._refuse(index, metric, str(err), where, refused)
                 continue
             values[metric] = result.value
             if used is None and result.seed is not None:

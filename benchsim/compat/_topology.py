@@ -120,6 +120,7 @@ class TopologyAPI(AnswersMixin, ReportMixin):
         self.record_ = CompatRecord(name, self.settings)
         self._fetch = Fetcher(self.bench)
         self._plans: dict[tuple, tuple] = {}
+        self._curve_trials: dict[tuple, bool] = {}
         if verbose:
             print(f"benchsim.compat: {name} answered by {self.settings.describe()}", file=sys.stderr)
 
