@@ -34,9 +34,7 @@ def compat() -> None:
     "`benchsim compat emulations`); every emulated answer is labelled.",
 )
 @click.option("--seed", type=int, default=None, help="Seed of the drop-ins' generator [0].")
-@click.option(
-    "--benchmark", default=None, help="Benchmark answering the NB201/NATS API [nb201]."
-)
+@click.option("--benchmark", default=None, help="Benchmark answering the NB201/NATS API [nb201].")
 @click.option(
     "--provenance",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -239,8 +239,14 @@ class AnswersMixin:
         """
         call = Call(
             "get_more_info",
-            {"index": index, "dataset": dataset, "iepoch": iepoch, "hp": hp, "is_random": is_random},
-        )  # fmt: skip
+            {
+                "index": index,
+                "dataset": dataset,
+                "iepoch": iepoch,
+                "hp": hp,
+                "is_random": is_random,
+            },
+        )
         return self._more_info(index, dataset, iepoch, hp, is_random, call)
 
     def _more_info(self, index, dataset, iepoch, hp, is_random, call: Call) -> CompatInfo:
@@ -365,8 +371,10 @@ class AnswersMixin:
             self._put_eval_time(
                 role_out, role_missing, role_labels, v, values, refused, s.role, s.images, done
             )
-            names = {f"{s.role}-per-time": f"T-{s.set_name}@epoch",
-                     f"{s.role}-all-time": f"T-{s.set_name}@total"}  # fmt: skip
+            names = {
+                f"{s.role}-per-time": f"T-{s.set_name}@epoch",
+                f"{s.role}-all-time": f"T-{s.set_name}@total",
+            }
             out.update({names[k]: x for k, x in role_out.items()})
             missing.update({names[k]: x for k, x in role_missing.items()})
             labels.update({names[k]: x for k, x in role_labels.items()})

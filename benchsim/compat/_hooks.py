@@ -5,8 +5,8 @@ The hook is the module cache: :func:`install_hooks` puts :mod:`benchsim.compat.n
 ``nas_201_api``), which Python consults before any installed package, so a script's own
 ``from nats_bench import create`` gets the drop-in even where the official package is
 installed.  :func:`uninstall_hooks` puts back whatever was there before.  Submodules
-(``nats_bench.api_utils``) are not provided: importing one fails with Python's own "is not a
-package" error.
+(``nats_bench.api_utils``) are not provided (an official one already imported is hidden while
+the hooks are in place): importing one fails with Python's own "is not a package" error.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ def install_hooks() -> list[str]:
             continue
         _saved.setdefault(name, current)
         sys.modules[name] = module
+        for sub in [m for m in sys.modules if m.startswith(name + ".")]:
+            _saved.setdefault(sub, sys.modules.pop(sub))  # the official submodules too
     return list(HOOKED_MODULES)
 
 

@@ -46,9 +46,14 @@ class ReportMixin:
         """
         call = Call(
             "find_best",
-            {"dataset": dataset, "metric_on_set": metric_on_set, "flop_max": flop_max,
-             "param_max": param_max, "hp": hp},
-        )  # fmt: skip
+            {
+                "dataset": dataset,
+                "metric_on_set": metric_on_set,
+                "flop_max": flop_max,
+                "param_max": param_max,
+                "hp": hp,
+            },
+        )
         hp, epochs = check_hp(hp, call)
         name, set_name = remap_set(dataset, metric_on_set)
         v = view(name, str(call))
@@ -104,7 +109,10 @@ class ReportMixin:
         call = Call("query_info_str_by_arch", {"arch": arch, "hp": hp})
         index = self._index(arch, call)  # type: ignore[attr-defined]
         hp, _ = check_hp(hp, call)
-        lines = [self.space.format(index), f"datasets : {list(VIEWS)}, extra-info : arch-index={index}"]  # type: ignore[attr-defined]  # fmt: skip
+        lines = [
+            self.space.format(index),
+            f"datasets : {list(VIEWS)}, extra-info : arch-index={index}",
+        ]  # type: ignore[attr-defined]
         lacking = set()
         for name, v in VIEWS.items():
             _, values, refused, _, _ = self._record(index, name, hp, None, None, call)  # type: ignore[attr-defined]
@@ -115,7 +123,10 @@ class ReportMixin:
             shown_sets = [s for s in v.sets if s.role != "valtest"]
             if name == "cifar10-valid":  # the official text shows its validation set only
                 shown_sets = shown_sets[:1]
-            for label, metric in (("train", v.train_metric), *((s.role, s.metric) for s in shown_sets)):
+            for label, metric in (
+                ("train", v.train_metric),
+                *((s.role, s.metric) for s in shown_sets),
+            ):
                 value = values.get(metric) if metric else None
                 if value is None:
                     lacking.add(f"{name} {label} accuracy ({reason(metric, refused, v)})")

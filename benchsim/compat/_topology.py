@@ -39,7 +39,12 @@ from benchsim.compat._config import CompatRecord, CompatSettings
 from benchsim.compat._fetch import Fetcher
 from benchsim.compat._report import ReportMixin
 from benchsim.compat._views import HP_EPOCHS
-from benchsim.errors import ConfigError, InvalidArchitectureError, UnavailableError, UnknownNameError
+from benchsim.errors import (
+    ConfigError,
+    InvalidArchitectureError,
+    UnavailableError,
+    UnknownNameError,
+)
 
 
 class ArchIndexError(InvalidArchitectureError, IndexError):
@@ -100,7 +105,9 @@ class TopologyAPI(AnswersMixin, ReportMixin):
                 "official files with `benchsim data import`"
             )
         if file_path_or_dict is not None and not isinstance(file_path_or_dict, (str, os.PathLike)):
-            raise ConfigError(f"{name}: file_path_or_dict == {file_path_or_dict!r}, must be None or a path")
+            raise ConfigError(
+                f"{name}: file_path_or_dict == {file_path_or_dict!r}, must be None or a path"
+            )
         self.settings = CompatSettings.resolve(
             "nb201", benchmark=benchmark, seed=seed, emulate=emulate
         )
@@ -122,7 +129,9 @@ class TopologyAPI(AnswersMixin, ReportMixin):
         self._plans: dict[tuple, tuple] = {}
         self._curve_trials: dict[tuple, bool] = {}
         if verbose:
-            print(f"benchsim.compat: {name} answered by {self.settings.describe()}", file=sys.stderr)
+            print(
+                f"benchsim.compat: {name} answered by {self.settings.describe()}", file=sys.stderr
+            )
 
     # ------------------------------------------------------------------ official attributes
     def __repr__(self) -> str:
@@ -300,11 +309,15 @@ class TopologyAPI(AnswersMixin, ReportMixin):
 
     def query_by_index(self, arch_index: int, dataname: str | None = None, hp: str = "12") -> Any:
         """Raises: the official ``ArchResults`` / ``ResultsCount`` records are not held."""
-        raise self._no_records(f"query_by_index(arch_index={arch_index!r}, dataname={dataname!r}, hp={hp!r})")  # fmt: skip
+        raise self._no_records(
+            f"query_by_index(arch_index={arch_index!r}, dataname={dataname!r}, hp={hp!r})"
+        )
 
     def get_net_param(self, index: int, dataset: str, seed: int | None, hp: str = "12") -> Any:
         """Raises: benchsim holds no trained weights."""
-        raise self._no_records(f"get_net_param(index={index!r}, dataset={dataset!r}, seed={seed!r}, hp={hp!r})")  # fmt: skip
+        raise self._no_records(
+            f"get_net_param(index={index!r}, dataset={dataset!r}, seed={seed!r}, hp={hp!r})"
+        )
 
     def statistics(self, dataset: str, hp: str | int) -> dict[int, int]:
         """Raises: the number of trials per architecture is not part of the query contract."""

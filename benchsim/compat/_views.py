@@ -139,7 +139,11 @@ VIEWS: dict[str, DatasetView] = {
 }
 """Official dataset name -> :class:`DatasetView`, in the official order."""
 
-SEARCH_DATASETS = {"cifar10": "cifar10-valid", "cifar100": "cifar100", "ImageNet16-120": "ImageNet16-120"}  # fmt: skip
+SEARCH_DATASETS = {
+    "cifar10": "cifar10-valid",
+    "cifar100": "cifar100",
+    "ImageNet16-120": "ImageNet16-120",
+}
 """``simulate_train_eval``'s dataset names -> the dataset it trains on (cifar10 searches on
 ``cifar10-valid``, as the official call does)."""
 

@@ -70,8 +70,10 @@ def get_dataset_api(
     Examples
     --------
     >>> api = get_dataset_api("nasbench201", "cifar10")  # doctest: +SKIP
-    >>> arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+    >>> arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|" + (
+    ...     "nor_conv_3x3~1|nor_conv_3x3~2|")
     >>> api["nb201_data"][arch]["cifar10-valid"]["eval_acc1es"][-1]  # doctest: +SKIP
+    91.55
     """
     if search_space == "nasbench201":
         if dataset not in NB201_DATASETS:
@@ -103,7 +105,9 @@ class NB201Data(Mapping):
             benchsim_options.pop("benchmark", "nb201"), seed=benchsim_options.pop("seed", 0)
         )
         if benchsim_options:
-            raise ConfigError(f"unknown option(s) {sorted(benchsim_options)}; allowed: benchmark, seed")
+            raise ConfigError(
+                f"unknown option(s) {sorted(benchsim_options)}; allowed: benchmark, seed"
+            )
         self.eval_split = eval_split
 
     def __getitem__(self, arch_str: str) -> ArchData:
@@ -184,7 +188,13 @@ class Curve(Sequence):
     seed-mean value, ``[e]`` epoch ``e`` where the table holds it, a slice a list."""
 
     def __init__(self, bench: Any, index: int, task: str, metric: str, where: str) -> None:
-        self.bench, self.index, self.task, self.metric, self.where = bench, index, task, metric, where
+        self.bench, self.index, self.task, self.metric, self.where = (
+            bench,
+            index,
+            task,
+            metric,
+            where,
+        )
 
     def __len__(self) -> int:
         return EPOCHS
@@ -197,9 +207,13 @@ class Curve(Sequence):
         epoch %= EPOCHS
         final = epoch == EPOCHS - 1 or self.metric == "params_mb"  # params: same every epoch
         try:
-            result = self.bench.query(self.index, self.task, self.metric, epoch=None if final else epoch)
+            result = self.bench.query(
+                self.index, self.task, self.metric, epoch=None if final else epoch
+            )
         except FidelityError as err:
-            raise UnavailableError(f"{self.where}[{epoch}] is not in benchsim's data ({err})") from None
+            raise UnavailableError(
+                f"{self.where}[{epoch}] is not in benchsim's data ({err})"
+            ) from None
         if result.value == result.value:
             return result.value
         raise UnavailableError(f"{self.where}[{epoch}] is recorded as NaN (not measured)")

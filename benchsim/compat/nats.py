@@ -15,7 +15,8 @@ Example
 -------
 >>> from benchsim.compat.nats import create
 >>> api = create(None, "tss", fast_mode=True, verbose=False)  # doctest: +SKIP
->>> api.get_more_info(0, "cifar10-valid", hp="200", is_random=False)["valid-accuracy"]  # doctest: +SKIP
+>>> info = api.get_more_info(0, "cifar10-valid", hp="200", is_random=False)  # doctest: +SKIP
+>>> info["valid-accuracy"]  # doctest: +SKIP
 81.98266665690103
 """
 
@@ -29,8 +30,8 @@ from benchsim.errors import UnknownNameError
 
 __all__ = ["NATS_BENCH_SSS_NAMEs", "NATS_BENCH_TSS_NAMEs", "NATStopology", "create", "version"]
 
-NATS_BENCH_TSS_NAMEs = ("tss", "topology")  # noqa: N816 - the official name
-NATS_BENCH_SSS_NAMEs = ("sss", "size")  # noqa: N816 - the official name
+NATS_BENCH_TSS_NAMEs = ("tss", "topology")
+NATS_BENCH_SSS_NAMEs = ("sss", "size")
 _VERSION = "v1.8"
 """The official ``nats_bench`` release whose interface this module follows."""
 

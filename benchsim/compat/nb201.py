@@ -59,8 +59,8 @@ class NASBench201API(TopologyAPI):
         self,
         dataset: str,
         metric_on_set: str,
-        FLOP_max: float | None = None,  # noqa: N803 - the official argument names
-        Param_max: float | None = None,  # noqa: N803
+        FLOP_max: float | None = None,
+        Param_max: float | None = None,
         hp: str = "12",
     ) -> tuple[int, float]:
         """``(index, accuracy)`` of the best architecture; see :meth:`TopologyAPI.find_best`."""

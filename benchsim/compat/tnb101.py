@@ -45,21 +45,55 @@ TASK_LIST = [
 ]
 """The official task order."""
 
-_CLS = ["train_top1", "train_top5", "train_loss", "valid_top1", "valid_top5", "valid_loss",
-        "test_top1", "test_top5", "test_loss", "time_elapsed"]  # fmt: skip
-_SSIM = ["train_ssim", "train_l1_loss", "valid_ssim", "valid_l1_loss", "test_ssim",
-         "test_l1_loss", "time_elapsed"]  # fmt: skip
+_CLS = [
+    "train_top1",
+    "train_top5",
+    "train_loss",
+    "valid_top1",
+    "valid_top5",
+    "valid_loss",
+    "test_top1",
+    "test_top5",
+    "test_loss",
+    "time_elapsed",
+]
+_SSIM = [
+    "train_ssim",
+    "train_l1_loss",
+    "valid_ssim",
+    "valid_l1_loss",
+    "test_ssim",
+    "test_l1_loss",
+    "time_elapsed",
+]
 METRICS_DICT = {
     "class_scene": _CLS,
     "class_object": _CLS,
-    "room_layout": ["train_loss", "train_neg_loss", "valid_loss", "valid_neg_loss", "test_loss",
-                    "test_neg_loss", "time_elapsed"],
+    "room_layout": [
+        "train_loss",
+        "train_neg_loss",
+        "valid_loss",
+        "valid_neg_loss",
+        "test_loss",
+        "test_neg_loss",
+        "time_elapsed",
+    ],
     "jigsaw": _CLS,
-    "segmentsemantic": ["train_loss", "train_acc", "train_mIoU", "valid_loss", "valid_acc",
-                        "valid_mIoU", "test_loss", "test_acc", "test_mIoU", "time_elapsed"],
+    "segmentsemantic": [
+        "train_loss",
+        "train_acc",
+        "train_mIoU",
+        "valid_loss",
+        "valid_acc",
+        "valid_mIoU",
+        "test_loss",
+        "test_acc",
+        "test_mIoU",
+        "time_elapsed",
+    ],
     "normal": _SSIM,
     "autoencoder": _SSIM,
-}  # fmt: skip
+}
 """Task -> the official metric names (the official file's ``metrics_dict``; the columns of
 every public export of it)."""
 INFO_NAMES = ["inference_time", "encoder_params", "model_params", "model_FLOPs", "encoder_FLOPs"]
@@ -126,7 +160,9 @@ class TransNASBenchAPI:
         self.record_ = CompatRecord(type(self).__name__, self.settings)
         if verbose:
             names = ", ".join(b.name for b in self.benches.values())
-            print(f"benchsim.compat: TransNASBenchAPI answered by benchsim {names}", file=sys.stderr)
+            print(
+                f"benchsim.compat: TransNASBenchAPI answered by benchsim {names}", file=sys.stderr
+            )
 
     def __len__(self) -> int:
         return self._size
@@ -185,14 +221,18 @@ class TransNASBenchAPI:
         if task not in METRICS_DICT:
             raise UnknownNameError("task", task, TASK_LIST, f"in {call}")
         if metric not in METRICS_DICT[task]:
-            raise UnknownNameError("metric", metric, METRICS_DICT[task], f"for task {task} in {call}")
+            raise UnknownNameError(
+                "metric", metric, METRICS_DICT[task], f"for task {task} in {call}"
+            )
         return _RENAMED.get(metric, metric)
 
     def _unheld(self, bench, task: str, metric: str, call: str) -> UnavailableError | None:
         ours = _RENAMED.get(metric, metric)
         if ours in bench.task_info(task).metrics:
             return None
-        held = [m for m in METRICS_DICT[task] if _RENAMED.get(m, m) in bench.task_info(task).metrics]
+        held = [
+            m for m in METRICS_DICT[task] if _RENAMED.get(m, m) in bench.task_info(task).metrics
+        ]
         return UnavailableError(
             f"{call}: metric {metric!r} is not in benchsim's data (the public TNB101 exports "
             f"keep no usable losses); metrics held for {task}: {', '.join(held)}"
@@ -243,18 +283,26 @@ class TransNASBenchAPI:
         except FidelityError as err:
             raise UnavailableError(f"{call} {_NO_EPOCHS} ({err})") from None
 
-    def get_epoch_status(self, arch: str, task: str, epoch: int, xseed: int | None = None) -> CompatInfo:
+    def get_epoch_status(
+        self, arch: str, task: str, epoch: int, xseed: int | None = None
+    ) -> CompatInfo:
         """Every metric of ``arch`` on ``task`` at ``epoch`` (held ones; the rest raise)."""
         call = f"get_epoch_status(arch={arch!r}, task={task!r}, epoch={epoch!r})"
         ss, index = self._locate(arch, call)
         self._metric(task, METRICS_DICT[task][0], call)
         epochs = self.benches[ss].task_info(task).epochs
-        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or not -epochs <= epoch < epochs:
+        if (
+            isinstance(epoch, bool)
+            or not isinstance(epoch, (int, np.integer))
+            or not -epochs <= epoch < epochs
+        ):
             raise ConfigError(f"{call}: epoch must be an int in [-{epochs}, {epochs})")
         values, missing = {"epoch": int(epoch) % epochs}, {}
         for metric in METRICS_DICT[task]:
             try:
-                values[metric] = self._at(self.benches[ss], arch, index, task, metric, int(epoch) % epochs)
+                values[metric] = self._at(
+                    self.benches[ss], arch, index, task, metric, int(epoch) % epochs
+                )
             except UnavailableError as err:
                 missing[metric] = f"is not available ({err})"
         return CompatInfo(values, call, missing)

@@ -33,9 +33,7 @@ def emulating(installed_home):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        yield create(
-            None, "tss", True, False, emulate="hp12-proxy,eval-time,no-latency", seed=0
-        )
+        yield create(None, "tss", True, False, emulate="hp12-proxy,eval-time,no-latency", seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +44,14 @@ def nats_fixture_home(tmp_path_factory, mirror_dir):
 
     home = tmp_path_factory.mktemp("nats_fixture_home")
     folder = (
-        mirror_dir / "D-X-Y" / "NATS-Bench" / NATS_COMMIT / "fake_torch_dir"
+        mirror_dir
+        / "D-X-Y"
+        / "NATS-Bench"
+        / NATS_COMMIT
+        / "fake_torch_dir"
         / "NATS-tss-v1_0-3ffb9-simple"
-    )  # fmt: skip
-    import_file("nats-tss-simple", folder, name="nats-fixture", root=home / "tables", progress=False)
+    )
+    import_file(
+        "nats-tss-simple", folder, name="nats-fixture", root=home / "tables", progress=False
+    )
     return home, folder

@@ -20,8 +20,15 @@ from .conftest import FIXTURE_ARCHS
 
 nats_bench = pytest.importorskip("nats_bench")
 DATASETS = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
-NOT_HELD = ("-loss", "valid-per-time", "valid-all-time", "test-per-time", "test-all-time",
-            "valtest-per-time", "valtest-all-time")  # fmt: skip
+NOT_HELD = (
+    "-loss",
+    "valid-per-time",
+    "valid-all-time",
+    "test-per-time",
+    "test-all-time",
+    "valtest-per-time",
+    "valtest-all-time",
+)
 
 
 @pytest.fixture(scope="module")
@@ -65,12 +72,16 @@ def test_get_more_info_equals_the_official_api(official, shim, index, dataset, h
         for iepoch in (None, 0, 5):
             where = f"{index} {dataset} hp={hp} is_random={is_random} iepoch={iepoch}"
             ours = shim.get_more_info(index, dataset, iepoch=iepoch, hp=hp, is_random=is_random)
-            theirs = official.get_more_info(index, dataset, iepoch=iepoch, hp=hp, is_random=is_random)
+            theirs = official.get_more_info(
+                index, dataset, iepoch=iepoch, hp=hp, is_random=is_random
+            )
             # every setting compares values: the test accuracy, and accuracies + train times
             assert _compare(theirs, ours, where) >= (1 if dataset == "cifar10" else 4)
 
 
-def test_simulate_train_eval_matches_on_real_hp12_data(official, shim, nats_fixture_home, monkeypatch):
+def test_simulate_train_eval_matches_on_real_hp12_data(
+    official, shim, nats_fixture_home, monkeypatch
+):
     """With the official 12-epoch data imported, hp='12' needs no proxy: the validation
     accuracy is a real 12-epoch one, and only the evaluation time is emulated (labelled)."""
     import warnings
@@ -78,13 +89,21 @@ def test_simulate_train_eval_matches_on_real_hp12_data(official, shim, nats_fixt
     from benchsim.compat.nats import create
 
     monkeypatch.setenv("BENCHSIM_HOME", str(nats_fixture_home[0]))
-    ours = create(None, "tss", True, False, benchmark="nats-fixture", emulate="eval-time,no-latency")
+    ours = create(
+        None, "tss", True, False, benchmark="nats-fixture", emulate="eval-time,no-latency"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for index in FIXTURE_ARCHS:
-            seeds = official.query_meta_info_by_index(index, hp="12").get_dataset_seeds("cifar10-valid")
-            twelve = {official.get_more_info(index, "cifar10-valid", hp="12", is_random=s)["valid-accuracy"]
-                      for s in seeds}  # fmt: skip
+            seeds = official.query_meta_info_by_index(index, hp="12").get_dataset_seeds(
+                "cifar10-valid"
+            )
+            twelve = {
+                official.get_more_info(index, "cifar10-valid", hp="12", is_random=s)[
+                    "valid-accuracy"
+                ]
+                for s in seeds
+            }
             acc, latency, cost, _ = ours.simulate_train_eval(index, "cifar10", hp="12")
             real = official.get_more_info(index, "cifar10-valid", hp="12", is_random=False)
             assert acc in twelve and latency is None
@@ -110,15 +129,26 @@ def test_nb201_api_equals_the_official_nas_201_api(shim, nats_fixture_home, monk
         return nas_201_api.ArchResults.create_from_state_dict(copy.deepcopy(raw)).state_dict()
 
     official = nas_201_api.NASBench201API(
-        {"meta_archs": meta, "evaluated_indexes": set(records),
-         "arch2infos": {i: {"less": state(r["12"]), "full": state(r["200"])} for i, r in records.items()}},
+        {
+            "meta_archs": meta,
+            "evaluated_indexes": set(records),
+            "arch2infos": {
+                i: {"less": state(r["12"]), "full": state(r["200"])} for i, r in records.items()
+            },
+        },
         verbose=False,
-    )  # fmt: skip
+    )
     ours = NASBench201API(None, verbose=False, benchmark="nats-fixture")
     for index in FIXTURE_ARCHS:
         assert ours.arch(index) == official.arch(index)
-        assert ours.query_index_by_arch(official.arch(index)) == official.query_index_by_arch(official.arch(index))
+        assert ours.query_index_by_arch(official.arch(index)) == official.query_index_by_arch(
+            official.arch(index)
+        )
         for dataset in DATASETS:
             for hp in ("12", "200"):
                 theirs = official.get_more_info(index, dataset, hp=hp, is_random=False)
-                _compare(theirs, ours.get_more_info(index, dataset, hp=hp, is_random=False), f"{index} {dataset} hp={hp}")
+                _compare(
+                    theirs,
+                    ours.get_more_info(index, dataset, hp=hp, is_random=False),
+                    f"{index} {dataset} hp={hp}",
+                )

@@ -16,7 +16,7 @@ _spec = importlib.util.find_spec("torchvision")
 if _spec is not None and _spec.submodule_search_locations:
     import torch
 
-    _lib = os.path.join(list(_spec.submodule_search_locations)[0], "_C.so")
+    _lib = os.path.join(next(iter(_spec.submodule_search_locations)), "_C.so")
     try:
         torch.ops.load_library(_lib)
     except (OSError, RuntimeError):
