@@ -39,8 +39,20 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SUPPORT = ROOT / "tests" / "compat" / "support"
 EMULATE = "hp12-proxy,eval-time,no-latency"
-REA_ARGS = ["--dataset", "cifar10", "--search_space", "tss", "--time_budget", "20000",
-            "--ea_cycles", "200", "--ea_population", "10", "--ea_sample_size", "3"]  # fmt: skip
+REA_ARGS = [
+    "--dataset",
+    "cifar10",
+    "--search_space",
+    "tss",
+    "--time_budget",
+    "20000",
+    "--ea_cycles",
+    "200",
+    "--ea_population",
+    "10",
+    "--ea_sample_size",
+    "3",
+]
 
 
 def per_call_us(function, number: int = 20_000, repeat: int = 5) -> float:
@@ -50,8 +62,8 @@ def per_call_us(function, number: int = 20_000, repeat: int = 5) -> float:
 
 def single_calls() -> dict[str, float]:
     import benchsim
-    from benchsim.compat.nats import create
     from benchsim.compat.naslib import get_dataset_api
+    from benchsim.compat.nats import create
     from benchsim.compat.tnb101 import TransNASBenchAPI
 
     warnings.simplefilter("ignore")
@@ -92,8 +104,18 @@ def single_calls() -> dict[str, float]:
 def compat_run(script: Path, args: list[str], cwd: Path) -> tuple[float, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SUPPORT), env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "benchsim.cli", "compat", "run", str(script), "--emulate",
-               EMULATE, "--", *args]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "benchsim.cli",
+        "compat",
+        "run",
+        str(script),
+        "--emulate",
+        EMULATE,
+        "--",
+        *args,
+    ]
     began = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - began
@@ -135,18 +157,31 @@ def rea_comparison(work: Path, runs: int) -> dict[str, object]:
     work.mkdir(parents=True, exist_ok=True)
     wall, _ = compat_run(
         script_path("regularized_ea"),
-        [*REA_ARGS, "--rand_seed", "-1", "--loops_if_rand", str(runs), "--save_dir",
-         str(work / "rea")],
+        [
+            *REA_ARGS,
+            "--rand_seed",
+            "-1",
+            "--loops_if_rand",
+            str(runs),
+            "--save_dir",
+            str(work / "rea"),
+        ],
         work,
-    )  # fmt: skip
+    )
     (saved,) = work.glob("rea-tss/cifar10-T20000/R-EA-SS3/results.pth")
     results = torch.load(saved, weights_only=True)
     bench = benchsim.benchmark("nb201")
     found = np.array([r["all_archs"][-1] for r in results.values()])
     shim = bench.query_many(found, "cifar10", "test_acc").values
     began = time.perf_counter()
-    spec = make_spec("rea", f"0-{runs - 1}", benchmark="nb201", tasks="cifar10", budget="20000s",
-                     params=("rea.population_size=10", "rea.sample_size=3"))  # fmt: skip
+    spec = make_spec(
+        "rea",
+        f"0-{runs - 1}",
+        benchmark="nb201",
+        tasks="cifar10",
+        budget="20000s",
+        params=("rea.population_size=10", "rea.sample_size=3"),
+    )
     run_sweep(spec, work / "sweep")
     own_wall = time.perf_counter() - began
     table = pd.read_parquet(work / "sweep" / "results" / "_runs.parquet")

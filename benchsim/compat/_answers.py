@@ -201,7 +201,9 @@ class AnswersMixin:
         lacking = [m for m in (valid, v.train_time) if m and m not in values]
         if not lacking or valid != info.search_metric:
             return
-        protocol = self.bench.evaluation_protocol(v.task)
+        protocol = self._plans.get(("protocol", v.task))
+        if protocol is None:  # fixed per task: asked once
+            protocol = self._plans["protocol", v.task] = self.bench.evaluation_protocol(v.task)
         if seed == "sample":
             seed = protocol["seed"]
         result = self.bench.query(index, v.task, info.search_metric, seed=seed)
