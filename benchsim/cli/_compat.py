@@ -30,6 +30,8 @@ def compat() -> None:
     "--emulate",
     default="none",
     show_default=True,
+    envvar="BENCHSIM_COMPAT_EMULATE",
+    show_envvar=True,
     help="Comma-separated opt-in emulations: hp12-proxy, eval-time, no-latency (see "
     "`benchsim compat emulations`); every emulated answer is labelled.",
 )

@@ -18,7 +18,7 @@ from benchsim.compat._config import CompatRecord
 from benchsim.compat._fetch import Fetcher
 from benchsim.compat._info import CompatInfo
 from benchsim.compat._views import HP_EPOCHS, SEARCH_DATASETS, DatasetView, view
-from benchsim.errors import ConfigError, UnavailableError, UnknownNameError
+from benchsim.errors import ConfigError, FidelityError, UnavailableError, UnknownNameError
 
 TIME = "train_time_s"
 PARAMS = "params_mb"
@@ -206,7 +206,12 @@ class AnswersMixin:
             protocol = self._plans["protocol", v.task] = self.bench.evaluation_protocol(v.task)
         if seed == "sample":
             seed = protocol["seed"]
-        result = self.bench.query(index, v.task, info.search_metric, seed=seed)
+        try:
+            result = self.bench.query(index, v.task, info.search_metric, seed=seed)
+        except FidelityError as err:  # e.g. a named trial where only seed means exist
+            for metric in lacking:
+                refused[metric] = f"is not in benchsim's data, even by hp12-proxy ({err})"
+            return
         if valid in lacking:
             values[valid] = result.value
             emulated[valid] = "hp12-proxy"

@@ -25,7 +25,7 @@ from benchsim.compat._config import (
     ENV_EMULATE,
     ENV_SEED,
     PROCESS_COUNTS,
-    parse_emulations,
+    CompatSettings,
 )
 from benchsim.compat._hooks import install_hooks, uninstall_hooks
 from benchsim.errors import ConfigError
@@ -37,8 +37,8 @@ class RunRecord:
 
     script: str
     args: list[str]
-    benchmark: str | None
-    seed: int | None
+    benchmark: str
+    seed: int
     emulate: list[str]
     exit_code: int = 0
     wall_s: float = 0.0
@@ -49,8 +49,8 @@ class RunRecord:
         return {
             "script": self.script,
             "args": self.args,
-            "benchmark": self.benchmark or "nb201",
-            "seed": 0 if self.seed is None else self.seed,
+            "benchmark": self.benchmark,
+            "seed": self.seed,
             "emulate": self.emulate,
             "labels": {name: EMULATIONS[name] for name in self.emulate},
             "emulated_answers": self.emulated_answers,
@@ -64,8 +64,8 @@ class RunRecord:
         emulated = f"emulated answers (labelled): {counts}" if counts else "no emulated answers"
         return (
             f"benchsim compat: {Path(self.script).name} exited {self.exit_code} after "
-            f"{self.wall_s:.1f} s; answered by benchsim {self.benchmark or 'nb201'!r} (seed "
-            f"{0 if self.seed is None else self.seed}); {emulated}"
+            f"{self.wall_s:.1f} s; answered by benchsim {self.benchmark!r} (seed {self.seed}); "
+            f"{emulated}"
         )
 
 
@@ -84,10 +84,14 @@ def run_script(
     path = Path(script)
     if not path.is_file():
         raise ConfigError(f"script {str(path)!r} is not a file; give the path of a Python script")
-    names = sorted(parse_emulations(emulate, "--emulate"))
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ConfigError(f"--seed == {seed!r}, must be an integer >= 0")
-    record = RunRecord(str(path), list(args), benchmark, seed, names)
+    settings = CompatSettings.resolve(
+        "nb201",
+        benchmark=benchmark,
+        seed=seed,
+        emulate=emulate if emulate is not None else os.environ.get(ENV_EMULATE),
+    )
+    names = sorted(settings.emulate)
+    record = RunRecord(str(path), list(args), settings.benchmark, settings.seed, names)
     env = {ENV_EMULATE: ",".join(names) or "none"}
     if seed is not None:
         env[ENV_SEED] = str(seed)

@@ -97,3 +97,13 @@ def test_run_exit_codes(runner, installed_home, script, tmp_path):
     assert done.exit_code == 2 and "unknown emulation 'magic'" in done.output
     done = runner.invoke(main, ["compat", "run", str(tmp_path / "missing.py")])
     assert done.exit_code == 2 and "is not a file" in done.output
+
+
+def test_run_reads_the_environment(runner, installed_home, script):
+    env = {
+        "BENCHSIM_COMPAT_EMULATE": "hp12-proxy,eval-time,no-latency",
+        "BENCHSIM_COMPAT_SEED": "9",
+    }
+    done = runner.invoke(main, ["compat", "run", str(script), "--", "proxy", "1"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "(seed 9); emulated answers (labelled): eval-time 2, hp12-proxy 1" in done.output

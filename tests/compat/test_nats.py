@@ -231,6 +231,8 @@ def test_emulations_are_benchsims_protocol_and_labelled(emulating, bench):
     )
     with pytest.raises(UnavailableError, match="no losses"):
         info["valid-loss"]  # emulation never covers losses
+    with pytest.raises(UnavailableError, match=r"even by hp12-proxy .*no per-seed values"):
+        emulating.get_more_info(42, "cifar100", hp="12", is_random=1)["valid-accuracy"]
     emulating.reset_time()
     assert emulating.used_time == 0
     record = emulating.compat_record()
