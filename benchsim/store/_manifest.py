@@ -45,7 +45,8 @@ class SourceFile:
     licence
         The repository's licence, recorded in each table's ``meta.json``.
     benchmarks
-        The installed benchmarks whose tables need this file.
+        The installed benchmarks whose tables need this file, or the client bundle
+        (:data:`CLIENT_BUNDLES`) it belongs to.
     """
 
     id: str
