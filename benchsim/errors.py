@@ -124,3 +124,15 @@ class EmptyResultError(BenchsimError):
     def __init__(self, message: str, output: object = None) -> None:
         super().__init__(message)
         self.output = output
+
+
+class UnavailableError(FidelityError, KeyError):
+    """A value a drop-in API (:mod:`benchsim.compat`) would return that benchsim's data does not
+    hold: the message names the call, the key and what is available instead.
+
+    Also a ``KeyError``, so that code reading a missing key of an official result dict with
+    ``except KeyError`` keeps working.
+    """
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the whole message
+        return str(self.args[0])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 
 from benchsim._version import __version__
+from benchsim.cli._compat import compat
 from benchsim.cli._data import data
 from benchsim.cli._group import ENV_DEBUG, BenchsimGroup
 from benchsim.cli._query import query
@@ -50,5 +51,6 @@ main.add_command(sweep)
 main.add_command(report)
 main.add_command(verify_repro)
 main.add_command(reproduce)
+main.add_command(compat)
 
 __all__ = ["main"]

@@ -23,6 +23,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 MANIFEST_PATH = Path(__file__).with_name("manifest.toml")
 BENCHMARKS = ("nb201", "tnb101-micro", "tnb101-macro")
 """The benchmarks the installer builds from the manifest."""
+CLIENT_BUNDLES = ("nats-algos",)
+"""Pinned third-party client scripts (not data), fetched like data by :mod:`benchsim.compat`."""
 
 RAW_URL = "https://raw.githubusercontent.com/{owner}/{repo}/{commit}/{path}"
 _FIELDS = ("id", "owner", "repo", "commit", "path", "sha256", "size", "licence", "benchmarks")
@@ -43,7 +45,8 @@ class SourceFile:
     licence
         The repository's licence, recorded in each table's ``meta.json``.
     benchmarks
-        The installed benchmarks whose tables need this file.
+        The installed benchmarks whose tables need this file, or the client bundle
+        (:data:`CLIENT_BUNDLES`) it belongs to.
     """
 
     id: str
@@ -86,9 +89,10 @@ def _check_entry(number: int, raw: dict) -> SourceFile:
         raise DataError(f"{where} sha256 == {raw['sha256']!r}, must be 64 lowercase hex digits")
     if not isinstance(raw["size"], int) or raw["size"] <= 0:
         raise DataError(f"{where} size == {raw['size']!r}, must be a positive integer")
-    bad = [b for b in raw["benchmarks"] if b not in BENCHMARKS]
+    bad = [b for b in raw["benchmarks"] if b not in (*BENCHMARKS, *CLIENT_BUNDLES)]
     if bad or not raw["benchmarks"]:
-        raise DataError(f"{where} benchmarks == {raw['benchmarks']!r}; allowed: {BENCHMARKS}")
+        allowed = (*BENCHMARKS, *CLIENT_BUNDLES)
+        raise DataError(f"{where} benchmarks == {raw['benchmarks']!r}; allowed: {allowed}")
     return SourceFile(**{**raw, "benchmarks": tuple(raw["benchmarks"])})
 
 
@@ -107,7 +111,7 @@ def manifest() -> dict[str, SourceFile]:
 
 
 def files_for(benchmark: str) -> list[SourceFile]:
-    """The files a benchmark's converter reads, in manifest order."""
-    if benchmark not in BENCHMARKS:
+    """The files a benchmark's converter reads (or a client bundle holds), in manifest order."""
+    if benchmark not in (*BENCHMARKS, *CLIENT_BUNDLES):
         raise UnknownNameError("benchmark", benchmark, BENCHMARKS, "in the data manifest")
     return [f for f in manifest().values() if benchmark in f.benchmarks]

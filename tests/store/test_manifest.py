@@ -20,7 +20,7 @@ def _pinned(mirror_dir: Path) -> dict[str, str]:
 def test_every_entry_matches_upstream_sha256(mirror_dir: Path) -> None:
     pinned = _pinned(mirror_dir)
     entries = manifest()
-    assert len(entries) == 52
+    assert len(entries) == 55
     for entry in entries.values():
         assert entry.relpath in pinned, entry.relpath
         assert entry.sha256 == pinned[entry.relpath], entry.id
@@ -48,6 +48,11 @@ def test_left_out_files_are_only_the_documented_ones(mirror_dir: Path) -> None:
 def test_files_for_each_benchmark() -> None:
     counts = {b: len(files_for(b)) for b in BENCHMARKS}
     assert counts == {"nb201": 43, "tnb101-micro": 8, "tnb101-macro": 8}
+    assert [e.path for e in files_for("nats-algos")] == [
+        "LICENSE.md",
+        "exps/NATS-algos/random_wo_share.py",
+        "exps/NATS-algos/regularized_ea.py",
+    ]
     assert all(e.licence for e in manifest().values())
     with pytest.raises(UnknownNameError, match=r"unknown benchmark 'nb101'.*nb201"):
         files_for("nb101")
