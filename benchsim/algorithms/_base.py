@@ -10,13 +10,16 @@ An algorithm never imports a backend and never reads a clock.  The runner drives
 3. ``searcher.tell(job, outcome)`` when a job's result arrives, in simulated-time order.
 4. ``searcher.recommend(task)`` at the end: the architecture the search returns for ``task``.
 
-Jobs are the three questions a NAS algorithm asks of a backend: :class:`Evaluate` (train one
-architecture with the benchmark's protocol and report its validation metric), and the two
+Jobs are the questions a NAS algorithm asks of a backend: :class:`Evaluate` (train one
+architecture with the benchmark's protocol and report its validation metric), the two
 weight-sharing steps of EMT-NAS, :class:`TrainPass` (Algorithm 3 of the supplementary: one pass
 over the task's training data, one individual per mini-batch) and :class:`SampledEval`
-(Algorithm 4: accuracy on one random validation mini-batch).  The table backend answers
-``Evaluate`` from the recorded benchmark and the weight-sharing steps with an emulated supernet
-(docs/weight_sharing.md); the live backend answers all three by training.
+(Algorithm 4: accuracy on one random validation mini-batch), and :class:`TaskDistance`
+(LD-NAS: how far other tasks are from a target, computed from the tasks' data).  The table
+backend answers ``Evaluate`` from the recorded benchmark and the weight-sharing steps with an
+emulated supernet (docs/weight_sharing.md); the live backend answers all four by training.
+``Problem.capabilities`` says which kinds the backend answers (a table holds no images, so no
+``TaskDistance``).
 
 Hyperparameters are dataclass fields (constructors only store them); learned state ends in ``_``.
 """
@@ -61,12 +64,17 @@ class Problem:
     source_tasks
         Other tasks of the benchmark whose observations a transfer method may use
         (XferNAS), with the :class:`Job`-level API: the runner answers :class:`Evaluate` on them.
+    capabilities
+        The job kinds the backend answers (``"evaluate"``, ``"train_pass"``,
+        ``"sampled_eval"``, ``"task_distance"``), so a searcher can refuse a setting it cannot
+        run before asking anything (LD-NAS without a distance file on a table).
     """
 
     space: SearchSpace
     tasks: tuple[TaskSpec, ...]
     benchmark: str
     source_tasks: tuple[TaskSpec, ...] = ()
+    capabilities: frozenset[str] = frozenset({"evaluate", "train_pass", "sampled_eval"})
 
     def task(self, name: str) -> TaskSpec:
         for spec in (*self.tasks, *self.source_tasks):
@@ -131,7 +139,26 @@ class SampledEval:
         return len(self.archs)
 
 
-Job = Evaluate | TrainPass | SampledEval
+@dataclass(frozen=True)
+class TaskDistance:
+    """How far each of ``sources`` is from ``task`` (LD-NAS, Le et al. Eq. 2-3).
+
+    The outcome's ``values[k]`` is d[sources[k] -> task], the log-determinant distance of
+    diagonal Fisher information matrices, averaged over ``repeats`` initialisations of the
+    epsilon-approximation networks.  Only a backend holding the tasks' data answers it
+    (``"task_distance" in Problem.capabilities``).  No architecture is evaluated (size 0).
+    """
+
+    task: str
+    sources: tuple[str, ...]
+    repeats: int = 1
+
+    @property
+    def size(self) -> int:
+        return 0
+
+
+Job = Evaluate | TrainPass | SampledEval | TaskDistance
 FINISHED = "finished"
 """Returned by :meth:`Searcher.ask` when the searcher has no more work."""
 
@@ -241,6 +268,17 @@ class Searcher(ABC):
         its generations by returning :data:`FINISHED`).
         """
         return "12000s" if benchmark.startswith("nb201") else "50"
+
+    @classmethod
+    def contract_inputs(cls, benchmark: str) -> dict[str, Any]:
+        """TEST INPUT: hyperparameters the contract suites must add to the defaults so that
+        the algorithm can run on table ``benchmark`` at all (``{}`` for most).
+
+        Only for an algorithm that needs an input no table can give (LD-NAS: a task distance
+        matrix, which is computed from images); what it returns is labelled as a test input
+        wherever it is used, never as data.
+        """
+        return {}
 
     @classmethod
     def smoke_params(cls) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from benchsim.algorithms._base import Evaluate, Job, Outcome, SampledEval, TrainPass
+from benchsim.algorithms._base import Evaluate, Job, Outcome, SampledEval, TaskDistance, TrainPass
 from benchsim.backends.base import Benchmark, SeedLike
 
 _EMPTY = np.empty(0, dtype=np.float64)
@@ -73,4 +73,13 @@ class JobExecutor:
                 planned_passes=job.planned_passes,
             )
             return Outcome(values=_EMPTY, cost=cost)
+        if isinstance(job, TaskDistance):
+            batch = self.bench.task_distance(
+                job.task, job.sources, repeats=job.repeats, rng=self.rng
+            )
+            return Outcome(
+                values=np.asarray(batch.values, dtype=np.float64),
+                cost=float(np.sum(batch.cost)),
+                source=batch.source,
+            )
         raise TypeError(f"a searcher returned {job!r}, which is not a job")

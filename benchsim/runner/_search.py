@@ -20,12 +20,19 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from benchsim.algorithms._base import Evaluate, Job, Outcome, SampledEval, Searcher
+from benchsim.algorithms._base import (
+    Evaluate,
+    Job,
+    Outcome,
+    SampledEval,
+    Searcher,
+    TaskDistance,
+)
 from benchsim.errors import DeadlockError
 from benchsim.runner._budget import Budget
 from benchsim.runner._clock import SimClock
 
-_KIND = {Evaluate: "evaluate", SampledEval: "sampled_eval"}
+_KIND = {Evaluate: "evaluate", SampledEval: "sampled_eval", TaskDistance: "task_distance"}
 
 
 COLUMNS = (
@@ -41,7 +48,9 @@ _NUMPY = {"q": np.int64, "h": np.int16, "d": np.float64}
 
 
 class Trajectory:
-    """Columns of every answered job (one row per architecture answered).
+    """Columns of every answered job (one row per architecture answered; a training pass is
+    one row with ``arch`` -1, a task-distance job one row per source task with ``arch`` -1,
+    the distance as ``value`` and ``source`` naming the source task).
 
     Numbers live in compact :class:`array.array` columns (8 bytes a value, not a Python
     object each), texts in lists of shared strings, so a run of a million evaluations holds
@@ -59,8 +68,13 @@ class Trajectory:
     def add(
         self, search: int, job: Job, outcome: Outcome, worker: int, start: float, end: float
     ) -> None:
-        archs = [job.arch] if isinstance(job, Evaluate) else list(job.archs)
         kind = _KIND.get(type(job), "train_pass")
+        sources = None
+        if kind == "task_distance":
+            archs = [-1] * len(job.sources)
+            sources = [f"{outcome.source} from {name}" for name in job.sources]
+        else:
+            archs = [job.arch] if isinstance(job, Evaluate) else list(job.archs)
         if kind == "sampled_eval" and job.batch_size is None:
             kind = "full_eval"
         if kind == "train_pass":
@@ -79,7 +93,7 @@ class Trajectory:
         self.arch.extend(archs)
         self.value.extend(values)
         self.cost.extend([outcome.cost / n] * n)
-        self.source.extend([outcome.source] * n)
+        self.source.extend(sources or [outcome.source] * n)
 
     def column(self, name: str, start: int = 0) -> np.ndarray | list:
         """Rows ``start:`` of one column: a numpy array for numbers, a list for texts."""

@@ -430,9 +430,10 @@ def _build_searchers(
 ) -> list[tuple[Searcher, Problem]]:
     family = bench.space.name
     specs = tuple(_spec(bench, t) for t in tasks)
+    kinds = bench.capabilities()
     if cls.multi_task:
         others = tuple(_spec(bench, t) for t in bench.tasks if t not in tasks)
-        problem = Problem(bench.space, specs, family, others)
+        problem = Problem(bench.space, specs, family, others, kinds)
         return [(create(config.algo, family, config.params), problem)]
     out = []
     for spec in specs:
@@ -440,7 +441,7 @@ def _build_searchers(
         out.append(
             (
                 create(config.algo, family, config.params),
-                Problem(bench.space, (spec,), family, others),
+                Problem(bench.space, (spec,), family, others, kinds),
             )
         )
     return out
@@ -463,7 +464,7 @@ def _summarise(
     tasks = tuple(protocols)
     counts: dict[str, int] = dict.fromkeys(tasks, 0)
     for search, task, kind in zip(traj.search, traj.task, traj.kind, strict=True):
-        if kind != "train_pass" and owner.get(task) == search:
+        if kind not in ("train_pass", "task_distance") and owner.get(task) == search:
             counts[task] += 1
     per_task: dict[str, Any] = {}
     for task in tasks:

@@ -2,7 +2,9 @@
 
 Parametrised over ``benchsim.algorithms.available()`` x ``cls.benchmarks``, so a new algorithm
 is tested by being registered: its default settings build; a 100-evaluation run returns an
-architecture and a numeric test metric for every task; the same seed gives a byte-identical
+architecture and a numeric test metric for every task (with the defaults, plus only the inputs
+a table cannot give that ``Searcher.contract_inputs`` supplies as labelled test inputs: LD-NAS's
+distance matrix); the same seed gives a byte-identical
 trajectory; a run interrupted and resumed ends as an uninterrupted one; the run's config.json
 runs again to the same result; a bad hyperparameter is a one-line ConfigError.
 """
@@ -23,7 +25,8 @@ CASES = [(name, bench) for name in available() for bench in algorithm_class(name
 
 
 def _config(name: str, benchmark: str) -> RunConfig:
-    return RunConfig(algo=name, benchmark=benchmark, seed=3, budget="100")
+    params = algorithm_class(name).contract_inputs(benchmark)  # test inputs, not settings
+    return RunConfig(algo=name, benchmark=benchmark, seed=3, budget="100", params=params)
 
 
 def _jobs(trajectory) -> int:
