@@ -20,10 +20,11 @@ def plot_distance_heatmap(matrix: DistanceMatrix, path: str | Path) -> Path:
     from matplotlib.figure import Figure
 
     n = len(matrix.tasks)
-    side = 1.0 + 0.62 * n
-    fig = Figure(figsize=(2 * side + 1.6, side + 0.9), layout="constrained")
-    axes = fig.subplots(1, 2)
     labels = [_short(t) for t in matrix.tasks]
+    side = 1.0 + 0.62 * n
+    margin = 0.9 + 0.075 * max(len(t) for t in labels)  # the tick labels and the colorbar
+    fig = Figure(figsize=(2 * (side + margin) + 0.6, side + margin), layout="constrained")
+    axes = fig.subplots(1, 2)
     panels = (
         ("(a) mean", matrix.mean, "viridis"),
         (f"(b) std over {matrix.repeats} repeats", matrix.std, "magma"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -116,7 +117,7 @@ def test_job_sequence_on_the_table(table):
         assert steps[-1].archs[0] in cands
         winners.append(steps[-1].archs[0])
     # stopping: all rounds used, or the incumbent won `patience` = 3 rounds in a row
-    kept = [a == b for a, b in zip(winners, winners[1:])]
+    kept = [a == b for a, b in itertools.pairwise(winners)]
     assert len(fuse) == 6 or kept[-3:] == [True] * 3
     arch, value = searcher.recommend("cifar10")
     assert arch == winners[-1] and np.isfinite(value)
@@ -153,10 +154,11 @@ def test_fuse_keeps_the_candidate_the_validation_data_prefers():
 
 
 def test_stopping_criteria():
-    constant = lambda job: Outcome(  # noqa: E731
-        np.zeros(0) if isinstance(job, TrainPass) else np.full(len(getattr(job, "archs", [0])), 5.0),
-        1.0,
-    )
+    def constant(job):
+        if isinstance(job, TrainPass):
+            return Outcome(np.zeros(0), 1.0)
+        return Outcome(np.full(len(getattr(job, "archs", [0])), 5.0), 1.0)
+
     # equal estimates: alpha never moves, converges after one step, the incumbent (listed
     # first) keeps winning and patience ends the search
     searcher = make(patience=2, rounds=50)
@@ -258,3 +260,5 @@ def test_a_distance_file_runs_on_the_table_and_reproduces(installed_home, tmp_pa
     }  # fmt: skip
     # FUSE's answers come from the emulated supernet, never the stand-alone values
     assert fuse_sources and all(s.endswith(":oneshot") for s in fuse_sources)
+    assert {s.split(":")[0] for s in fuse_sources} <= {"recorded", "modelled"}
+    assert not any("standalone" in s or "stand-alone" in s for s in fuse_sources)

@@ -18,9 +18,8 @@ from benchsim.backends.gpu._fisher import ApproxNet
 from benchsim.datasets import prepare
 from benchsim.errors import ConfigError, UnknownNameError
 
-A, PERMUTED, B, BINARY = (
-    "synthetic-shapes", "synthetic-shapes-permuted", "synthetic-shapes-b", "synthetic-shapes-binary",
-)  # fmt: skip
+A, PERMUTED = "synthetic-shapes", "synthetic-shapes-permuted"
+B, BINARY = "synthetic-shapes-b", "synthetic-shapes-binary"
 ORDERING = {"epochs": 2, "fisher_samples": 100}
 """Small enough for seconds on one CPU thread; the order already holds by a wide margin."""
 
