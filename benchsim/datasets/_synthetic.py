@@ -21,7 +21,7 @@ Every class is symmetric under a horizontal flip, so flip augmentation keeps lab
   a task must come out closer to it than an unrelated task does, docs/ldnas.md).
 * ``synthetic-shapes-binary``: the images and splits of ``synthetic-shapes`` relabelled into two
   classes: the five filled shapes (disc, square, triangle, diamond, plus) against the five
-  others (ring, x-cross, stripes, frame), as LD-NAS's binary MNIST/CIFAR tasks are.
+  others (ring, x-cross, h-stripes, v-stripes, frame), as LD-NAS's binary MNIST/CIFAR tasks are.
 
 Splits of the 16x16 sets: 200 / 100 / 100 images per class for train / valid / test.
 Everything comes from ``numpy.random.default_rng(seed)``, so the arrays are the same on every
