@@ -26,7 +26,7 @@ task ``t`` of the problem:
 4. **FUSE** (lines 7-12 and 17-20).  Round 1 fuses ``candidates`` (C, the paper: 5) random
    members; each later round fuses the incumbent ``c*`` and C new members (drawn without
    replacement, members never fused before first).  A round alternates, for at most
-   ``fuse_steps`` steps (the authors' code: 5 stages) or until the mixing weights
+   ``fuse_steps`` steps (the authors' NAS_FUSE.py: 10 stages) or until the mixing weights
    ``p = softmax(alpha)`` converge (no ``p_c`` moves by more than ``alpha_tol``):
 
    * weight step (line 10): one :class:`~benchsim.algorithms.TrainPass` over the target's
@@ -155,7 +155,7 @@ class LDNAS(Searcher):
     candidates: int = 5
     rounds: int = 200
     patience: int = 20
-    fuse_steps: int = 5
+    fuse_steps: int = 10
     alpha_tol: float = 0.01
     alpha_step: float = 1.0
     batch_size: int | None = None
