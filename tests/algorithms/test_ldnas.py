@@ -6,6 +6,7 @@ import itertools
 import json
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
@@ -262,3 +263,24 @@ def test_a_distance_file_runs_on_the_table_and_reproduces(installed_home, tmp_pa
     assert fuse_sources and all(s.endswith(":oneshot") for s in fuse_sources)
     assert {s.split(":")[0] for s in fuse_sources} <= {"recorded", "modelled"}
     assert not any("standalone" in s or "stand-alone" in s for s in fuse_sources)
+
+
+def test_the_live_smoke_run_computes_its_distances(tmp_path, monkeypatch, one_torch_thread):
+    """`benchsim run --algo ld-nas --backend gpu --device cpu --smoke`, with the defaults: the
+    distances come from a TaskDistance job answered by training (one row per baseline), the
+    baselines by stand-alone training, FUSE by the live supernet."""
+    pytest.importorskip("torch")
+    monkeypatch.setenv("BENCHSIM_HOME", str(tmp_path / "home"))  # synthetic sets generated here
+    out = tmp_path / "r"
+    args = ["run", "--no-progress", "--algo", "ld-nas", "--backend", "gpu", "--device", "cpu"]
+    res = CliRunner().invoke(main, [*args, "--smoke", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    frame = json.loads((out / "result.json").read_text())
+    assert all(row["arch"] is not None for row in frame["tasks"].values())
+    traj = pq.read_table(out / "trajectory.parquet").to_pandas()
+    rows = traj[traj.kind == "task_distance"]
+    tasks = set(frame["tasks"])
+    assert len(rows) == len(tasks) * (len(tasks) - 1) and (rows.value >= 0).all()
+    assert all(s.startswith("live:fisher from ") for s in rows.source)
+    assert set(traj[traj.kind == "evaluate"].source) == {"live:standalone"}
+    assert set(traj[traj.kind == "full_eval"].source) == {"live:supernet"}
