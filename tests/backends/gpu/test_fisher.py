@@ -3,8 +3,9 @@
 The ordering test is the point: ``synthetic-shapes-permuted`` is ``synthetic-shapes`` with its
 labels renamed, ``synthetic-shapes-b`` another task on other images, so in every repeat the
 distance between a task and its permuted copy must be smaller than the distance from the
-unrelated task to either of them.  It can fail (a distance that ignored the images, or one that
-read the label names, would fail it) and runs in seconds on the CPU.
+unrelated task to either of them.  It can fail (a constant or random distance fails it, and so
+did a network's Fisher taken on its own task's images instead of the target's) and runs in
+seconds on the CPU.
 """
 
 from __future__ import annotations
