@@ -270,13 +270,13 @@ class Searcher(ABC):
         return "12000s" if benchmark.startswith("nb201") else "50"
 
     @classmethod
-    def contract_inputs(cls, benchmark: str) -> dict[str, Any]:
-        """TEST INPUT: hyperparameters the contract suites must add to the defaults so that
-        the algorithm can run on table ``benchmark`` at all (``{}`` for most).
+    def required_inputs(cls) -> dict[str, str]:
+        """Hyperparameters without which the algorithm cannot run on a table, each with what it
+        holds (``{}`` for most; LD-NAS: ``distances``, a task distance matrix, which a table
+        cannot compute since it holds no images).
 
-        Only for an algorithm that needs an input no table can give (LD-NAS: a task distance
-        matrix, which is computed from images); what it returns is labelled as a test input
-        wherever it is used, never as data.
+        A run on a table without them is refused at set-up with a one-line error; the contract
+        suites read this to supply a (labelled, made-up) test input of that kind.
         """
         return {}
 

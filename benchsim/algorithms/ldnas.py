@@ -88,7 +88,6 @@ from benchsim.algorithms._base import (
     register_algorithm,
 )
 from benchsim.algorithms._multitask import gene_operators
-from benchsim.catalog import CATALOG
 from benchsim.distances import load_distances
 from benchsim.errors import ConfigError
 from benchsim.spaces import SearchSpace
@@ -199,14 +198,9 @@ class LDNAS(Searcher):
                 "rounds": 2, "fuse_steps": 2}  # fmt: skip
 
     @classmethod
-    def contract_inputs(cls, benchmark: str) -> dict[str, Any]:
-        """TEST INPUT, not data: a distance matrix over the table's tasks (``d[i, j] = 1 +
-        (i + 2 j) mod n``, zero diagonal), since a table cannot compute one from images."""
-        tasks = list(CATALOG[benchmark])
-        n = len(tasks)
-        mean = [[0.0 if i == j else 1.0 + (i + 2 * j) % n for j in range(n)] for i in range(n)]
-        about = "TEST INPUT for the contract suites: made-up distances, not measured"
-        return {"distances": {"tasks": tasks, "mean": mean, "settings": {"about": about}}}
+    def required_inputs(cls) -> dict[str, str]:
+        """``distances`` on a table (its backend holds no images to compute them from)."""
+        return {"distances": "a task distance file (`benchsim task-distance`) over the tasks"}
 
     # ------------------------------------------------------------------ set-up
     def _setup(self) -> None:
