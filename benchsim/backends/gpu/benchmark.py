@@ -309,6 +309,7 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
         train architectures drawn (``rng``) from its ``indices`` through its head.  The schedule
         position and the optimizer are the shared supernet's; the seconds are shared out over the
         tasks by their batch counts (``train_time_s``)."""
+        # ``planned_passes`` is not used: the cosine schedule spans the ``epochs`` setting.
         group = joint_group(
             tasks,
             lambda t: self.groups_[self.net_of_[t][0]],
