@@ -14,12 +14,15 @@ Jobs are the questions a NAS algorithm asks of a backend: :class:`Evaluate` (tra
 architecture with the benchmark's protocol and report its validation metric), the two
 weight-sharing steps of EMT-NAS, :class:`TrainPass` (Algorithm 3 of the supplementary: one pass
 over the task's training data, one individual per mini-batch) and :class:`SampledEval`
-(Algorithm 4: accuracy on one random validation mini-batch), and :class:`TaskDistance`
+(Algorithm 4: accuracy on one random validation mini-batch), the joint training of its JT-S /
+JT-D baselines (appendix D), :class:`JointTrainPass` (one pass over the union of several tasks'
+training data through one supernet, the tasks' mini-batches mixed), and :class:`TaskDistance`
 (LD-NAS: how far other tasks are from a target, computed from the tasks' data).  The table
 backend answers ``Evaluate`` from the recorded benchmark and the weight-sharing steps with an
-emulated supernet (docs/weight_sharing.md); the live backend answers all four by training.
+emulated supernet (docs/weight_sharing.md); the live backend answers all of them by training.
 ``Problem.capabilities`` says which kinds the backend answers (a table holds no images, so no
-``TaskDistance``).
+``TaskDistance``).  Every job names the tasks it concerns in ``tasks`` (one task, except a
+joint pass).
 
 Hyperparameters are dataclass fields (constructors only store them); learned state ends in ``_``.
 """
@@ -66,15 +69,18 @@ class Problem:
         (XferNAS), with the :class:`Job`-level API: the runner answers :class:`Evaluate` on them.
     capabilities
         The job kinds the backend answers (``"evaluate"``, ``"train_pass"``,
-        ``"sampled_eval"``, ``"task_distance"``), so a searcher can refuse a setting it cannot
-        run before asking anything (LD-NAS without a distance file on a table).
+        ``"sampled_eval"``, ``"joint_train_pass"``, ``"task_distance"``), so a searcher can
+        refuse a setting it cannot run before asking anything (LD-NAS without a distance file
+        on a table).
     """
 
     space: SearchSpace
     tasks: tuple[TaskSpec, ...]
     benchmark: str
     source_tasks: tuple[TaskSpec, ...] = ()
-    capabilities: frozenset[str] = frozenset({"evaluate", "train_pass", "sampled_eval"})
+    capabilities: frozenset[str] = frozenset(
+        {"evaluate", "train_pass", "sampled_eval", "joint_train_pass"}
+    )
 
     def task(self, name: str) -> TaskSpec:
         for spec in (*self.tasks, *self.source_tasks):
@@ -89,6 +95,10 @@ class Evaluate:
 
     task: str
     arch: int
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return (self.task,)
 
     @property
     def size(self) -> int:
@@ -112,6 +122,33 @@ class TrainPass:
     planned_passes: int | None = None
 
     @property
+    def tasks(self) -> tuple[str, ...]:
+        return (self.task,)
+
+    @property
+    def size(self) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class JointTrainPass:
+    """One pass over the union of ``tasks``' training data through ONE supernet they share.
+
+    Every mini-batch of every task is used once, in one random order that mixes the tasks; a
+    mini-batch of ``tasks[i]`` trains one of ``archs[i]`` (through that task's head), drawn with
+    the probabilities ``weights[i]`` (``None``, or a ``None`` entry: uniform).  The tasks'
+    shared weights are those of one supernet, formed on the first joint pass over them (the
+    backends refuse a joint pass over tasks already trained apart).  What EMT-NAS's JT-S and
+    JT-D baselines do (supplementary appendix D: "combine data from all tasks and jointly train
+    them"); ``planned_passes`` as for :class:`TrainPass`.  The outcome carries only the cost.
+    """
+
+    tasks: tuple[str, ...]
+    archs: tuple[tuple[int, ...], ...]
+    weights: tuple[tuple[float, ...] | None, ...] | None = None
+    planned_passes: int | None = None
+
+    @property
     def size(self) -> int:
         return 0
 
@@ -128,6 +165,10 @@ class SampledEval:
     task: str
     archs: tuple[int, ...]
     batch_size: int | None = 256
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return (self.task,)
 
     @property
     def full(self) -> bool:
@@ -154,18 +195,22 @@ class TaskDistance:
     repeats: int = 1
 
     @property
+    def tasks(self) -> tuple[str, ...]:
+        return (self.task,)
+
+    @property
     def size(self) -> int:
         return 0
 
 
-Job = Evaluate | TrainPass | SampledEval | TaskDistance
+Job = Evaluate | TrainPass | SampledEval | JointTrainPass | TaskDistance
 FINISHED = "finished"
 """Returned by :meth:`Searcher.ask` when the searcher has no more work."""
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """Answer to a job: ``values`` (one per architecture; empty for a TrainPass) and ``cost``.
+    """Answer to a job: ``values`` (one per architecture; empty for a training pass) and ``cost``.
 
     ``source`` labels where the values come from (``"standalone"`` training, a recorded or
     modelled supernet estimate, ...); searchers never need it, the trajectory records it.
@@ -185,11 +230,15 @@ class Searcher(ABC):
 
     Subclasses are dataclasses whose fields are the hyperparameters.  ``multi_task`` says whether
     one instance searches all tasks at once (EMT-NAS, KTNAS) or the runner gives each task its own
-    instance (random search, REA, REINFORCE, PPO, XferNAS).  ``benchmarks`` names the search
-    spaces it is written for (the algorithm contract suite runs it on each).
+    instance (random search, REA, REINFORCE, PPO, XferNAS).  ``shared_architecture`` says that a
+    multi-task searcher returns one architecture for all its tasks, the one whose whole-split
+    evaluations have the best mean over the tasks (JT-S); results stores then follow the same
+    rule for the incumbent (``benchsim.sweep.joint_incumbents``).  ``benchmarks`` names the
+    search spaces it is written for (the algorithm contract suite runs it on each).
     """
 
     multi_task: ClassVar[bool] = False
+    shared_architecture: ClassVar[bool] = False
     name: ClassVar[str] = ""
     benchmarks: ClassVar[tuple[str, ...]] = ("nb201", "tnb101-micro", "tnb101-macro")
 

@@ -13,7 +13,15 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from benchsim.algorithms._base import Evaluate, Job, Outcome, SampledEval, TaskDistance, TrainPass
+from benchsim.algorithms._base import (
+    Evaluate,
+    Job,
+    JointTrainPass,
+    Outcome,
+    SampledEval,
+    TaskDistance,
+    TrainPass,
+)
 from benchsim.backends.base import Benchmark, SeedLike
 
 _EMPTY = np.empty(0, dtype=np.float64)
@@ -82,4 +90,13 @@ class JobExecutor:
                 cost=float(np.sum(batch.cost)),
                 source=batch.source,
             )
+        if isinstance(job, JointTrainPass):
+            cost = self.bench.joint_train_pass(
+                job.tasks,
+                [np.asarray(archs) for archs in job.archs],
+                rng=self.rng,
+                weights=job.weights,
+                planned_passes=job.planned_passes,
+            )
+            return Outcome(values=_EMPTY, cost=cost)
         raise TypeError(f"a searcher returned {job!r}, which is not a job")

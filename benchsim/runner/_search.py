@@ -23,16 +23,26 @@ import pyarrow as pa
 from benchsim.algorithms._base import (
     Evaluate,
     Job,
+    JointTrainPass,
     Outcome,
     SampledEval,
     Searcher,
     TaskDistance,
+    TrainPass,
 )
 from benchsim.errors import DeadlockError
 from benchsim.runner._budget import Budget
 from benchsim.runner._clock import SimClock
 
-_KIND = {Evaluate: "evaluate", SampledEval: "sampled_eval", TaskDistance: "task_distance"}
+_KIND = {
+    Evaluate: "evaluate",
+    SampledEval: "sampled_eval",
+    TrainPass: "train_pass",
+    JointTrainPass: "joint_pass",
+    TaskDistance: "task_distance",
+}
+TRAINING_KINDS = ("train_pass", "joint_pass")
+"""Trajectory kinds of training passes (no architecture, no value: only a cost)."""
 
 
 COLUMNS = (
@@ -48,9 +58,10 @@ _NUMPY = {"q": np.int64, "h": np.int16, "d": np.float64}
 
 
 class Trajectory:
-    """Columns of every answered job (one row per architecture answered; a training pass is
-    one row with ``arch`` -1, a task-distance job one row per source task with ``arch`` -1,
-    the distance as ``value`` and ``source`` naming the source task).
+    """Columns of every answered job (one row per architecture answered; a training pass has
+    one row per task it trained, arch -1 and value NaN: a ``train_pass`` one, a joint pass one
+    per task, each with an equal share of its cost; a task-distance job one row per source task
+    with ``arch`` -1, the distance as ``value`` and ``source`` naming the source task).
 
     Numbers live in compact :class:`array.array` columns (8 bytes a value, not a Python
     object each), texts in lists of shared strings, so a run of a million evaluations holds
@@ -68,24 +79,26 @@ class Trajectory:
     def add(
         self, search: int, job: Job, outcome: Outcome, worker: int, start: float, end: float
     ) -> None:
-        kind = _KIND.get(type(job), "train_pass")
+        kind = _KIND[type(job)]
         sources = None
-        if kind == "task_distance":
-            archs = [-1] * len(job.sources)
+        if kind == "sampled_eval" and job.batch_size is None:
+            kind = "full_eval"
+        if kind in TRAINING_KINDS:
+            tasks = list(job.tasks)
+            archs, values = [-1] * len(tasks), [float("nan")] * len(tasks)
+        elif kind == "task_distance":
+            archs, values = [-1] * len(job.sources), outcome.values.tolist()
+            tasks = [job.task] * len(archs)
             sources = [f"{outcome.source} from {name}" for name in job.sources]
         else:
             archs = [job.arch] if isinstance(job, Evaluate) else list(job.archs)
-        if kind == "sampled_eval" and job.batch_size is None:
-            kind = "full_eval"
-        if kind == "train_pass":
-            archs, values = [-1], [float("nan")]
-        else:
             values = outcome.values.tolist()
+            tasks = [job.task] * len(archs)
         n = len(archs)
         first = len(self.step)
         self.step.extend(range(first, first + n))
         self.search.extend([search] * n)
-        self.task.extend([job.task] * n)
+        self.task.extend(tasks)
         self.kind.extend([kind] * n)
         self.worker.extend([worker] * n)
         self.start_time.extend([start] * n)
@@ -192,7 +205,7 @@ class SearchLoop:
             if isinstance(job, str):  # FINISHED
                 self.stopped = True
                 break
-            own = self.own_tasks is None or job.task in self.own_tasks
+            own = self.own_tasks is None or all(t in self.own_tasks for t in job.tasks)
             if (
                 own
                 and budget.evaluations is not None

@@ -103,7 +103,13 @@ def test_bad_settings_are_one_line(root, one_line):
 def test_the_live_backend_answers_task_distance(root):
     bench = GpuBenchmark("nb201", (A, PERMUTED, B), device="cpu", smoke=True, root=root,
                          channels=4, distance_epochs=1, distance_samples=32)  # fmt: skip
-    assert bench.capabilities() == {"evaluate", "train_pass", "sampled_eval", "task_distance"}
+    assert bench.capabilities() == {
+        "evaluate",
+        "train_pass",
+        "sampled_eval",
+        "joint_train_pass",
+        "task_distance",
+    }
     first = bench.task_distance(A, [B, PERMUTED], repeats=2)
     assert first.source == "live:fisher" and first.values.shape == first.cost.shape == (2,)
     assert (first.values > 0).all() and (first.cost > 0).all()
