@@ -2,7 +2,7 @@
 
 The layers, lowest first (a package may import its own modules and those of lower layers only):
 
-errors, paths -> checks, integrity, registry -> catalog, spaces -> store, algorithms ->
+errors, paths -> checks, integrity, registry -> catalog, spaces, distances -> store, algorithms ->
 datasets, importers -> backends -> ``benchsim`` itself -> runner, compat -> sweep -> report ->
 reproduce -> cli.
 
@@ -28,7 +28,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     for names in (
         "errors _version _paths",
         "_checks _integrity _registry _files",
-        "catalog spaces",
+        "catalog spaces distances",
         "store algorithms",
         "datasets importers",
         "backends",

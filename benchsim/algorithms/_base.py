@@ -14,12 +14,15 @@ Jobs are the questions a NAS algorithm asks of a backend: :class:`Evaluate` (tra
 architecture with the benchmark's protocol and report its validation metric), the two
 weight-sharing steps of EMT-NAS, :class:`TrainPass` (Algorithm 3 of the supplementary: one pass
 over the task's training data, one individual per mini-batch) and :class:`SampledEval`
-(Algorithm 4: accuracy on one random validation mini-batch), and the joint training of its
-JT-S / JT-D baselines (appendix D), :class:`JointTrainPass` (one pass over the union of several
-tasks' training data through one supernet, the tasks' mini-batches mixed).  The table backend
-answers ``Evaluate`` from the recorded benchmark and the weight-sharing steps with an emulated
-supernet (docs/weight_sharing.md); the live backend answers all of them by training.  Every job
-names the tasks it concerns in ``tasks`` (one task, except a joint pass).
+(Algorithm 4: accuracy on one random validation mini-batch), the joint training of its JT-S /
+JT-D baselines (appendix D), :class:`JointTrainPass` (one pass over the union of several tasks'
+training data through one supernet, the tasks' mini-batches mixed), and :class:`TaskDistance`
+(LD-NAS: how far other tasks are from a target, computed from the tasks' data).  The table
+backend answers ``Evaluate`` from the recorded benchmark and the weight-sharing steps with an
+emulated supernet (docs/weight_sharing.md); the live backend answers all of them by training.
+``Problem.capabilities`` says which kinds the backend answers (a table holds no images, so no
+``TaskDistance``).  Every job names the tasks it concerns in ``tasks`` (one task, except a
+joint pass).
 
 Hyperparameters are dataclass fields (constructors only store them); learned state ends in ``_``.
 """
@@ -64,12 +67,20 @@ class Problem:
     source_tasks
         Other tasks of the benchmark whose observations a transfer method may use
         (XferNAS), with the :class:`Job`-level API: the runner answers :class:`Evaluate` on them.
+    capabilities
+        The job kinds the backend answers (``"evaluate"``, ``"train_pass"``,
+        ``"sampled_eval"``, ``"joint_train_pass"``, ``"task_distance"``), so a searcher can
+        refuse a setting it cannot run before asking anything (LD-NAS without a distance file
+        on a table).
     """
 
     space: SearchSpace
     tasks: tuple[TaskSpec, ...]
     benchmark: str
     source_tasks: tuple[TaskSpec, ...] = ()
+    capabilities: frozenset[str] = frozenset(
+        {"evaluate", "train_pass", "sampled_eval", "joint_train_pass"}
+    )
 
     def task(self, name: str) -> TaskSpec:
         for spec in (*self.tasks, *self.source_tasks):
@@ -169,7 +180,30 @@ class SampledEval:
         return len(self.archs)
 
 
-Job = Evaluate | TrainPass | SampledEval | JointTrainPass
+@dataclass(frozen=True)
+class TaskDistance:
+    """How far each of ``sources`` is from ``task`` (LD-NAS, Le et al. Eq. 2-3).
+
+    The outcome's ``values[k]`` is d[sources[k] -> task], the log-determinant distance of
+    diagonal Fisher information matrices, averaged over ``repeats`` initialisations of the
+    epsilon-approximation networks.  Only a backend holding the tasks' data answers it
+    (``"task_distance" in Problem.capabilities``).  No architecture is evaluated (size 0).
+    """
+
+    task: str
+    sources: tuple[str, ...]
+    repeats: int = 1
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return (self.task,)
+
+    @property
+    def size(self) -> int:
+        return 0
+
+
+Job = Evaluate | TrainPass | SampledEval | JointTrainPass | TaskDistance
 FINISHED = "finished"
 """Returned by :meth:`Searcher.ask` when the searcher has no more work."""
 
@@ -283,6 +317,17 @@ class Searcher(ABC):
         its generations by returning :data:`FINISHED`).
         """
         return "12000s" if benchmark.startswith("nb201") else "50"
+
+    @classmethod
+    def required_inputs(cls) -> dict[str, str]:
+        """Hyperparameters without which the algorithm cannot run on a table, each with what it
+        holds (``{}`` for most; LD-NAS: ``distances``, a task distance matrix, which a table
+        cannot compute since it holds no images).
+
+        A run on a table without them is refused at set-up with a one-line error; the contract
+        suites read this to supply a (labelled, made-up) test input of that kind.
+        """
+        return {}
 
     @classmethod
     def smoke_params(cls) -> dict[str, Any]:

@@ -24,7 +24,13 @@ import numpy as np
 
 from benchsim._checks import check_int
 from benchsim.catalog import TaskInfo
-from benchsim.errors import BackendError, ConfigError, UnknownMetricError, UnknownTaskError
+from benchsim.errors import (
+    BackendError,
+    ConfigError,
+    UnknownMetricError,
+    UnknownNameError,
+    UnknownTaskError,
+)
 from benchsim.spaces import ArchLike, SearchSpace
 
 SeedLike = int | Literal["sample"] | None
@@ -210,7 +216,8 @@ class Benchmark(ABC):
     with :func:`benchsim.backends.register_backend` in a subpackage of
     :mod:`benchsim.backends`.  Everything else has a default that a backend overrides only if
     it can do more: :meth:`_train_pass` / :meth:`_sampled_eval` / :meth:`_joint_train_pass`
-    (weight-sharing steps; the default refuses them), :meth:`evaluation_protocol`,
+    (weight-sharing steps; the default refuses them), :meth:`_task_distance` (task distances
+    from the tasks' data; the default refuses), :meth:`evaluation_protocol`,
     :meth:`provenance`, :meth:`answer_notes`, :meth:`state_dict` / :meth:`load_state_dict`
     (checkpoints) and :attr:`traits` (devices).  The public methods validate and then call the
     hooks.
@@ -574,6 +581,70 @@ class Benchmark(ABC):
         names, one non-empty index array and one normalised probability array or ``None`` per
         task)."""
         raise BackendError(f"backend {type(self).__name__} does not support joint training passes")
+
+    # ------------------------------------------------------------------ task distances
+    def task_distance(
+        self,
+        target: str,
+        sources: Sequence[str],
+        *,
+        repeats: int = 1,
+        rng: np.random.Generator | None = None,
+    ) -> BatchResult:
+        """Distance from each of ``sources`` to ``target``, computed from the tasks' data.
+
+        LD-NAS's log-determinant task distance (Le et al., Eq. 2-3): ``values[k]`` is the mean
+        over ``repeats`` repeated initialisations of d[sources[k] -> target], ``cost`` the
+        seconds spent per source.  Only a backend that holds the tasks' data (the live
+        backend's images) can answer; the default refuses, and :meth:`supports` says so
+        beforehand.
+        """
+        name = self.resolve_task(target)
+        if isinstance(sources, str) or not sources:
+            raise ConfigError(f"sources == {sources!r}, must be a non-empty list of task names")
+        names = tuple(self.resolve_task(t) for t in sources)
+        check_int("repeats", repeats, 1)
+        return self._task_distance(name, names, repeats=int(repeats), rng=rng)
+
+    def _task_distance(
+        self,
+        target: str,
+        sources: tuple[str, ...],
+        *,
+        repeats: int,
+        rng: np.random.Generator | None,
+    ) -> BatchResult:
+        """Hook: see :meth:`task_distance`."""
+        raise BackendError(
+            f"backend {self.backend or type(self).__name__} holds no task data (images) to "
+            "compute task distances from; give the algorithm a distance file made by "
+            "`benchsim task-distance --tasks A,B,... --out FILE`"
+        )
+
+    def supports(self, job: str) -> bool:
+        """Whether this backend answers ``job``: ``"evaluate"`` (always), ``"train_pass"``,
+        ``"sampled_eval"`` and ``"joint_train_pass"`` (weight-sharing steps),
+        ``"task_distance"``.
+
+        Read from which hooks the backend's class overrides, so a new backend declares nothing.
+        """
+        hooks = {
+            "evaluate": "_query",
+            "train_pass": "_train_pass",
+            "sampled_eval": "_sampled_eval",
+            "joint_train_pass": "_joint_train_pass",
+            "task_distance": "_task_distance",
+        }
+        if job not in hooks:
+            raise UnknownNameError("job kind", job, tuple(hooks))
+        if job == "evaluate":
+            return True
+        return getattr(type(self), hooks[job]) is not getattr(Benchmark, hooks[job])
+
+    def capabilities(self) -> frozenset[str]:
+        """Every job kind :meth:`supports` (what the runner tells a searcher)."""
+        kinds = ("evaluate", "train_pass", "sampled_eval", "joint_train_pass", "task_distance")
+        return frozenset(k for k in kinds if self.supports(k))
 
     def evaluation_protocol(self, task: str) -> dict[str, object]:
         """Default way a search's "evaluate this architecture" is answered on ``task``.

@@ -21,6 +21,7 @@ from benchsim.cli._reproduce import reproduce
 from benchsim.cli._retrain import retrain
 from benchsim.cli._run import run
 from benchsim.cli._sweep import sweep
+from benchsim.cli._task_distance import task_distance
 
 
 @click.group(
@@ -52,5 +53,6 @@ main.add_command(report)
 main.add_command(verify_repro)
 main.add_command(reproduce)
 main.add_command(compat)
+main.add_command(task_distance)
 
 __all__ = ["main"]

@@ -12,7 +12,8 @@ import click
 
 DATASET_NAMES = (
     "cifar10", "cifar100", "ImageNet16-120", "pathmnist", "organamnist", "organcmnist",
-    "organsmnist", "synthetic-shapes", "synthetic-shapes-32", "synthetic-shapes-b",
+    "organsmnist", "synthetic-shapes", "synthetic-shapes-permuted", "synthetic-shapes-binary",
+    "synthetic-shapes-32", "synthetic-shapes-b",
 )  # fmt: skip
 """Static copy of :data:`benchsim.datasets.DATASET_NAMES` (a test keeps them equal) so that
 ``--help`` imports nothing."""

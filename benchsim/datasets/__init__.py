@@ -2,7 +2,7 @@
 
 Call sequence: ``prepare(name, source_path)`` once per dataset (``benchsim data prepare``), then
 ``load_dataset(name)`` whenever a backend needs the arrays.  Names: :data:`DATASET_NAMES`
-(CIFAR-10/100 and ImageNet16-120 with NB201's splits, four MedMNIST sets, two synthetic sets
+(CIFAR-10/100 and ImageNet16-120 with NB201's splits, four MedMNIST sets, five synthetic sets
 generated in-process).  This package needs numpy and, to read or write files, ``h5py``; it
 never imports torch (the backend moves the arrays to the device).
 

@@ -20,8 +20,8 @@ each side) with ``numpy.random.default_rng(SPLIT_SEED)``, records the seed in th
 reproduces NB201's split sizes and class balance but not its exact membership.
 
 MedMNIST (``pathmnist``, ``organamnist``, ``organcmnist``, ``organsmnist``) keeps the official
-train/val/test split of the ``.npz`` files.  ``synthetic-shapes`` and ``synthetic-shapes-b`` are
-generated in-process (see :mod:`benchsim.datasets._synthetic`).  Nothing is downloaded: the user
+train/val/test split of the ``.npz`` files.  The ``synthetic-shapes*`` sets are generated
+in-process (see :mod:`benchsim.datasets._synthetic`).  Nothing is downloaded: the user
 provides the official files (no network access is assumed).
 """
 
@@ -140,6 +140,24 @@ DATASETS: dict[str, DatasetSpec] = {
             hflip=True,
             split_note="generated: 2000 train / 1000 valid / 1000 test, balanced, seed 0",
             aliases=("shapes",),
+        ),
+        DatasetSpec(
+            "synthetic-shapes-permuted",
+            "synthetic",
+            "nothing (generated in-process)",
+            pad=2,
+            hflip=True,
+            split_note="synthetic-shapes (seed 0) with its ten labels permuted",
+            aliases=("shapes-permuted",),
+        ),
+        DatasetSpec(
+            "synthetic-shapes-binary",
+            "synthetic",
+            "nothing (generated in-process)",
+            pad=2,
+            hflip=True,
+            split_note="synthetic-shapes (seed 0) relabelled: five filled shapes vs the others",
+            aliases=("shapes-binary",),
         ),
         DatasetSpec(
             "synthetic-shapes-32",

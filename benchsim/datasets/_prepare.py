@@ -4,7 +4,7 @@
 are the user's to provide (CIFAR from the authors' site, ImageNet16 from the NB201 release,
 MedMNIST from Zenodo), or, asked for explicitly (``download=True``, ``--download``), fetched
 and checksum-verified by :mod:`._download`: nothing is fetched behind the user's back, since the
-project must work offline and the datasets' terms are the user's to accept.  The two synthetic
+project must work offline and the datasets' terms are the user's to accept.  The synthetic
 sets need no source and are generated on first use by :func:`ensure_dataset`.
 """
 

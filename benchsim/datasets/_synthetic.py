@@ -15,6 +15,14 @@ Every class is symmetric under a horizontal flip, so flip augmentation keeps lab
   32x32, 1,000 / 200 / 200 per class (10,000 / 2,000 / 2,000): a CIFAR-shaped workload for
   throughput measurements where no real image data can be reached (``benchmarks/gpu_check.py``).
 
+* ``synthetic-shapes-permuted``: the images and splits of ``synthetic-shapes`` with every label
+  renamed by the fixed derangement :data:`PERMUTATION` (class ``k`` becomes ``PERMUTATION[k]``):
+  the same task under other label names, for tests of task distances (a label-permuted copy of
+  a task must come out closer to it than an unrelated task does, docs/ldnas.md).
+* ``synthetic-shapes-binary``: the images and splits of ``synthetic-shapes`` relabelled into two
+  classes: the five filled shapes (disc, square, triangle, diamond, plus) against the five
+  others (ring, x-cross, h-stripes, v-stripes, frame), as LD-NAS's binary MNIST/CIFAR tasks are.
+
 Splits of the 16x16 sets: 200 / 100 / 100 images per class for train / valid / test.
 Everything comes from ``numpy.random.default_rng(seed)``, so the arrays are the same on every
 run; across machines and numpy versions a last-bit difference in ``cos``/``sin`` of a rotation
@@ -43,6 +51,13 @@ SHAPES_A = (
 )  # fmt: skip
 _FILLED_B = ("disc", "square", "triangle", "diamond", "plus")
 SHAPES_B = tuple(f"{s}-{style}" for s in _FILLED_B for style in ("filled", "outline"))
+PERMUTATION = (3, 7, 0, 9, 5, 1, 8, 2, 6, 4)
+"""``synthetic-shapes-permuted``: class ``k`` of ``synthetic-shapes`` is labelled
+``PERMUTATION[k]`` (a derangement: no class keeps its label)."""
+BINARY_GROUPS = ("filled:" + "|".join(SHAPES_A[:5]), "other:" + "|".join(SHAPES_A[5:]))
+"""``synthetic-shapes-binary``: its two classes, the first five shapes and the last five."""
+DERIVED = ("synthetic-shapes-permuted", "synthetic-shapes-binary")
+"""Sets relabelled from ``synthetic-shapes`` (same images and splits)."""
 
 
 def _inside(shape: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -121,8 +136,43 @@ def _draw(
     return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
 
 
+def _relabelled(base: ImageDataset, spec: DatasetSpec) -> ImageDataset:
+    """``base`` (``synthetic-shapes``) under the labels of the derived set ``spec``."""
+    if spec.name.endswith("-permuted"):
+        labels = np.asarray(PERMUTATION, dtype=np.int64)[base.labels]
+        classes = [""] * len(PERMUTATION)
+        for old, new in enumerate(PERMUTATION):
+            classes[new] = base.classes[old]
+        how = f"labels permuted: class k -> {list(PERMUTATION)}[k]"
+    else:
+        labels = (base.labels >= 5).astype(np.int64)
+        classes = list(BINARY_GROUPS)
+        how = "relabelled: the first five shapes -> 0, the other five -> 1"
+    digest = hashlib.sha256(base.images.tobytes())
+    digest.update(labels.tobytes())
+    return ImageDataset(
+        name=spec.name,
+        images=base.images,
+        labels=labels,
+        splits=base.splits,
+        classes=tuple(classes),
+        mean=base.mean,
+        std=base.std,
+        pad=spec.pad,
+        hflip=spec.hflip,
+        source=f"{base.source}; {how}",
+        source_sha256=digest.hexdigest(),
+        split_note=spec.split_note,
+        split_seed=base.split_seed,
+    )
+
+
 def make_synthetic(spec: DatasetSpec) -> ImageDataset:
     """Generate a synthetic set (deterministic, see the module docstring)."""
+    if spec.name in DERIVED:
+        from benchsim.datasets._catalog import DATASETS
+
+        return _relabelled(make_synthetic(DATASETS["synthetic-shapes"]), spec)
     variant_b = spec.name.endswith("-b")
     cifar_shaped = spec.name.endswith("-32")
     shapes = SHAPES_B if variant_b else SHAPES_A

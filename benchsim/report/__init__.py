@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchsim.report._format import FORMATS, render
+from benchsim.report._heatmap import plot_distance_heatmap
 from benchsim.report._load import SweepData, load_sweep, table_optimum
 from benchsim.report._tables import (
     ReportTable,
@@ -33,6 +34,7 @@ __all__ = [
     "load_sweep",
     "make_report",
     "parse_times",
+    "plot_distance_heatmap",
     "render",
     "table_optimum",
     "time_label",

@@ -19,6 +19,7 @@ from benchsim.algorithms._base import (
     JointTrainPass,
     Outcome,
     SampledEval,
+    TaskDistance,
     TrainPass,
 )
 from benchsim.backends.base import Benchmark, SeedLike
@@ -80,6 +81,15 @@ class JobExecutor:
                 planned_passes=job.planned_passes,
             )
             return Outcome(values=_EMPTY, cost=cost)
+        if isinstance(job, TaskDistance):
+            batch = self.bench.task_distance(
+                job.task, job.sources, repeats=job.repeats, rng=self.rng
+            )
+            return Outcome(
+                values=np.asarray(batch.values, dtype=np.float64),
+                cost=float(np.sum(batch.cost)),
+                source=batch.source,
+            )
         if isinstance(job, JointTrainPass):
             cost = self.bench.joint_train_pass(
                 job.tasks,

@@ -27,6 +27,7 @@ from benchsim.algorithms._base import (
     Outcome,
     SampledEval,
     Searcher,
+    TaskDistance,
     TrainPass,
 )
 from benchsim.errors import DeadlockError
@@ -38,6 +39,7 @@ _KIND = {
     SampledEval: "sampled_eval",
     TrainPass: "train_pass",
     JointTrainPass: "joint_pass",
+    TaskDistance: "task_distance",
 }
 TRAINING_KINDS = ("train_pass", "joint_pass")
 """Trajectory kinds of training passes (no architecture, no value: only a cost)."""
@@ -58,7 +60,8 @@ _NUMPY = {"q": np.int64, "h": np.int16, "d": np.float64}
 class Trajectory:
     """Columns of every answered job (one row per architecture answered; a training pass has
     one row per task it trained, arch -1 and value NaN: a ``train_pass`` one, a joint pass one
-    per task, each with an equal share of its cost).
+    per task, each with an equal share of its cost; a task-distance job one row per source task
+    with ``arch`` -1, the distance as ``value`` and ``source`` naming the source task).
 
     Numbers live in compact :class:`array.array` columns (8 bytes a value, not a Python
     object each), texts in lists of shared strings, so a run of a million evaluations holds
@@ -77,11 +80,16 @@ class Trajectory:
         self, search: int, job: Job, outcome: Outcome, worker: int, start: float, end: float
     ) -> None:
         kind = _KIND[type(job)]
+        sources = None
         if kind == "sampled_eval" and job.batch_size is None:
             kind = "full_eval"
         if kind in TRAINING_KINDS:
             tasks = list(job.tasks)
             archs, values = [-1] * len(tasks), [float("nan")] * len(tasks)
+        elif kind == "task_distance":
+            archs, values = [-1] * len(job.sources), outcome.values.tolist()
+            tasks = [job.task] * len(archs)
+            sources = [f"{outcome.source} from {name}" for name in job.sources]
         else:
             archs = [job.arch] if isinstance(job, Evaluate) else list(job.archs)
             values = outcome.values.tolist()
@@ -98,7 +106,7 @@ class Trajectory:
         self.arch.extend(archs)
         self.value.extend(values)
         self.cost.extend([outcome.cost / n] * n)
-        self.source.extend([outcome.source] * n)
+        self.source.extend(sources or [outcome.source] * n)
 
     def column(self, name: str, start: int = 0) -> np.ndarray | list:
         """Rows ``start:`` of one column: a numpy array for numbers, a list for texts."""

@@ -436,9 +436,10 @@ def _build_searchers(
 ) -> list[tuple[Searcher, Problem]]:
     family = bench.space.name
     specs = tuple(_spec(bench, t) for t in tasks)
+    kinds = bench.capabilities()
     if cls.multi_task:
         others = tuple(_spec(bench, t) for t in bench.tasks if t not in tasks)
-        problem = Problem(bench.space, specs, family, others)
+        problem = Problem(bench.space, specs, family, others, kinds)
         return [(create(config.algo, family, config.params), problem)]
     out = []
     for spec in specs:
@@ -446,7 +447,7 @@ def _build_searchers(
         out.append(
             (
                 create(config.algo, family, config.params),
-                Problem(bench.space, (spec,), family, others),
+                Problem(bench.space, (spec,), family, others, kinds),
             )
         )
     return out
@@ -469,7 +470,7 @@ def _summarise(
     tasks = tuple(protocols)
     counts: dict[str, int] = dict.fromkeys(tasks, 0)
     for search, task, kind in zip(traj.search, traj.task, traj.kind, strict=True):
-        if kind not in TRAINING_KINDS and owner.get(task) == search:
+        if kind not in (*TRAINING_KINDS, "task_distance") and owner.get(task) == search:
             counts[task] += 1
     per_task: dict[str, Any] = {}
     for task in tasks:

@@ -37,6 +37,16 @@ ROW_HASH_CHARS = 16
 _NB201 = {"benchmark": "nb201", "tasks": ["cifar10", "cifar100"]}
 _TNB = {"benchmark": "tnb101-micro", "tasks": ["class_scene", "class_object"]}
 _SMALL_EMT = {"population_size": 4, "generations": 3}
+_SMALL_LDNAS = {"baseline_evaluations": 3, "candidates": 2, "rounds": 3, "fuse_steps": 2,
+                "patience": 2}  # fmt: skip
+_MADE_UP = "REPRO INPUT: made-up distances (a table holds no images to compute them from)"
+_LDNAS_NB201 = {"tasks": ["cifar10", "cifar100", "ImageNet16-120"],
+                "mean": [[0, 0.3, 0.4], [0.9, 0, 0.2], [0.5, 0.6, 0]],
+                "settings": {"about": _MADE_UP}}  # fmt: skip
+_LDNAS_TNB = {"tasks": ["class_scene", "class_object", "room_layout", "jigsaw"],
+              "mean": [[0, 0.2, 0.7, 0.9], [0.3, 0, 0.8, 0.6], [0.5, 0.9, 0, 0.4],
+                       [0.6, 0.4, 0.3, 0]],
+              "settings": {"about": _MADE_UP}}  # fmt: skip
 
 REPRO_SET: dict[str, dict[str, Any]] = {
     "rs-nb201": {"algo": "rs", **_NB201, "seed": 0, "budget": "12"},
@@ -78,6 +88,22 @@ REPRO_SET: dict[str, dict[str, Any]] = {
     },
     "emtnas-tnb101-micro": {"algo": "emtnas", **_TNB, "seed": 2, "params": _SMALL_EMT},
     "ktnas-tnb101-micro": {"algo": "ktnas", **_TNB, "seed": 3, "params": _SMALL_EMT},
+    "ld-nas-nb201": {
+        "algo": "ld-nas",
+        **_NB201,
+        "seed": 9,
+        "params": {**_SMALL_LDNAS, "distances": _LDNAS_NB201},
+    },
+    "ld-nas-tnb101-micro": {
+        "algo": "ld-nas",
+        **_TNB,
+        "seed": 4,
+        "params": {
+            **_SMALL_LDNAS,
+            "distances": _LDNAS_TNB,
+            "baseline_tasks": ["room_layout", "jigsaw"],
+        },
+    },
 }
 """The runs of the gate: id -> RunConfig fields (table backend, tiny budgets)."""
 

@@ -2,19 +2,25 @@
 
 Parametrised over ``benchsim.algorithms.available()`` x ``cls.benchmarks``, so a new algorithm
 is tested by being registered: its default settings build; a 100-evaluation run returns an
-architecture and a numeric test metric for every task; the same seed gives a byte-identical
-trajectory; a run interrupted and resumed ends as an uninterrupted one; the run's config.json
-runs again to the same result; a bad hyperparameter is a one-line ConfigError.
+architecture and a numeric test metric for every task (with the defaults, plus a file for each
+input the algorithm declares it cannot run a table without, ``Searcher.required_inputs``,
+written here by :data:`SUPPLIERS` with made-up values labelled as test inputs: LD-NAS's task
+distance matrix; without them the run is refused in one line); the same seed gives a
+byte-identical trajectory; a run interrupted and resumed ends as an uninterrupted one; the
+run's config.json runs again to the same result; a bad hyperparameter is a one-line
+ConfigError.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
 from benchsim.algorithms import algorithm_class, available, create
+from benchsim.catalog import CATALOG
 from benchsim.errors import ConfigError, RunInterrupted
 from benchsim.runner import RunConfig, execute_run, load_config_file, merge_config
 
@@ -22,8 +28,28 @@ TIMING = ("wall_seconds", "searcher_seconds")
 CASES = [(name, bench) for name in available() for bench in algorithm_class(name).benchmarks]
 
 
-def _config(name: str, benchmark: str) -> RunConfig:
-    return RunConfig(algo=name, benchmark=benchmark, seed=3, budget="100")
+def _distance_file(benchmark: str, folder: Path) -> str:
+    """TEST INPUT, not data: a distance matrix over the table's tasks, ``d[i, j] = 1 +
+    (i + 2 j) mod n`` with a zero diagonal (a table cannot compute one: it holds no images)."""
+    tasks = list(CATALOG[benchmark])
+    n = len(tasks)
+    mean = [[0.0 if i == j else 1.0 + (i + 2 * j) % n for j in range(n)] for i in range(n)]
+    about = "TEST INPUT for the algorithm contract suite: made-up distances, not measured"
+    path = folder / f"distances-{benchmark}.json"
+    path.write_text(json.dumps({"tasks": tasks, "mean": mean, "settings": {"about": about}}))
+    return str(path)
+
+
+SUPPLIERS = {"distances": _distance_file}
+"""Required input name -> a function writing a made-up test input for a table benchmark."""
+
+
+def _config(name: str, benchmark: str, folder: Path) -> RunConfig:
+    params = {}
+    for key in algorithm_class(name).required_inputs():  # test inputs, not settings
+        assert key in SUPPLIERS, f"{name} requires {key!r}: add a supplier to SUPPLIERS"
+        params[key] = SUPPLIERS[key](benchmark, folder)
+    return RunConfig(algo=name, benchmark=benchmark, seed=3, budget="100", params=params)
 
 
 def _jobs(trajectory) -> int:
@@ -44,7 +70,7 @@ def test_the_algorithm_contract(name, space, installed_home, tmp_path):
     searcher = create(name, space)  # default settings build
     assert type(searcher) is cls and searcher.config() == create(name, space).config()
 
-    config = _config(name, space)
+    config = _config(name, space, tmp_path)
     out = execute_run(config, tmp_path / "a")
     rows = out.result["tasks"].values()
     for row in rows:
@@ -76,3 +102,15 @@ def test_a_bad_hyperparameter_is_one_line(name):
     with pytest.raises(ConfigError) as excinfo:
         create(name, "nb201", {"no_such_setting": 1})
     assert "no_such_setting" in str(excinfo.value) and "\n" not in str(excinfo.value)
+
+
+NEEDY = [(name, bench) for name, bench in CASES if algorithm_class(name).required_inputs()]
+
+
+@pytest.mark.parametrize(("name", "space"), NEEDY)
+def test_a_table_run_without_its_required_inputs_is_one_line(name, space, installed_home):
+    with pytest.raises(ConfigError) as excinfo:
+        execute_run(RunConfig(algo=name, benchmark=space, seed=3, budget="100"))
+    message = str(excinfo.value)
+    assert "\n" not in message
+    assert all(key in message for key in algorithm_class(name).required_inputs())

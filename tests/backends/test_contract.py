@@ -17,7 +17,14 @@ import pytest
 import benchsim
 from benchsim.backends import BACKENDS, BatchResult, Benchmark, Result, backend_info
 from benchsim.catalog import CATALOG, SEED_METRICS
-from benchsim.errors import ConfigError, FidelityError, UnknownMetricError, UnknownTaskError
+from benchsim.errors import (
+    BackendError,
+    ConfigError,
+    FidelityError,
+    UnknownMetricError,
+    UnknownNameError,
+    UnknownTaskError,
+)
 
 LIVE_SMOKE = {"device": "cpu", "smoke": True}
 CASES = [
@@ -152,6 +159,31 @@ def test_weight_sharing_steps(bench):
         (lambda: bench.train_pass(task, archs, rng=rng, weights=[1, 2]), "weights"),
     ):
         with pytest.raises(ConfigError, match=message) as excinfo:
+            call()
+        assert "\n" not in str(excinfo.value)
+
+
+def test_task_distances_are_answered_or_refused_in_one_line(bench):
+    """A backend holding the tasks' data answers d[source -> target] (>= 0, 0 to itself, a
+    cost and a source); one that does not (a table) refuses, naming the command that makes a
+    distance file.  ``supports`` says which beforehand; argument errors are one line."""
+    target, sources = bench.tasks[0], [*bench.tasks[1:2], bench.tasks[0]]
+    assert "evaluate" in bench.capabilities()
+    if bench.supports("task_distance"):
+        batch = bench.task_distance(target, sources, repeats=1)
+        assert batch.values.shape == batch.cost.shape == (len(sources),)
+        assert (batch.values >= 0).all() and batch.values[-1] == 0.0 and batch.source
+    else:
+        with pytest.raises(BackendError) as excinfo:
+            bench.task_distance(target, sources, repeats=1)
+        assert "benchsim task-distance" in str(excinfo.value) and "\n" not in str(excinfo.value)
+    for call, error, message in (
+        (lambda: bench.task_distance(target, [], repeats=1), ConfigError, "non-empty list"),
+        (lambda: bench.task_distance(target, sources, repeats=0), ConfigError, "repeats == 0"),
+        (lambda: bench.task_distance("no-such-task", sources), UnknownTaskError, "no-such-task"),
+        (lambda: bench.supports("fly"), UnknownNameError, "fly"),
+    ):
+        with pytest.raises(error, match=message) as excinfo:
             call()
         assert "\n" not in str(excinfo.value)
 

@@ -59,6 +59,25 @@ def test_cifar_shaped_synthetic_set(shapes):
     assert build_dataset("synthetic-shapes-32").source_sha256 == big.source_sha256
 
 
+def test_relabelled_synthetic_sets_share_the_images(shapes):
+    """synthetic-shapes-permuted / -binary: the images and splits of synthetic-shapes under
+    other labels (task-distance tests rely on it, docs/ldnas.md)."""
+    from benchsim.datasets._synthetic import PERMUTATION
+
+    permuted = build_dataset("synthetic-shapes-permuted")
+    binary = build_dataset("synthetic-shapes-binary")
+    for ds in (permuted, binary):
+        assert np.array_equal(ds.images, shapes.images)
+        assert all(np.array_equal(ds.splits[k], shapes.splits[k]) for k in shapes.splits)
+        assert ds.source_sha256 != shapes.source_sha256
+    assert sorted(PERMUTATION) == list(range(10))
+    assert all(PERMUTATION[k] != k for k in range(10))  # a derangement
+    assert np.array_equal(permuted.labels, np.asarray(PERMUTATION)[shapes.labels])
+    assert [permuted.classes[PERMUTATION[k]] for k in range(10)] == list(shapes.classes)
+    assert binary.num_classes == 2
+    assert np.array_equal(binary.labels, (shapes.labels >= 5).astype(binary.labels.dtype))
+
+
 def test_synthetic_classes_are_not_colour(shapes):
     # The label must not be readable from the mean colour alone: every class spans all colours.
     ds = shapes

@@ -24,6 +24,8 @@ from benchsim.backends import register_backend, register_outline
 
 __all__ = [
     "GPU_SPACES",
+    "FisherDistances",
+    "FisherSettings",
     "GpuBenchmark",
     "GpuOutline",
     "GpuSettings",
@@ -36,10 +38,13 @@ __all__ = [
     "outline_gpu",
     "ranking_sample",
     "resolve_device",
+    "task_distance",
 ]
 
 _LAZY = {
     "GPU_SPACES": "benchmark",
+    "FisherDistances": "_fisher",
+    "FisherSettings": "_fisher",
     "GpuBenchmark": "benchmark",
     "GpuOutline": "_outline",
     "GpuSettings": "_settings",
@@ -50,6 +55,7 @@ _LAZY = {
     "load_from_supernet": "_standalone",
     "ranking_sample": "_ranking",
     "resolve_device": "_settings",
+    "task_distance": "_fisher",
 }
 """Public name -> the module defining it, imported on first use (they need torch): registering
 the backend costs nothing, so listing backends or reading a gpu sweep's report needs no torch."""

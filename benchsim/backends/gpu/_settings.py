@@ -87,6 +87,10 @@ class GpuSettings:
     deterministic
         ``torch.use_deterministic_algorithms(True)`` (process-wide) and no cuDNN autotuning
         (``None``: on CPU only).
+    distance_epochs, distance_samples
+        LD-NAS's task distance (a ``TaskDistance`` job, :mod:`._fisher`): training epochs of
+        each epsilon-approximation network (capped at ``max_batches_per_pass`` batches each)
+        and target images its diagonal Fisher is averaged over.
     """
 
     channels: int = 16
@@ -113,11 +117,13 @@ class GpuSettings:
     compile: bool = False
     compile_backend: str = "inductor"
     deterministic: bool | None = None
+    distance_epochs: int = 10
+    distance_samples: int = 1000
 
     def __post_init__(self) -> None:
         for name in ("channels", "cells_per_stage", "batch_size", "eval_batch_size", "epochs",
                      "recal_batches", "max_batches_per_pass", "max_eval_batches",
-                     "evaluate_epochs"):  # fmt: skip
+                     "evaluate_epochs", "distance_epochs", "distance_samples"):  # fmt: skip
             value = getattr(self, name)
             if value is None and name.startswith("max_"):
                 continue
@@ -162,6 +168,8 @@ SMOKE: dict[str, Any] = {
     "max_eval_batches": 4,
     "recal_batches": 1,
     "evaluate_epochs": 2,
+    "distance_epochs": 1,
+    "distance_samples": 64,
 }
 """Defaults of ``smoke=True``: a 1-cell-per-stage, 8-channel network, 4 batches per pass."""
 

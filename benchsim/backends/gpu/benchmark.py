@@ -15,6 +15,9 @@ five ops or TransNAS-Bench-101 micro's four):
   shared supernet (initialised from ``seed`` and the tasks).  Cost: real seconds.
 * :meth:`sampled_eval` (Algorithm 4): each architecture's accuracy (%) on one random
   validation mini-batch of its own.  Cost: real seconds per architecture.
+* :meth:`task_distance` (LD-NAS): the log-determinant distance from source tasks to a target,
+  from epsilon-approximation networks trained on the datasets (:mod:`._fisher`; networks and
+  Fisher diagonals computed once per run and task).  Cost: real seconds of the new work.
 * :meth:`query`: ``valid_acc`` / ``test_acc`` / ``train_acc`` of an architecture through the
   supernet on the whole split, ``train_time_s`` = real seconds of training on the task so far;
   ``Result.epoch`` is the 0-based number of the last completed pass (-1 before any).  With
@@ -165,6 +168,7 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
         self.generator_ = torch.Generator(device=self.device).manual_seed(int(data_seed))
         self.rng_ = np.random.default_rng(int(np_seed))
         self.standalone_: dict[tuple[int, str, int], tuple[StandaloneResult, float]] = {}
+        self.fisher_: Any = None  # task distances (a FisherDistances), built on first use
 
     def _add_net(self, tasks: tuple[str, ...], init: torch.Generator) -> None:
         """A new supernet shared by ``tasks`` (one head each), its optimizer and schedule."""
@@ -408,6 +412,35 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
         return BatchResult(
             values=values, cost=np.asarray(watch.intervals()), source="live:supernet"
         )
+
+    # ------------------------------------------------------------------ task distances
+    def _task_distance(
+        self,
+        target: str,
+        sources: tuple[str, ...],
+        *,
+        repeats: int,
+        rng: np.random.Generator | None,
+    ) -> BatchResult:
+        """Mean over ``repeats`` of d[source -> target] (:mod:`._fisher`), seeded by the
+        backend's seed, not ``rng``: a pair's distance does not depend on which search asks
+        first.  Networks and Fisher diagonals are kept for the run (not in checkpoints: a
+        resumed run computes them again, to the same values on the CPU)."""
+        from benchsim.backends.gpu._fisher import FisherDistances, FisherSettings
+
+        if self.fisher_ is None:
+            s = self.settings
+            settings = FisherSettings(
+                epochs=s.distance_epochs,
+                fisher_samples=s.distance_samples,
+                max_batches=s.max_batches_per_pass,
+            )
+            self.fisher_ = FisherDistances(self.data_, settings, self.seed_, self.device)
+        before = self.fisher_.seconds
+        mean, _ = self.fisher_.distances_to(target, sources, repeats)
+        seconds = self.fisher_.seconds - before
+        cost = np.full(len(sources), seconds / len(sources))
+        return BatchResult(values=mean, cost=cost, source="live:fisher")
 
     # ------------------------------------------------------------------ queries
     def _query(
