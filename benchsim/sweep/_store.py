@@ -15,7 +15,10 @@ Columns added to the run's trajectory columns:
     Simulated seconds in the unit budgets are given in: per task.  A multi-task search over T
     tasks shares one clock that T per-task budgets fill, so its ``end_time`` is divided by T;
     a single-task search has a clock of its own (``task_time == end_time``).  Curves of both
-    kinds of algorithm are then comparable at equal spend per task.
+    kinds of algorithm are then comparable at equal spend per task.  A search that first works
+    on source or baseline tasks (XferNAS, LD-NAS: those answers are charged to those tasks and
+    not budgeted) starts its searched tasks' clock with the first job on them, as its budget
+    does, so ``task_time`` counts from there (:func:`budget_start`).
 ``incumbent_arch``, ``incumbent_value``, ``incumbent_test_value``
     After this row: the architecture the search would return (the best fully evaluated one,
     ``kind`` in :data:`FULL_KINDS`, by search value, first one on ties, as
@@ -116,6 +119,17 @@ def joint_incumbents(
     return out
 
 
+def budget_start(task: np.ndarray, start_time: np.ndarray, tasks: list[str]) -> float:
+    """Simulated time at which the first job on one of the searched ``tasks`` started.
+
+    0 for an ordinary search; for one with a source phase (XferNAS's source answers, LD-NAS's
+    baselines) the time that phase took, which the runner does not charge to the searched
+    tasks' budget (``result.json`` ``source_tasks.simulated_seconds``).
+    """
+    own = np.isin(task, np.asarray(tasks, dtype=object))
+    return float(start_time[own].min()) if own.any() else 0.0
+
+
 def run_parts(
     run_folder: Path, run_id: str, config: dict | None = None, table: pa.Table | None = None
 ) -> dict[str, pa.Table]:
@@ -136,6 +150,7 @@ def run_parts(
     out: dict[str, pa.Table] = {}
     task_col = col["task"].astype(str)
     kind = col["kind"].astype(str)
+    start = budget_start(task_col, col["start_time"], tasks)
     joint = None
     if config.get("resolved", {}).get("shared_architecture"):
         joint = joint_incumbents(task_col, kind, col["arch"], col["value"], test, tasks)
@@ -156,7 +171,7 @@ def run_parts(
             "benchmark": pa.repeat(pa.scalar(config["benchmark"], pa.string()), m),
             "backend": pa.repeat(pa.scalar(config["backend"], pa.string()), m),
             "run_id": pa.repeat(pa.scalar(run_id, pa.string()), m),
-            "task_time": pa.array(col["end_time"][rows] / shared),
+            "task_time": pa.array((col["end_time"][rows] - start) / shared),
             "incumbent_arch": pa.array(arch),
             "incumbent_value": pa.array(value),
             "incumbent_test_value": pa.array(best_test),
@@ -246,11 +261,19 @@ def task_seconds(run_folder: Path, shared: int) -> dict[str, float]:
     """Per-task simulated time of each task's last result (see ``task_time``), one read."""
     import pyarrow.compute as pc
 
-    table = pq.read_table(run_folder / "trajectory.parquet", columns=["task", "end_time"])
+    table = pq.read_table(
+        run_folder / "trajectory.parquet", columns=["task", "start_time", "end_time"]
+    )
+    config = json.loads((run_folder / "config.json").read_text())
+    start = budget_start(
+        table.column("task").to_numpy(zero_copy_only=False).astype(str),
+        table.column("start_time").to_numpy(),
+        list(config["tasks"]),
+    )
     grouped = table.group_by("task").aggregate([("end_time", "max")])
     tasks = grouped.column("task").to_pylist()
-    ends = pc.divide(grouped.column("end_time_max"), float(shared)).to_pylist()
-    return dict(zip(tasks, ends, strict=True))
+    ends = pc.divide(pc.subtract(grouped.column("end_time_max"), start), float(shared))
+    return dict(zip(tasks, ends.to_pylist(), strict=True))
 
 
 def atomic_json(path: Path, payload: object, text: str | None = None) -> None:

@@ -5,10 +5,11 @@ import json
 import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
+import pytest
 
 from benchsim.runner import RunConfig, execute_run
 from benchsim.sweep import incumbents, part_path
-from benchsim.sweep._store import run_parts, write_run_parts
+from benchsim.sweep._store import run_parts, task_seconds, write_run_parts
 
 
 def test_incumbent_rules():
@@ -69,3 +70,22 @@ def test_multi_task_clock_is_shared(installed_home, tmp_path):
     for part in parts.values():
         end = part.column("end_time").to_numpy()
         np.testing.assert_allclose(part.column("task_time").to_numpy(), end / 2)
+
+
+def test_source_phase_is_not_on_the_searched_tasks_clock(installed_home, tmp_path):
+    # XferNAS answers source tasks first; that time is charged to them, not to the target's
+    # budget, so the target's curve (and its regret at a time) starts with its first job
+    folder = tmp_path / "run"
+    config = RunConfig(
+        algo="xfernas", tasks=("cifar10",), budget="6", seed=1, params={"source_evaluations": 5}
+    )
+    execute_run(config, folder)
+    result = json.loads((folder / "result.json").read_text())
+    source_seconds = result["source_tasks"]["simulated_seconds"]
+    assert source_seconds > 0
+    part = run_parts(folder, "rid")["cifar10"]
+    end = part.column("end_time").to_numpy()
+    np.testing.assert_allclose(part.column("task_time").to_numpy(), end - source_seconds)
+    assert part.column("task_time").to_numpy().min() > 0
+    seconds = task_seconds(folder, 1)
+    assert seconds["cifar10"] == pytest.approx(end.max() - source_seconds)
