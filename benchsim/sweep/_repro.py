@@ -76,6 +76,13 @@ REPRO_SET: dict[str, dict[str, Any]] = {
     },
     "emtnas-tnb101-micro": {"algo": "emtnas", **_TNB, "seed": 2, "params": _SMALL_EMT},
     "ktnas-tnb101-micro": {"algo": "ktnas", **_TNB, "seed": 3, "params": _SMALL_EMT},
+    "catch-tnb101-micro": {
+        "algo": "catch",
+        **_TNB,
+        "seed": 4,
+        "budget": "8",
+        "params": {"meta_queries": 4, "meta_episode": 2},
+    },
 }
 """The runs of the gate: id -> RunConfig fields (table backend, tiny budgets)."""
 
