@@ -78,7 +78,7 @@ from typing import Any
 import numpy as np
 
 from benchsim._checks import check_number
-from benchsim.algorithms._base import Evaluate, Job, Outcome, register_algorithm
+from benchsim.algorithms._base import Evaluate, Job, Outcome, Problem, register_algorithm
 from benchsim.algorithms._context import MLP, ContextEncoder, evaluator_loss_and_grads
 from benchsim.algorithms._policy import Adam, RunningMoments
 from benchsim.algorithms.ppo import PPO
@@ -191,9 +191,21 @@ class CATCH(PPO):
         return {"meta_queries": 4, "meta_episode": 2}
 
     # ------------------------------------------------------------------ set-up
-    def _setup(self) -> None:
-        problem, space = self.problem_, self.problem_.space
+    def check_problem(self, problem: Problem) -> None:
+        """Refuse, in one line, a search without source tasks or with unknown ones."""
+        self._sources(problem)
+
+    def _sources(self, problem: Problem) -> list[str]:
+        """The source tasks to meta-train on; a one-line error where there are none to have
+        (CATCH would silently be PPO plus an untrained evaluator: ``meta_queries=0`` or
+        ``source_tasks=[]`` says so explicitly) or a named one is not a source task."""
         offered = [t.name for t in problem.source_tasks]
+        if not offered and self.source_tasks is None and self.meta_queries > 0:
+            raise ConfigError(
+                f"catch meta-trains on source tasks, and the search for "
+                f"{problem.tasks[0].name!r} has none (the benchmark's other tasks); run with "
+                "more tasks, or pass meta_queries=0 to adapt from scratch"
+            )
         sources = list(offered) if self.source_tasks is None else list(self.source_tasks)
         unknown = [n for n in sources if n not in offered]
         if unknown:
@@ -201,6 +213,11 @@ class CATCH(PPO):
                 f"source_tasks {unknown} are not source tasks of this search; "
                 f"allowed: {', '.join(offered) or '(none)'}"
             )
+        return sources
+
+    def _setup(self) -> None:
+        problem, space = self.problem_, self.problem_.space
+        sources = self._sources(problem)
         self._build_controller(context=self.latent_size)
         self.task_names_ = [*sources, problem.tasks[0].name]
         self.target_ = len(sources)

@@ -227,8 +227,15 @@ def test_rounds_start_the_acting_context_afresh() -> None:
     assert (var < 1).all()  # a context of this round's answers, not the prior
 
 
+def test_without_sources_it_refuses_in_one_line_unless_told_to_adapt_from_scratch() -> None:
+    with pytest.raises(ConfigError, match="meta_queries=0") as info:
+        make(sources=())
+    assert "\n" not in str(info.value) and "'t'" in str(info.value)
+    assert make(sources=(), source_tasks=()).task_names_ == ["t"]  # explicitly none: allowed
+
+
 def test_without_sources_it_adapts_from_scratch_and_nan_answers_are_skipped() -> None:
-    searcher = make(sources=())
+    searcher = make(sources=(), meta_queries=0)
     assert not searcher.meta_training and searcher.current_epsilon() == 0.5
     job = searcher.ask()
     searcher.tell(job, Outcome(np.array([np.nan]), 1.0))
