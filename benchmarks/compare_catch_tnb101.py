@@ -8,7 +8,7 @@ found, mean +- std.  Every task of ``--benchmarks`` is a target in turn; CATCH m
 the other six tasks of that space (its default ``source_tasks``), whose answers are charged
 to those tasks, not to the 50 target queries.
 
-    python benchmarks/compare_catch_tnb101.py --seeds 30 --jobs 2 \\
+    python benchmarks/compare_catch_tnb101.py --seeds 30 --jobs 1 \\
         --json benchmarks/results/compare_catch_tnb101.json \\
         --markdown benchmarks/results/compare_catch_tnb101.md --plot docs/compare_catch_tnb101.png
     python benchmarks/compare_catch_tnb101.py --benchmarks tnb101-micro --seeds 30 --jobs 2 \\
@@ -78,6 +78,7 @@ def one_run(args: tuple) -> dict:
 
 def run_all(args: argparse.Namespace) -> dict:
     import benchsim
+    from benchsim.algorithms import create
 
     methods = [(m, *parse_method(m)) for m in args.methods.split(",")]
     spaces = {}
@@ -117,6 +118,10 @@ def run_all(args: argparse.Namespace) -> dict:
         "protocol": f"{QUERIES} target queries per run, TNB101 table answers (best epoch)",
         "seeds": args.seeds,
         "methods": [m[0] for m in methods],
+        "params": {
+            label: {b: create(algo, b, params).config() for b in spaces}
+            for label, algo, params in methods
+        },
         "spaces": spaces,
         "wall_seconds": wall,
         "jobs": args.jobs,
@@ -212,9 +217,16 @@ def markdown(data: dict, summary: dict) -> str:
             ]
             lines.append(f"| {task} | {' | '.join(cells)} |")
         lines.append("")
+        lines += [f"### {benchmark}: distinct architectures among the target queries", ""]
+        lines += [f"| task | {' | '.join(data['methods'])} |", rule]
+        for task, stats in tasks.items():
+            cells = [f"{stats[label]['distinct']:.1f}" for label in data["methods"]]
+            lines.append(f"| {task} | {' | '.join(cells)} |")
+        lines.append("")
     lines.append(
         f"(p<.05): the test metric's distribution differs from {first}'s (two-sided "
-        "Mann-Whitney U, 30 vs 30 runs); bold: the highest mean in the row."
+        f"Mann-Whitney U, {data['seeds']} vs {data['seeds']} runs); "
+        "bold: the highest mean in the row."
     )
     per = {k: v / max(1, data["seeds"] * sum(len(t) for t in data["spaces"].values()))
            for k, v in data["cpu_seconds_by_method"].items()}  # fmt: skip
@@ -260,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--benchmarks", default="tnb101-micro,tnb101-macro")
     parser.add_argument("--methods", default="catch,rs,rea,ppo")
     parser.add_argument("--seeds", type=int, default=30)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--markdown", type=Path, default=None)
     parser.add_argument("--plot", type=Path, default=None)
