@@ -40,9 +40,9 @@ Where the papers are silent, these are choices (each one a hyperparameter):
 * Meta-training budget: ``meta_queries`` evaluations per source task (default 50), in rounds
   of ``meta_episode`` (default 25) per task, the tasks in a random order each round.  With
   PPO's settings the controller converges fast: after 100 per task (600 episodes on TNB101)
-  it samples so few distinct networks that adaptation repeats itself (15-29 distinct
-  networks in 50 target queries on TNB101 micro), after 50 it keeps 45-49
-  (docs/catch.md).  Each
+  it samples so few distinct networks that adaptation repeats itself (18-33 distinct
+  networks in 50 target queries on TNB101 micro, means over 10 seeds), after 50 it keeps
+  44-48 on micro, 27-31 on macro (docs/catch.md).  Each
   round starts the task's acting context afresh (PEARL's ``clear_z``), so the controller and
   evaluator meet the near-empty contexts that adaptation starts from.  A step of the
   meta-training epsilon schedule is one meta-training evaluation, counted over all source
