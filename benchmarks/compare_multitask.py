@@ -1,13 +1,15 @@
-"""Multi-task NAS (EMT-NAS, KTNAS) against RS and REA at equal simulated GPU-hours.
+"""Multi-task NAS (EMT-NAS, KTNAS, EMT-NAS's JT-D / JT-S baselines) against RS and REA.
 
 The multi-task searches run as published (population 20 per task, their generations) under
 each weight-sharing estimator of the table (``--estimators``: the default one-shot supernet
-emulation, and the stand-alone upper bound that a real supernet never reaches).  Their median
-simulated time per task sets the time budget of random search and REA on each task, so every
-method spends the same simulated GPU-hours per task.  Reported, over ``--seeds`` seeds: the
-test metric of the architecture each search would return (its incumbent: best fully evaluated
-architecture by its own search signal) at several fractions of that budget (anytime), as
-markdown, JSON and an anytime plot.
+emulation, and the stand-alone upper bound that a real supernet never reaches).  The median
+simulated time per task of EMT-NAS and KTNAS (``--budget-from``) sets the time budget of random
+search and REA on each task, so every method spends about the same simulated GPU-hours per
+task.  Reported, over ``--seeds`` seeds: the test metric of the architecture each search would
+return (its incumbent: best fully evaluated architecture by its own search signal; for JT-S,
+which returns one architecture for all tasks, the best by the mean over the tasks) at several
+fractions of that budget (anytime), and at the end of each search, as markdown, JSON and an
+anytime plot.
 
     python benchmarks/compare_multitask.py --benchmark nb201 --seeds 30 --jobs 2 \\
         --markdown benchmarks/results/compare_nb201.md \\
@@ -38,7 +40,7 @@ FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 def _curve(args: tuple) -> dict:
     """One run; returns per task the incumbent test value after each full evaluation."""
     from benchsim.runner import RunConfig, execute_run
-    from benchsim.sweep._store import incumbents
+    from benchsim.sweep import incumbents, joint_incumbents
 
     label, algo, benchmark, tasks, seed, budget, options = args
     config = RunConfig(
@@ -48,20 +50,35 @@ def _curve(args: tuple) -> dict:
     out = execute_run(config)
     frame = out.trajectory.to_pandas()
     shared = len(tasks) if out.config["resolved"]["multi_task"] else 1
+    joint = None
+    if out.config["resolved"].get("shared_architecture"):  # JT-S: one incumbent for all tasks
+        joint = joint_incumbents(
+            frame["task"].to_numpy(str), frame["kind"].to_numpy(str), frame["arch"].to_numpy(),
+            frame["value"].to_numpy(), frame["test_value"].to_numpy(), list(tasks),
+        )  # fmt: skip
     curves = {}
     for task in tasks:
-        rows = frame[frame["task"] == task]
-        _, _, test = incumbents(
-            rows["kind"].to_numpy(str), rows["arch"].to_numpy(), rows["value"].to_numpy(),
-            rows["test_value"].to_numpy(),
-        )  # fmt: skip
+        mine = (frame["task"] == task).to_numpy()
+        rows = frame[mine]
+        if joint is not None:
+            test = joint[task][2][mine]
+        else:
+            _, _, test = incumbents(
+                rows["kind"].to_numpy(str), rows["arch"].to_numpy(), rows["value"].to_numpy(),
+                rows["test_value"].to_numpy(),
+            )  # fmt: skip
         keep = ~np.isnan(test)
         curves[task] = {
             "time": (rows["end_time"].to_numpy()[keep] / shared).tolist(),
             "test": test[keep].tolist(),
         }
     per_task_seconds = out.result["simulated_seconds"] / shared
-    return {"label": label, "seed": seed, "curves": curves, "seconds": per_task_seconds}
+    final = {task: out.result["tasks"][task]["test_metric"] for task in tasks}
+    archs = {task: out.result["tasks"][task]["arch"] for task in tasks}
+    return {
+        "label": label, "seed": seed, "curves": curves, "seconds": per_task_seconds,
+        "final": final, "archs": archs,
+    }  # fmt: skip
 
 
 def _at(curve: dict, t: float) -> float:
@@ -84,7 +101,8 @@ def run_all(args: argparse.Namespace) -> dict:
     began = time.perf_counter()
     with ProcessPoolExecutor(args.jobs) as pool:
         results = list(pool.map(_curve, multi, chunksize=2))
-        default = [r for r in results if r["label"].endswith(f"[{estimators[0]}]")]
+        setters = {f"{algo} [{estimators[0]}]" for algo in args.budget_from.split(",")}
+        default = [r for r in results if r["label"] in setters]
         budget = float(np.median([r["seconds"] for r in default]))
         single = [
             (algo, algo, args.benchmark, (task,), seed, f"{budget:.0f}s", {})
@@ -108,20 +126,24 @@ def run_all(args: argparse.Namespace) -> dict:
         "optimum": optimum,
         "seeds": args.seeds,
         "budget_seconds_per_task": budget,
+        "budget_from": args.budget_from,
         "wall_seconds": time.perf_counter() - began,
         "runs": results,
     }
 
 
 def summarise(data: dict) -> dict[str, dict[str, list[tuple[float, float, int]]]]:
-    """label -> task -> [(mean, std, n)] at each of :data:`FRACTIONS` of the budget."""
+    """label -> task -> [(mean, std, n)] at each of :data:`FRACTIONS` of the budget, then at
+    the end of the search (the returned architecture, result.json's test metric)."""
     out: dict[str, dict[str, list]] = {}
     budget = data["budget_seconds_per_task"]
     for r in data["runs"]:
         for task, curve in r["curves"].items():
-            slot = out.setdefault(r["label"], {}).setdefault(task, [[] for _ in FRACTIONS])
+            columns = [[] for _ in range(len(FRACTIONS) + 1)]
+            slot = out.setdefault(r["label"], {}).setdefault(task, columns)
             for k, f in enumerate(FRACTIONS):
                 slot[k].append(_at(curve, f * budget))
+            slot[-1].append(r["final"][task])
     return {
         label: {
             task: [
@@ -138,27 +160,33 @@ def markdown(data: dict, table: dict) -> str:
     hours = data["budget_seconds_per_task"] / 3600
     lines = [
         f"{data['benchmark']}, tasks {', '.join(data['tasks'])}: {data['seeds']} seeds; budget "
-        f"{hours:.2f} simulated GPU-hours per task (the median of the multi-task runs under the "
-        f"default estimator); wall {data['wall_seconds']:.0f} s",
+        f"{hours:.2f} simulated GPU-hours per task (the median of {data['budget_from']} under "
+        f"the default estimator); wall {data['wall_seconds']:.0f} s",
         "",
     ]
+    spent: dict[str, list[float]] = {}
+    for r in data["runs"]:
+        spent.setdefault(r["label"], []).append(r["seconds"] / 3600)
     for task in data["tasks"]:
         header = " | ".join(f"{f:g} x budget" for f in FRACTIONS)
         lines += [
             f"Test metric on {task} (mean +- std; the best in the table: "
             f"{data['optimum'][task]:.2f}):",
             "",
-            f"| method | {header} |",
+            f"| method | {header} | end of search | GPU-hours per task |",
         ]
-        lines.append("|---|" + "---|" * len(FRACTIONS))
+        lines.append("|---|" + "---|" * (len(FRACTIONS) + 2))
         for label, tasks in table.items():
             cells = " | ".join(
                 f"{m:.2f} +- {s:.2f}" + (f" ({n})" if n < data["seeds"] else "")
                 for m, s, n in tasks[task]
             )
-            lines.append(f"| {label} | {cells} |")
+            lines.append(f"| {label} | {cells} | {np.median(spent[label]):.2f} |")
         lines.append("")
-    lines.append("(n) after a value: only n seeds had a fully evaluated architecture by then.")
+    lines.append(
+        "(n) after a value: only n seeds had a fully evaluated architecture by then. End of "
+        "search: the architecture the search returned; GPU-hours per task: its median spend."
+    )
     return "\n".join(lines)
 
 
@@ -201,7 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", default=None)
     parser.add_argument("--seeds", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--multi", default="emtnas,ktnas")
+    parser.add_argument("--multi", default="emtnas,ktnas,jt-d,jt-s")
+    parser.add_argument(
+        "--budget-from",
+        default="emtnas,ktnas",
+        help="the multi-task methods whose median simulated time is RS's and REA's budget",
+    )
     parser.add_argument("--single", default="rs,rea")
     parser.add_argument("--estimators", default="oneshot,standalone-upper-bound")
     parser.add_argument("--markdown", type=Path, default=None)
@@ -219,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         budget = data["budget_seconds_per_task"]
         finals = [
             {"label": r["label"], "seed": r["seed"], "seconds": r["seconds"],
-             "test_at_budget": {t: _at(c, budget) for t, c in r["curves"].items()}}
+             "test_at_budget": {t: _at(c, budget) for t, c in r["curves"].items()},
+             "test_at_end": r["final"], "archs": r["archs"]}
             for r in data["runs"]
         ]  # fmt: skip
         summary = {k: v for k, v in data.items() if k != "runs"}

@@ -12,13 +12,16 @@ An algorithm never imports a backend and never reads a clock.  The runner drives
 3. ``searcher.tell(job, outcome)`` when a job's result arrives, in simulated-time order.
 4. ``searcher.recommend(task)`` at the end: the architecture the search returns for ``task``.
 
-Jobs are the three questions a NAS algorithm asks of a backend: :class:`Evaluate` (train one
-architecture with the benchmark's protocol and report its validation metric), and the two
+Jobs are the questions a NAS algorithm asks of a backend: :class:`Evaluate` (train one
+architecture with the benchmark's protocol and report its validation metric), the two
 weight-sharing steps of EMT-NAS, :class:`TrainPass` (Algorithm 3 of the supplementary: one pass
 over the task's training data, one individual per mini-batch) and :class:`SampledEval`
-(Algorithm 4: accuracy on one random validation mini-batch).  The table backend answers
-``Evaluate`` from the recorded benchmark and the weight-sharing steps with an emulated supernet
-(docs/weight_sharing.md); the live backend answers all three by training.
+(Algorithm 4: accuracy on one random validation mini-batch), and the joint training of its
+JT-S / JT-D baselines (appendix D), :class:`JointTrainPass` (one pass over the union of several
+tasks' training data through one supernet, the tasks' mini-batches mixed).  The table backend
+answers ``Evaluate`` from the recorded benchmark and the weight-sharing steps with an emulated
+supernet (docs/weight_sharing.md); the live backend answers all of them by training.  Every job
+names the tasks it concerns in ``tasks`` (one task, except a joint pass).
 
 Hyperparameters are dataclass fields (constructors only store them); learned state ends in ``_``.
 """
@@ -85,6 +88,10 @@ class Evaluate:
     arch: int
 
     @property
+    def tasks(self) -> tuple[str, ...]:
+        return (self.task,)
+
+    @property
     def size(self) -> int:
         return 1
 
@@ -106,6 +113,33 @@ class TrainPass:
     planned_passes: int | None = None
 
     @property
+    def tasks(self) -> tuple[str, ...]:
+        return (self.task,)
+
+    @property
+    def size(self) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class JointTrainPass:
+    """One pass over the union of ``tasks``' training data through ONE supernet they share.
+
+    Every mini-batch of every task is used once, in one random order that mixes the tasks; a
+    mini-batch of ``tasks[i]`` trains one of ``archs[i]`` (through that task's head), drawn with
+    the probabilities ``weights[i]`` (``None``, or a ``None`` entry: uniform).  The tasks'
+    shared weights are those of one supernet, formed on the first joint pass over them (the
+    backends refuse a joint pass over tasks already trained apart).  What EMT-NAS's JT-S and
+    JT-D baselines do (supplementary appendix D: "combine data from all tasks and jointly train
+    them"); ``planned_passes`` as for :class:`TrainPass`.  The outcome carries only the cost.
+    """
+
+    tasks: tuple[str, ...]
+    archs: tuple[tuple[int, ...], ...]
+    weights: tuple[tuple[float, ...] | None, ...] | None = None
+    planned_passes: int | None = None
+
+    @property
     def size(self) -> int:
         return 0
 
@@ -124,6 +158,10 @@ class SampledEval:
     batch_size: int | None = 256
 
     @property
+    def tasks(self) -> tuple[str, ...]:
+        return (self.task,)
+
+    @property
     def full(self) -> bool:
         """Whether this is a whole-validation-split evaluation."""
         return self.batch_size is None
@@ -133,14 +171,14 @@ class SampledEval:
         return len(self.archs)
 
 
-Job = Evaluate | TrainPass | SampledEval
+Job = Evaluate | TrainPass | SampledEval | JointTrainPass
 FINISHED = "finished"
 """Returned by :meth:`Searcher.ask` when the searcher has no more work."""
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """Answer to a job: ``values`` (one per architecture; empty for a TrainPass) and ``cost``.
+    """Answer to a job: ``values`` (one per architecture; empty for a training pass) and ``cost``.
 
     ``source`` labels where the values come from (``"standalone"`` training, a recorded or
     modelled supernet estimate, ...); searchers never need it, the trajectory records it.
@@ -160,11 +198,15 @@ class Searcher(ABC):
 
     Subclasses are dataclasses whose fields are the hyperparameters.  ``multi_task`` says whether
     one instance searches all tasks at once (EMT-NAS, KTNAS) or the runner gives each task its own
-    instance (random search, REA, REINFORCE, PPO, XferNAS).  ``benchmarks`` names the search
-    spaces it is written for (the algorithm contract suite runs it on each).
+    instance (random search, REA, REINFORCE, PPO, XferNAS).  ``shared_architecture`` says that a
+    multi-task searcher returns one architecture for all its tasks, the one whose whole-split
+    evaluations have the best mean over the tasks (JT-S); results stores then follow the same
+    rule for the incumbent (``benchsim.sweep.joint_incumbents``).  ``benchmarks`` names the
+    search spaces it is written for (the algorithm contract suite runs it on each).
     """
 
     multi_task: ClassVar[bool] = False
+    shared_architecture: ClassVar[bool] = False
     name: ClassVar[str] = ""
     benchmarks: ClassVar[tuple[str, ...]] = ("nb201", "tnb101-micro", "tnb101-macro")
 

@@ -59,8 +59,10 @@ emulated supernet's, docs/weight_sharing.md; never the stand-alone value unless 
 bound is asked for); the recommendation is the best such value (:meth:`EMTNAS.recommend`).
 Every :class:`TrainPass` announces ``planned_passes = generations``.
 
-JT-S / JT-D (Table C) are not provided: they train one supernet on the union of the tasks'
-data, which the per-task :class:`TrainPass` job cannot express.
+The joint-training baselines of appendix D (Table C), JT-S and JT-D, are this class with
+other populations and training jobs (:mod:`benchsim.algorithms.jointtraining`): the hooks
+:meth:`EMTNAS._populations` (which tasks a population is scored on) and
+:meth:`EMTNAS._training_jobs` (Alg. 3's jobs) are what they override.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ from benchsim._checks import check_int, check_number
 from benchsim.algorithms._base import (
     FINISHED,
     Job,
+    JointTrainPass,
     Outcome,
     SampledEval,
     Searcher,
@@ -175,7 +178,9 @@ class EMTNAS(Searcher):
     def _setup(self) -> None:
         space, k = self.problem_.space, self.population_size
         self.tasks_ = tuple(spec.name for spec in self.problem_.tasks)
-        n = len(self.tasks_)
+        self.groups_ = self._populations()
+        self.row_of_ = {task: row for row, group in enumerate(self.groups_) for task in group}
+        n = len(self.groups_)
         self.operators_ = gene_operators(space)
         self.fitness_ = np.full((n, space.size), np.nan)
         self.samples_ = np.zeros((n, space.size), dtype=np.int32)
@@ -183,7 +188,8 @@ class EMTNAS(Searcher):
         self.population_ = np.stack([np.asarray(space.sample(self.rng_, k)) for _ in range(n)])
         self.offspring_: np.ndarray | None = None
         self.offspring_home_: np.ndarray | None = None  # the parent each child inherited from
-        self.sampled_homes_: dict[int, np.ndarray] = {}  # per task: homes of the queued sample
+        self.sampled_homes_: dict[int, np.ndarray] = {}  # per row: homes of the queued sample
+        self.sampled_: dict[int, dict[str, np.ndarray]] = {}  # per row: its tasks' answers so far
         self.generation_ = 1
         self.queue_: deque[Job] = deque()
         self.waiting_ = 0  # TrainPass/SampledEval handed out or queued, not yet told
@@ -209,31 +215,55 @@ class EMTNAS(Searcher):
     def _tell(self, job: Job, outcome: Outcome) -> None:
         if isinstance(job, SampledEval) and job.full:
             self.evaluating_ -= 1
+            self._told_full(job, outcome)
             return
-        row = self.tasks_.index(job.task)
         self.waiting_ -= 1
-        if isinstance(job, TrainPass):
-            # Alg. 1 line 4 / 9: the task's new individuals are scored with the updated weights.
-            if self.offspring_ is None:
-                fresh = homes = self.population_[row]
-            elif self.resample_parents:
-                fresh = np.concatenate([self.population_[row], self.offspring_[row]])
-                homes = np.concatenate([self.population_[row], self.offspring_home_[row]])
-            else:
-                fresh, homes = self.offspring_[row], self.offspring_home_[row]
-            self.sampled_homes_[row] = homes
-            self.queue_.append(SampledEval(job.task, tuple(fresh.tolist()), self.batch_size))
-            self.waiting_ += 1
+        if isinstance(job, (TrainPass, JointTrainPass)):
+            # Alg. 1 line 4 / 9: the new individuals are scored with the updated weights.
+            for task in job.tasks:
+                self._queue_sampling(task)
             return
+        row = self.row_of_[job.task]
+        answers = self.sampled_.setdefault(row, {})
+        answers[job.task] = outcome.values
+        if len(answers) == len(self.groups_[row]):  # every task of the population answered
+            del self.sampled_[row]
+            values = (
+                outcome.values
+                if len(answers) == 1
+                else np.mean([answers[task] for task in self.groups_[row]], axis=0)
+            )
+            self._update_fitness(row, job.archs, values)
+        if self.waiting_ == 0:
+            self._end_generation()
+
+    def _queue_sampling(self, task: str) -> None:
+        """Alg. 1 line 4 / 9 for ``task``: a SampledEval of its population's new individuals."""
+        row = self.row_of_[task]
+        if self.offspring_ is None:
+            fresh = homes = self.population_[row]
+        elif self.resample_parents:
+            fresh = np.concatenate([self.population_[row], self.offspring_[row]])
+            homes = np.concatenate([self.population_[row], self.offspring_home_[row]])
+        else:
+            fresh, homes = self.offspring_[row], self.offspring_home_[row]
+        self.sampled_homes_[row] = homes
+        self.queue_.append(SampledEval(task, tuple(fresh.tolist()), self.batch_size))
+        self.waiting_ += 1
+
+    def _update_fitness(self, row: int, archs: tuple[int, ...], values: np.ndarray) -> None:
+        """Alg. 4 line 8: fold one sampled accuracy per individual into population ``row``."""
         fitness, samples = self.fitness_[row], self.samples_[row]
         if self.fitness_update == "ema":
-            update_fitness(fitness, samples, job.archs, outcome.values, self.fitness_momentum)
+            update_fitness(fitness, samples, archs, values, self.fitness_momentum)
         else:  # the official log_T rule (the initial population has no parent: f = its sample)
             weight = np.log(self.generation_) / np.log(self.generations)
             homes = self.sampled_homes_.pop(row)
-            inherit_fitness(fitness, samples, job.archs, homes, outcome.values, weight)
-        if self.waiting_ == 0:
-            self._end_generation()
+            inherit_fitness(fitness, samples, archs, homes, values, weight)
+
+    def _told_full(self, job: SampledEval, outcome: Outcome) -> None:
+        """Hook: a whole-split evaluation arrived (the base class has already considered it
+        for :meth:`recommend`)."""
 
     def recommend(self, task: str) -> tuple[int, float] | None:
         """Best fully evaluated individual (Alg. 1 line 14); before any whole-split
@@ -241,27 +271,45 @@ class EMTNAS(Searcher):
         best = super().recommend(task)
         if best is not None or not hasattr(self, "population_"):
             return best
-        row = self.tasks_.index(task)
+        row = self.row_of_[task]
         archs = self.population_[row]
         fit = np.nan_to_num(self.fitness_[row, archs], nan=-np.inf)
         i = int(np.argmax(fit))
         return (int(archs[i]), float(fit[i])) if np.isfinite(fit[i]) else None
 
     # ------------------------------------------------------------------ Algorithm 1
+    def _populations(self) -> tuple[tuple[str, ...], ...]:
+        """Hook: the tasks each population is scored on, one tuple per population (row).
+
+        EMT-NAS: one population per task (its skill factor).  A population scored on several
+        tasks gets the mean of their sampled accuracies as its fitness sample (JT-S).
+        """
+        return tuple((task,) for task in self.tasks_)
+
     def _queue_training(self) -> None:
-        """Alg. 1 lines 3 / 8: a TrainPass per task over its parents and offspring."""
-        for row, task in enumerate(self.tasks_):
-            archs = self.population_[row]
+        """Alg. 1 lines 3 / 8: train every population's parents and offspring."""
+        archs, weights = [], []
+        for row in range(len(self.groups_)):
+            pool = self.population_[row]
             if self.offspring_ is not None:
-                archs = np.concatenate([archs, self.offspring_[row]])
-            fit = self.fitness_[row, archs]
-            weights = None
-            if not np.isnan(fit).all():
-                weights = tuple(tournament_weights(fit).tolist())
-            self.queue_.append(
-                TrainPass(task, tuple(archs.tolist()), weights, planned_passes=self.generations)
-            )
-            self.waiting_ += 1
+                pool = np.concatenate([pool, self.offspring_[row]])
+            fit = self.fitness_[row, pool]
+            weights.append(None if np.isnan(fit).all() else tuple(tournament_weights(fit).tolist()))
+            archs.append(tuple(pool.tolist()))
+        jobs = self._training_jobs(archs, weights)
+        self.queue_.extend(jobs)
+        self.waiting_ += len(jobs)
+
+    def _training_jobs(
+        self, archs: list[tuple[int, ...]], weights: list[tuple[float, ...] | None]
+    ) -> list[Job]:
+        """Hook: Alg. 3's jobs, given each population's individuals and binary-tournament
+        selection probabilities (``None`` before any fitness).  EMT-NAS: one TrainPass per
+        task over its own population."""
+        return [
+            TrainPass(group[0], pool, w, planned_passes=self.generations)
+            for group, pool, w in zip(self.groups_, archs, weights, strict=True)
+        ]
 
     def milestone(self) -> int | None:
         """The current generation (the runner checkpoints a live run as it advances)."""
@@ -271,12 +319,13 @@ class EMTNAS(Searcher):
         """Alg. 1 lines 10-12, then the next generation's offspring (lines 6-7) or the end."""
         if self.offspring_ is not None:
             k = self.population_size
-            for row, task in enumerate(self.tasks_):
+            for row, group in enumerate(self.groups_):
                 pool = np.concatenate([self.population_[row], self.offspring_[row]])
                 keep = select_survivors(pool, self.fitness_[row, pool], k, self.distinct_survivors)
                 self.population_[row] = pool[keep]
                 # Line 12: the best individual on the whole validation split, shared weights.
-                self.queue_.append(SampledEval(task, (int(pool[keep[0]]),), None))
+                for task in group:
+                    self.queue_.append(SampledEval(task, (int(pool[keep[0]]),), None))
         if self.generation_ >= self.generations:
             self.done_ = True
             self.offspring_ = self.offspring_home_ = None

@@ -15,7 +15,7 @@ arguments and then call the private ``_query`` / ``_query_many`` hooks that subc
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Literal
@@ -115,6 +115,57 @@ class Result:
         }
 
 
+def _probabilities(
+    name: str, weights: Sequence[float] | np.ndarray | None, indices: np.ndarray
+) -> np.ndarray | None:
+    """``weights`` normalised to sum 1 (``None`` stays ``None``); one line if malformed."""
+    if weights is None:
+        return None
+    try:
+        probs = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        probs = np.full(1, np.nan)
+    if probs.shape != indices.shape or not (probs >= 0).all() or probs.sum() <= 0:
+        raise ConfigError(
+            f"{name} {weights!r} must be one non-negative number per architecture "
+            "with a positive sum"
+        )
+    return probs / probs.sum()
+
+
+def joint_group(
+    tasks: Sequence[str],
+    group_of: Callable[[str], tuple[str, ...]],
+    trained: Callable[[str], bool],
+) -> tuple[str, ...] | None:
+    """Which supernet a joint pass over ``tasks`` trains, by the rule both backends follow.
+
+    ``group_of(t)``: the tasks sharing ``t``'s supernet now; ``trained(t)``: whether that
+    supernet has trained yet.  Returns the group when all ``tasks`` already share one supernet;
+    ``None`` when a new one must be formed for exactly them (allowed only while none of them has
+    trained: weights trained apart cannot become one supernet); otherwise a one-line
+    :class:`ConfigError`.
+    """
+    groups = {group_of(t) for t in tasks}
+    if len(groups) == 1:
+        return next(iter(groups))
+    listed = ", ".join(tasks)
+    for task in tasks:
+        if trained(task):
+            raise ConfigError(
+                f"joint_train_pass over {listed}: {task} was already trained in a supernet of "
+                "its own; a joint pass needs tasks that share one supernet from their first "
+                "training step"
+            )
+        left_out = [t for t in group_of(task) if t not in tasks]
+        if left_out:
+            raise ConfigError(
+                f"joint_train_pass over {listed}: {task} shares its supernet with "
+                f"{', '.join(left_out)}, which this pass leaves out; give all of them"
+            )
+    return None
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """Answers of :meth:`Benchmark.query_many`: ``values[i]`` and ``cost[i]`` per question.
@@ -158,10 +209,11 @@ class Benchmark(ABC):
     abstract hooks :meth:`_query` and :meth:`_query_many`; then registers an ``open`` function
     with :func:`benchsim.backends.register_backend` in a subpackage of
     :mod:`benchsim.backends`.  Everything else has a default that a backend overrides only if
-    it can do more: :meth:`_train_pass` / :meth:`_sampled_eval` (weight-sharing steps; the
-    default refuses them), :meth:`evaluation_protocol`, :meth:`provenance`,
-    :meth:`answer_notes`, :meth:`state_dict` / :meth:`load_state_dict` (checkpoints) and
-    :attr:`traits` (devices).  The public methods validate and then call the hooks.
+    it can do more: :meth:`_train_pass` / :meth:`_sampled_eval` / :meth:`_joint_train_pass`
+    (weight-sharing steps; the default refuses them), :meth:`evaluation_protocol`,
+    :meth:`provenance`, :meth:`answer_notes`, :meth:`state_dict` / :meth:`load_state_dict`
+    (checkpoints) and :attr:`traits` (devices).  The public methods validate and then call the
+    hooks.
     """
 
     backend: str = ""
@@ -404,19 +456,70 @@ class Benchmark(ABC):
         indices = self.space.indices(archs)
         if indices.size == 0:
             raise ConfigError("train_pass got no architectures; give at least one")
-        probs = None
-        if weights is not None:
-            probs = np.asarray(weights, dtype=np.float64)
-            if probs.shape != indices.shape or (probs < 0).any() or probs.sum() <= 0:
-                raise ConfigError(
-                    f"weights {weights!r} must be one non-negative number per architecture "
-                    "with a positive sum"
-                )
-            probs = probs / probs.sum()
+        probs = _probabilities("weights", weights, indices)
         check_int("planned_passes", planned_passes, 1, allow_none=True)
         planned = None if planned_passes is None else int(planned_passes)
         return float(
             self._train_pass(name, indices, rng=rng, weights=probs, planned_passes=planned)
+        )
+
+    def joint_train_pass(
+        self,
+        tasks: Sequence[str],
+        archs: Sequence[Sequence[int] | np.ndarray],
+        *,
+        rng: np.random.Generator,
+        weights: Sequence[Sequence[float] | None] | None = None,
+        planned_passes: int | None = None,
+    ) -> float:
+        """One pass over the union of ``tasks``' training data through one shared supernet.
+
+        The joint training of EMT-NAS's JT-S / JT-D baselines (supplementary appendix D):
+        every mini-batch of every task once, the tasks' mini-batches mixed in one random order
+        (drawn with ``rng``), a mini-batch of ``tasks[i]`` training one of ``archs[i]`` through
+        that task's head, chosen with the probabilities ``weights[i]`` (uniform where
+        ``weights`` or its entry is ``None``).  The tasks train one supernet: the one they
+        already share, else one formed for them now, which needs every one of them untrained
+        so far (:func:`joint_group`); a joint pass over tasks trained apart is refused.
+        Returns the cost in seconds (real training time live; on a table, the recorded epoch
+        times of every task's share, as if each task had had its own :meth:`train_pass`).
+        """
+        if isinstance(tasks, str) or not isinstance(tasks, (list, tuple)):
+            raise ConfigError(
+                f"tasks == {tasks!r}, must be a list of task names (one per architecture list)"
+            )
+        names = tuple(self.resolve_task(t) for t in tasks)
+        if not names:
+            raise ConfigError("joint_train_pass got no tasks; give at least one")
+        twice = sorted({t for t in names if names.count(t) > 1})
+        if twice:
+            raise ConfigError(f"joint_train_pass got task {twice[0]} twice; give each task once")
+        if isinstance(archs, (str, np.ndarray)) or len(archs) != len(names):
+            raise ConfigError(
+                f"joint_train_pass got {len(archs)} architecture lists for {len(names)} tasks; "
+                "give one list per task"
+            )
+        indices = [self.space.indices(a) for a in archs]
+        for name, index in zip(names, indices, strict=True):
+            if index.size == 0:
+                raise ConfigError(
+                    f"joint_train_pass got no architectures for {name}; give at least one"
+                )
+        if weights is None:
+            weights = [None] * len(names)
+        elif isinstance(weights, (str, np.ndarray)) or len(weights) != len(names):
+            raise ConfigError(
+                f"joint_train_pass got {len(weights)} weight lists for {len(names)} tasks; give "
+                "one per task (None: uniform)"
+            )
+        probs = [
+            _probabilities(f"weights of {name}", w, index)
+            for name, w, index in zip(names, weights, indices, strict=True)
+        ]
+        check_int("planned_passes", planned_passes, 1, allow_none=True)
+        planned = None if planned_passes is None else int(planned_passes)
+        return float(
+            self._joint_train_pass(names, indices, rng=rng, weights=probs, planned_passes=planned)
         )
 
     def sampled_eval(
@@ -457,6 +560,20 @@ class Benchmark(ABC):
     ) -> BatchResult:
         """Hook: see :meth:`sampled_eval`."""
         raise BackendError(f"backend {type(self).__name__} does not support weight-sharing steps")
+
+    def _joint_train_pass(
+        self,
+        tasks: tuple[str, ...],
+        indices: list[np.ndarray],
+        *,
+        rng: np.random.Generator,
+        weights: list[np.ndarray | None],
+        planned_passes: int | None,
+    ) -> float:
+        """Hook: see :meth:`joint_train_pass` (arguments validated: canonical distinct task
+        names, one non-empty index array and one normalised probability array or ``None`` per
+        task)."""
+        raise BackendError(f"backend {type(self).__name__} does not support joint training passes")
 
     def evaluation_protocol(self, task: str) -> dict[str, object]:
         """Default way a search's "evaluate this architecture" is answered on ``task``.

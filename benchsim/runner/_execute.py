@@ -13,7 +13,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from benchsim.algorithms._base import Evaluate, Job, Outcome, SampledEval, TrainPass
+from benchsim.algorithms._base import (
+    Evaluate,
+    Job,
+    JointTrainPass,
+    Outcome,
+    SampledEval,
+    TrainPass,
+)
 from benchsim.backends.base import Benchmark, SeedLike
 
 _EMPTY = np.empty(0, dtype=np.float64)
@@ -68,6 +75,15 @@ class JobExecutor:
             cost = self.bench.train_pass(
                 job.task,
                 np.asarray(job.archs),
+                rng=self.rng,
+                weights=job.weights,
+                planned_passes=job.planned_passes,
+            )
+            return Outcome(values=_EMPTY, cost=cost)
+        if isinstance(job, JointTrainPass):
+            cost = self.bench.joint_train_pass(
+                job.tasks,
+                [np.asarray(archs) for archs in job.archs],
                 rng=self.rng,
                 weights=job.weights,
                 planned_passes=job.planned_passes,

@@ -20,12 +20,27 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from benchsim.algorithms._base import Evaluate, Job, Outcome, SampledEval, Searcher
+from benchsim.algorithms._base import (
+    Evaluate,
+    Job,
+    JointTrainPass,
+    Outcome,
+    SampledEval,
+    Searcher,
+    TrainPass,
+)
 from benchsim.errors import DeadlockError
 from benchsim.runner._budget import Budget
 from benchsim.runner._clock import SimClock
 
-_KIND = {Evaluate: "evaluate", SampledEval: "sampled_eval"}
+_KIND = {
+    Evaluate: "evaluate",
+    SampledEval: "sampled_eval",
+    TrainPass: "train_pass",
+    JointTrainPass: "joint_pass",
+}
+TRAINING_KINDS = ("train_pass", "joint_pass")
+"""Trajectory kinds of training passes (no architecture, no value: only a cost)."""
 
 
 COLUMNS = (
@@ -41,7 +56,9 @@ _NUMPY = {"q": np.int64, "h": np.int16, "d": np.float64}
 
 
 class Trajectory:
-    """Columns of every answered job (one row per architecture answered).
+    """Columns of every answered job (one row per architecture answered; a training pass has
+    one row per task it trained, arch -1 and value NaN: a ``train_pass`` one, a joint pass one
+    per task, each with an equal share of its cost).
 
     Numbers live in compact :class:`array.array` columns (8 bytes a value, not a Python
     object each), texts in lists of shared strings, so a run of a million evaluations holds
@@ -59,19 +76,21 @@ class Trajectory:
     def add(
         self, search: int, job: Job, outcome: Outcome, worker: int, start: float, end: float
     ) -> None:
-        archs = [job.arch] if isinstance(job, Evaluate) else list(job.archs)
-        kind = _KIND.get(type(job), "train_pass")
+        kind = _KIND[type(job)]
         if kind == "sampled_eval" and job.batch_size is None:
             kind = "full_eval"
-        if kind == "train_pass":
-            archs, values = [-1], [float("nan")]
+        if kind in TRAINING_KINDS:
+            tasks = list(job.tasks)
+            archs, values = [-1] * len(tasks), [float("nan")] * len(tasks)
         else:
+            archs = [job.arch] if isinstance(job, Evaluate) else list(job.archs)
             values = outcome.values.tolist()
+            tasks = [job.task] * len(archs)
         n = len(archs)
         first = len(self.step)
         self.step.extend(range(first, first + n))
         self.search.extend([search] * n)
-        self.task.extend([job.task] * n)
+        self.task.extend(tasks)
         self.kind.extend([kind] * n)
         self.worker.extend([worker] * n)
         self.start_time.extend([start] * n)
@@ -178,7 +197,7 @@ class SearchLoop:
             if isinstance(job, str):  # FINISHED
                 self.stopped = True
                 break
-            own = self.own_tasks is None or job.task in self.own_tasks
+            own = self.own_tasks is None or all(t in self.own_tasks for t in job.tasks)
             if (
                 own
                 and budget.evaluations is not None

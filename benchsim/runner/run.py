@@ -36,7 +36,13 @@ from benchsim.runner._results import (
     trajectory_table,
     write_trajectory,
 )
-from benchsim.runner._search import SearchLoop, SearchStats, Trajectory, spawn_generators
+from benchsim.runner._search import (
+    TRAINING_KINDS,
+    SearchLoop,
+    SearchStats,
+    Trajectory,
+    spawn_generators,
+)
 
 
 @dataclass
@@ -467,7 +473,7 @@ def _summarise(
     tasks = tuple(protocols)
     counts: dict[str, int] = dict.fromkeys(tasks, 0)
     for search, task, kind in zip(traj.search, traj.task, traj.kind, strict=True):
-        if kind != "train_pass" and owner.get(task) == search:
+        if kind not in TRAINING_KINDS and owner.get(task) == search:
             counts[task] += 1
     per_task: dict[str, Any] = {}
     for task in tasks:
@@ -560,6 +566,7 @@ def _resolved_config(
     resolved["params"] = searchers[0][0].config()
     resolved["resolved"] = {
         "multi_task": cls.multi_task,
+        "shared_architecture": cls.shared_architecture,
         "budget_per_task": str(budget),
         "protocol": {t: p.to_dict() for t, p in protocols.items()},
     }

@@ -17,7 +17,7 @@ from benchsim.sweep._spec import (
     run_dir,
     run_id,
 )
-from benchsim.sweep._store import incumbents, part_path
+from benchsim.sweep._store import incumbents, joint_incumbents, part_path
 from benchsim.sweep._sweep import SweepSummary, make_spec, run_sweep
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "content_hash",
     "format_seeds",
     "incumbents",
+    "joint_incumbents",
     "load_spec",
     "make_spec",
     "parse_param_items",

@@ -66,6 +66,8 @@ REPRO_SET: dict[str, dict[str, Any]] = {
         "params": _SMALL_EMT,
         "backend_options": {"weight_sharing": "standalone-upper-bound"},
     },
+    "jt-s-nb201": {"algo": "jt-s", **_NB201, "seed": 9, "params": _SMALL_EMT},
+    "jt-d-nb201": {"algo": "jt-d", **_NB201, "seed": 10, "params": _SMALL_EMT},
     "rs-tnb101-micro": {"algo": "rs", **_TNB, "seed": 0, "budget": "12"},
     "rea-tnb101-micro": {
         "algo": "rea",

@@ -21,7 +21,10 @@ Columns added to the run's trajectory columns:
     ``kind`` in :data:`FULL_KINDS`, by search value, first one on ties, as
     :meth:`benchsim.algorithms.Searcher.recommend` does), its search value and its test value.
     -1/NaN before the first full evaluation.  Mini-batch estimates (``sampled_eval``) are noisy
-    fitness, not results, so they never make an incumbent.
+    fitness, not results, so they never make an incumbent.  A search that returns one
+    architecture for all its tasks (config ``resolved.shared_architecture``: JT-S) has one
+    incumbent for all of them, chosen by the mean over the tasks (:func:`joint_incumbents`);
+    each task's part then holds that architecture's value and test value on the task.
 """
 
 from __future__ import annotations
@@ -67,6 +70,52 @@ def incumbents(
     return best_arch, best_value, best_test
 
 
+def joint_incumbents(
+    task: np.ndarray,
+    kind: np.ndarray,
+    arch: np.ndarray,
+    value: np.ndarray,
+    test_value: np.ndarray,
+    tasks: list[str],
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per task, ``(arch, value, test_value)`` of one shared incumbent after each row (all
+    tasks' rows, in order), as JT-S's :meth:`~benchsim.algorithms.jointtraining.JTS.recommend`
+    chooses it.
+
+    Each task's full evaluations of an architecture are paired with the other tasks' of the
+    same architecture in the order they come (first in, first out); a complete set is scored
+    by the mean of its values, and only a strictly better mean changes the incumbent.
+    """
+    n = len(value)
+    waiting: dict[int, dict[str, list[int]]] = {}
+    best_mean = -np.inf
+    best: dict[str, int] | None = None  # task -> row of the incumbent's value there
+    pick = {t: np.full(n, -1, dtype=np.int64) for t in tasks}
+    full = np.isin(kind, FULL_KINDS) & ~np.isnan(value)
+    for i in range(n):
+        if full[i] and task[i] in pick:
+            rows = waiting.setdefault(int(arch[i]), {t: [] for t in tasks})
+            rows[str(task[i])].append(i)
+            if all(rows.values()):
+                chosen = {t: queue.pop(0) for t, queue in rows.items()}
+                mean = float(np.mean([value[j] for j in chosen.values()]))
+                if mean > best_mean:
+                    best_mean, best = mean, chosen
+        if best is not None:
+            for t in tasks:
+                pick[t][i] = best[t]
+    out = {}
+    for t in tasks:
+        has = pick[t] >= 0
+        rows = np.where(has, pick[t], 0)
+        out[t] = (
+            np.where(has, arch[rows], -1).astype(np.int64),
+            np.where(has, value[rows], np.nan),
+            np.where(has, test_value[rows], np.nan),
+        )
+    return out
+
+
 def run_parts(
     run_folder: Path, run_id: str, config: dict | None = None, table: pa.Table | None = None
 ) -> dict[str, pa.Table]:
@@ -86,12 +135,19 @@ def run_parts(
     test = col.get("test_value", np.full(n, np.nan))
     out: dict[str, pa.Table] = {}
     task_col = col["task"].astype(str)
+    kind = col["kind"].astype(str)
+    joint = None
+    if config.get("resolved", {}).get("shared_architecture"):
+        joint = joint_incumbents(task_col, kind, col["arch"], col["value"], test, tasks)
     for task in tasks:
         rows = np.flatnonzero(task_col == task)
         part = table.take(pa.array(rows, pa.int64())).drop_columns(["task"])
-        arch, value, best_test = incumbents(
-            col["kind"][rows].astype(str), col["arch"][rows], col["value"][rows], test[rows]
-        )
+        if joint is not None:
+            arch, value, best_test = (column[rows] for column in joint[task])
+        else:
+            arch, value, best_test = incumbents(
+                kind[rows], col["arch"][rows], col["value"][rows], test[rows]
+            )
         m = len(rows)
         if "test_value" not in part.schema.names:
             part = part.append_column("test_value", pa.array(np.full(m, np.nan)))

@@ -167,3 +167,52 @@ def test_state_round_trips(bench, installed_home, request):
     a = bench.sampled_eval(task, archs, rng=np.random.default_rng(2), batch_size=None)
     b = fresh.sampled_eval(task, archs, rng=np.random.default_rng(2), batch_size=None)
     np.testing.assert_array_equal(a.values, b.values)
+
+
+def test_joint_train_pass(bench, installed_home, request):
+    """A joint pass over two tasks costs time and forms one supernet they share, which a
+    checkpoint keeps; malformed arguments, and tasks already trained apart, are one line."""
+    case = request.node.callspec.params["bench"]
+    fresh = _open(case)
+    a, b = fresh.tasks[:2]
+    rng = np.random.default_rng(0)
+    cost = fresh.joint_train_pass(
+        (a, b), [[0, 7], [42]], rng=rng, weights=[[0.3, 0.7], None], planned_passes=4
+    )
+    assert isinstance(cost, float) and cost > 0
+    fresh.joint_train_pass([b, a], [[1], [2, 3]], rng=rng, planned_passes=4)  # the same supernet
+    state = fresh.state_dict()
+    again = _open(case)
+    again.load_state_dict(state)
+    for task in (a, b):
+        one = fresh.sampled_eval(task, [5, 9], rng=np.random.default_rng(2), batch_size=None)
+        two = again.sampled_eval(task, [5, 9], rng=np.random.default_rng(2), batch_size=None)
+        np.testing.assert_array_equal(one.values, two.values)
+        assert one.source and "standalone" not in one.source
+    apart = _open(case)
+    apart.train_pass(a, [0], rng=rng)
+    for call, message in (
+        (lambda: fresh.joint_train_pass([], [], rng=rng), "joint_train_pass got no tasks"),
+        (lambda: fresh.joint_train_pass(a, [[0]], rng=rng), f"tasks == '{a}', must be a list"),
+        (lambda: fresh.joint_train_pass([a, a], [[0], [1]], rng=rng), f"got task {a} twice"),
+        (lambda: fresh.joint_train_pass([a, b], [[0]], rng=rng), "1 architecture lists for 2"),
+        (lambda: fresh.joint_train_pass([a, b], [[0], []], rng=rng), f"no architectures for {b}"),
+        (
+            lambda: fresh.joint_train_pass([a, b], [[0], [1]], rng=rng, weights=[[1, 2], None]),
+            f"weights of {a}",
+        ),
+        (lambda: fresh.joint_train_pass([a, b], [[0], [1]], rng=rng, weights=[None]), "1 weight"),
+        (
+            lambda: fresh.joint_train_pass([a, b], [[0], [1]], rng=rng, planned_passes=0),
+            "planned_passes == 0",
+        ),
+        (
+            lambda: apart.joint_train_pass([a, b], [[0], [1]], rng=rng),
+            f"{a} was already trained in a supernet of its own",
+        ),
+    ):
+        with pytest.raises(ConfigError, match=message) as excinfo:
+            call()
+        assert "\n" not in str(excinfo.value)
+    with pytest.raises(UnknownTaskError):
+        fresh.joint_train_pass([a, "no-such-task"], [[0], [1]], rng=rng)

@@ -134,6 +134,25 @@ def test_catch_without_source_tasks_is_one_line_and_leaves_no_folder(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("algo", ["jt-s", "jt-d"])
+def test_joint_training_baselines_run_with_defaults(installed_home, tmp_path, algo):
+    """EMT-NAS's JT-S / JT-D: on the table (nb201 cifar10 + cifar100, 300 generations) and
+    live in --smoke on the CPU, with nothing but the algorithm named."""
+    pytest.importorskip("torch")
+    live = ("--backend", "gpu", "--device", "cpu", "--smoke")
+    for name, extra in (("table", ()), ("live", live)):
+        out = tmp_path / name
+        res = _run("--algo", algo, *extra, "--out", str(out))
+        assert res.exit_code == 0, res.output
+        result = json.loads((out / "result.json").read_text())
+        rows = result["tasks"].values()
+        assert len(rows) == 2 and all(row["evaluations"] > 0 for row in rows)
+        if algo == "jt-s":
+            assert len({row["arch"] for row in rows}) == 1
+    table = json.loads((tmp_path / "table" / "config.json").read_text())
+    assert table["tasks"] == ["cifar10", "cifar100"] and table["params"]["generations"] == 300
+
+
 def test_device_flags_need_the_gpu_backend(tmp_path):
     res = _run("--algo", "rs", "--smoke", "--out", str(tmp_path / "x"))
     assert res.exit_code == 2

@@ -94,3 +94,26 @@ def test_a_crash_resumes_from_the_last_generation(tmp_path, config, monkeypatch)
     assert saved.searchers[0][0].milestone() == 3
     execute_run(config, tmp_path / "cut", resume=True, checkpoint_every=None)
     assert _answers(tmp_path / "full").equals(_answers(tmp_path / "cut"))
+
+
+@pytest.mark.parametrize("algo", ["jt-d", "jt-s"])
+def test_joint_training_runs_repeat_and_resume_exactly(tmp_path, config, algo):
+    """JT-D / JT-S live: one joint pass per generation, one supernet of both tasks (formed by
+    the first pass, re-formed from a checkpoint); the same seed gives the same answers."""
+    from dataclasses import replace
+
+    config = replace(config, algo=algo)
+    full = execute_run(config, tmp_path / "full", checkpoint_every=None)
+    with pytest.raises(RunInterrupted):
+        execute_run(config, tmp_path / "cut", checkpoint_every=None, stop_after=7)
+    saved = load_checkpoint(tmp_path / "cut")
+    assert [list(g) for g in saved.bench_state["groups"]] == [list(config.tasks)]
+    execute_run(config, tmp_path / "cut", resume=True, checkpoint_every=None)
+    answers = _answers(tmp_path / "full")
+    assert answers.equals(_answers(tmp_path / "cut"))
+    passes = answers[answers["kind"] == "joint_pass"]
+    assert len(passes) == 2 * 3 and set(passes["task"]) == set(config.tasks)
+    assert "train_pass" not in set(answers["kind"])
+    assert full.result["answers"] == {"supernets": [list(config.tasks)]}
+    if algo == "jt-s":  # one architecture for both tasks
+        assert len({row["arch"] for row in full.result["tasks"].values()}) == 1

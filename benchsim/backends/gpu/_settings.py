@@ -65,8 +65,10 @@ class GpuSettings:
     recal_batches
         Training batches used by ``bn_eval="recalibrate"``.
     share_weights_across_tasks
-        One supernet (one head per task) for all tasks, as EMT-NAS's JT-D baseline; default:
-        one supernet per task.
+        One supernet (one head per task) for all tasks from the start; default: one supernet
+        per task.  With EMT-NAS it trains the shared weights in passes that alternate between
+        tasks; EMT-NAS's JT-D baseline (mini-batches of all tasks mixed in one pass) is the
+        algorithm ``jt-d``, which needs no option (its joint passes form the shared supernet).
     affine
         Learnable BN scale/shift in cells and reduction blocks.
     amp

@@ -5,7 +5,8 @@ everything that training changes (supernet weights and BN statistics, optimizer 
 schedule position, passes and seconds per task, the torch data Generator, the numpy Generator
 and the standalone trainings answered so far), as CPU copies, so the runner can pickle it into
 its checkpoint; :meth:`StateMixin.load_state_dict` into a benchmark built with the same
-configuration then continues bit for bit (on the CPU; on CUDA up to its non-deterministic kernels).
+configuration then continues bit for bit (on the CPU; on CUDA up to its non-deterministic kernels),
+supernets formed by joint training passes included (they are formed again, then loaded).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class StateMixin(_Live):
         return {
             "format": STATE_FORMAT,
             "signature": self._signature(),
+            "groups": [list(tasks) for tasks in self.groups_],
             "nets": [to_cpu(net.state_dict()) for net in self.nets_],
             "optimizers": [to_cpu(opt.state_dict()) for opt in self.optimizers_],
             "steps": list(self.steps_),
@@ -87,6 +89,19 @@ class StateMixin(_Live):
                 "gpu backend state was saved with another space, tasks, device type or settings "
                 f"({state['signature']}); this benchmark has {self._signature()}"
             )
+        groups = [tuple(tasks) for tasks in state.get("groups", self.groups_)]
+        for tasks in groups:  # supernets formed by joint passes: form them the same way
+            if len(tasks) > 1 and tasks not in self.groups_:
+                self._form_group(tasks)
+        if sorted(groups) != sorted(self.groups_):
+            raise ConfigError(
+                f"gpu backend state has the supernets {groups}; this benchmark has "
+                f"{self.groups_} and cannot form them"
+            )
+        order = [self.groups_.index(tasks) for tasks in groups]
+        for name in ("groups_", "nets_", "optimizers_", "total_steps_"):
+            setattr(self, name, [getattr(self, name)[n] for n in order])
+        self._index_nets()
         for net, saved in zip(self.nets_, state["nets"], strict=True):
             net.load_state_dict(saved)
         for opt, saved in zip(self.optimizers_, state["optimizers"], strict=True):

@@ -60,14 +60,33 @@ def train_steps(
     Returns the summed loss and correct count (device tensors, not synchronised) and the number
     of images seen.
     """
-    device = data.device
+
+    def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return data.augmented(order[step * batch_size : (step + 1) * batch_size], generator)
+
+    return train_batches(
+        model, forward, batch, lrs=lrs, optimizer=optimizer, device=data.device, amp=amp
+    )
+
+
+def train_batches(
+    model: nn.Module,
+    forward: Forward,
+    batch: Callable[[int], tuple[torch.Tensor, torch.Tensor]],
+    *,
+    lrs: Sequence[float],
+    optimizer: torch.optim.Optimizer,
+    device: torch.device,
+    amp: bool,
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """``len(lrs)`` SGD steps, step ``b`` on the images and labels ``batch(b)`` (a joint pass
+    draws them from several tasks' data); returns what :func:`train_steps` does."""
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), dtype=torch.int64, device=device)
     seen = 0
     model.train()
     for step, lr in enumerate(lrs):
-        index = order[step * batch_size : (step + 1) * batch_size]
-        x, y = data.augmented(index, generator)
+        x, y = batch(step)
         for group in optimizer.param_groups:
             group["lr"] = lr
         with autocast(device, amp):
@@ -78,7 +97,7 @@ def train_steps(
         optimizer.step()
         loss_sum += loss.detach()
         correct += (logits.detach().argmax(1) == y).sum()
-        seen += int(index.numel())
+        seen += int(y.numel())
     return loss_sum, correct, seen
 
 

@@ -1,12 +1,18 @@
 """The live backend: a weight-sharing NB201 supernet answering the benchmark contract.
 
 :class:`GpuBenchmark` trains instead of looking up.  Tasks are image datasets (see
-:mod:`benchsim.datasets`), one supernet per task (or one shared, ``share_weights_across_tasks``)
-over the cell space of ``space`` (NB201's five ops or TransNAS-Bench-101 micro's four):
+:mod:`benchsim.datasets`), one supernet per task (or one shared, ``share_weights_across_tasks``,
+or one formed by the first joint pass over some tasks) over the cell space of ``space`` (NB201's
+five ops or TransNAS-Bench-101 micro's four):
 
 * :meth:`train_pass` (EMT-NAS Algorithm 3): one pass over the task's training split; every
   mini-batch trains the path of one architecture drawn from the given ones with the given
   probabilities, with the caller's ``numpy.random.Generator``.  Cost: real seconds.
+* :meth:`joint_train_pass` (EMT-NAS's JT-S / JT-D, appendix D): one pass over the union of
+  several tasks' training splits through one supernet with a head per task; the tasks'
+  mini-batches come in one random order, each training an architecture of its own task.  The
+  first joint pass over tasks with untrained supernets of their own replaces those by one
+  shared supernet (initialised from ``seed`` and the tasks).  Cost: real seconds.
 * :meth:`sampled_eval` (Algorithm 4): each architecture's accuracy (%) on one random
   validation mini-batch of its own.  Cost: real seconds per architecture.
 * :meth:`query`: ``valid_acc`` / ``test_acc`` / ``train_acc`` of an architecture through the
@@ -41,7 +47,15 @@ import numpy as np
 import torch
 
 from benchsim._checks import check_int
-from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, TaskInfo, Traits
+from benchsim.backends.base import (
+    BatchResult,
+    Benchmark,
+    Result,
+    SeedLike,
+    TaskInfo,
+    Traits,
+    joint_group,
+)
 from benchsim.backends.gpu._data import DeviceData
 from benchsim.backends.gpu._evaluate import EvaluationMixin
 from benchsim.backends.gpu._ops import compile_ops, init_parameters
@@ -55,7 +69,7 @@ from benchsim.backends.gpu._ranking import RankingMixin, StandaloneResult
 from benchsim.backends.gpu._settings import Stopwatch, synchronize
 from benchsim.backends.gpu._state import StateMixin
 from benchsim.backends.gpu._supernet import SuperNet
-from benchsim.backends.gpu._train import make_optimizer, train_steps
+from benchsim.backends.gpu._train import make_optimizer, train_batches, train_steps
 from benchsim.datasets import read_dataset, resolve_dataset
 from benchsim.errors import ConfigError, FidelityError
 
@@ -135,43 +149,70 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
             self.data_[name] = DeviceData(read_dataset(path), self.device, self.channels_last_)
         self._tasks = {name: self._task_info(name) for name in self.data_}
         init_seed, data_seed, np_seed = np.random.SeedSequence(self.seed_).generate_state(3)
-        groups = [list(self.data_)] if s.share_weights_across_tasks else [[t] for t in self.data_]
-        channels = {t: d.in_channels for t, d in self.data_.items()}
-        if s.share_weights_across_tasks and len(set(channels.values())) > 1:
-            raise ConfigError(
-                f"share_weights_across_tasks needs datasets with equal channel counts; got "
-                f"{channels}"
-            )
+        groups = [tuple(self.data_)] if s.share_weights_across_tasks else [(t,) for t in self.data_]
+        if s.share_weights_across_tasks:
+            self._check_channels(groups[0], "share_weights_across_tasks")
         init = torch.Generator().manual_seed(int(init_seed))
+        self.groups_: list[tuple[str, ...]] = []
         self.nets_: list[SuperNet] = []
-        self.net_of_: dict[str, tuple[int, int]] = {}
-        for number, tasks in enumerate(groups):
-            net = SuperNet(
-                self.space.ops,
-                in_channels=self.data_[tasks[0]].in_channels,
-                channels=s.channels,
-                cells_per_stage=s.cells_per_stage,
-                head_classes=[self.data_[t].num_classes for t in tasks],
-                affine=s.affine,
-            )
-            init_parameters(net, init)
-            net.to(self.device)
-            if self.channels_last_:
-                net.to(memory_format=torch.channels_last)
-            if s.compile:
-                compile_ops(net, s.compile_backend)
-            self.nets_.append(net)
-            self.net_of_.update({t: (number, head) for head, t in enumerate(tasks)})
-        self.optimizers_ = [make_optimizer(net, s) for net in self.nets_]
-        self.total_steps_ = [
-            s.epochs * sum(self.batches_per_pass(t) for t in tasks) for tasks in groups
-        ]
-        self.steps_ = [0] * len(self.nets_)
+        self.optimizers_: list[torch.optim.SGD] = []
+        self.total_steps_: list[int] = []
+        self.steps_: list[int] = []
+        for tasks in groups:
+            self._add_net(tasks, init)
         self.passes_ = dict.fromkeys(self.data_, 0)
         self.train_seconds_ = dict.fromkeys(self.data_, 0.0)
         self.generator_ = torch.Generator(device=self.device).manual_seed(int(data_seed))
         self.rng_ = np.random.default_rng(int(np_seed))
         self.standalone_: dict[tuple[int, str, int], tuple[StandaloneResult, float]] = {}
+
+    def _add_net(self, tasks: tuple[str, ...], init: torch.Generator) -> None:
+        """A new supernet shared by ``tasks`` (one head each), its optimizer and schedule."""
+        s = self.settings
+        net = SuperNet(
+            self.space.ops,
+            in_channels=self.data_[tasks[0]].in_channels,
+            channels=s.channels,
+            cells_per_stage=s.cells_per_stage,
+            head_classes=[self.data_[t].num_classes for t in tasks],
+            affine=s.affine,
+        )
+        init_parameters(net, init)
+        net.to(self.device)
+        if self.channels_last_:
+            net.to(memory_format=torch.channels_last)
+        if s.compile:
+            compile_ops(net, s.compile_backend)
+        self.groups_.append(tuple(tasks))
+        self.nets_.append(net)
+        self.optimizers_.append(make_optimizer(net, s))
+        self.total_steps_.append(s.epochs * sum(self.batches_per_pass(t) for t in tasks))
+        self.steps_.append(0)
+        self._index_nets()
+
+    def _index_nets(self) -> None:
+        self.net_of_: dict[str, tuple[int, int]] = {
+            t: (number, head)
+            for number, tasks in enumerate(self.groups_)
+            for head, t in enumerate(tasks)
+        }
+
+    def _check_channels(self, tasks: Sequence[str], why: str) -> None:
+        channels = {t: self.data_[t].in_channels for t in tasks}
+        if len(set(channels.values())) > 1:
+            raise ConfigError(f"{why} needs datasets with equal channel counts; got {channels}")
+
+    def _form_group(self, tasks: tuple[str, ...]) -> None:
+        """Replace the (untrained) supernets of ``tasks`` by one they share, initialised from
+        the seed and the tasks (so a resumed run forms the same one)."""
+        self._check_channels(tasks, "a joint training pass")
+        drop = {self.net_of_[t][0] for t in tasks}
+        keep = [n for n in range(len(self.nets_)) if n not in drop]
+        for name in ("groups_", "nets_", "optimizers_", "total_steps_", "steps_"):
+            setattr(self, name, [getattr(self, name)[n] for n in keep])
+        codes = [self.tasks.index(t) for t in tasks]
+        seed = np.random.SeedSequence([self.seed_, 1, *codes]).generate_state(1)[0]
+        self._add_net(tasks, torch.Generator().manual_seed(int(seed)))
 
     def _task_info(self, name: str) -> TaskInfo:
         spec = resolve_dataset(name)
@@ -248,6 +289,81 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
         self.last_pass_ = {
             "task": task,
             "loss": loss_value / n_batches,
+            "train_acc": 100.0 * correct_value / max(seen, 1),
+        }
+        return seconds
+
+    def _joint_train_pass(
+        self,
+        tasks: tuple[str, ...],
+        indices: list[np.ndarray],
+        *,
+        rng: np.random.Generator,
+        weights: list[np.ndarray | None],
+        planned_passes: int | None,
+    ) -> float:
+        """One pass over every task's training batches in one mixed order, one supernet.
+
+        The order of the tasks' batches is a random permutation (``rng``) of ``batches_per_pass``
+        batches of each task; each task's images come in its own shuffled order, and its batches
+        train architectures drawn (``rng``) from its ``indices`` through its head.  The schedule
+        position and the optimizer are the shared supernet's; the seconds are shared out over the
+        tasks by their batch counts (``train_time_s``)."""
+        # ``planned_passes`` is not used: the cosine schedule spans the ``epochs`` setting.
+        group = joint_group(
+            tasks,
+            lambda t: self.groups_[self.net_of_[t][0]],
+            lambda t: self.steps_[self.net_of_[t][0]] > 0,
+        )
+        if group is None:
+            self._form_group(tasks)
+        number = self.net_of_[tasks[0]][0]
+        net, s = self.nets_[number], self.settings
+        counts = [self.batches_per_pass(t) for t in tasks]
+        mixed = rng.permutation(np.repeat(np.arange(len(tasks)), counts))
+        paths = [
+            [self.genes(index[k]) for k in rng.choice(index.size, size=n, p=w)]
+            for index, n, w in zip(indices, counts, weights, strict=True)
+        ]
+        start, total = self.steps_[number], self.total_steps_[number]
+        lrs = [s.lr_at(start + b, total) for b in range(mixed.size)]
+        began = time.perf_counter()
+        datas = [self.data_[t] for t in tasks]
+        heads = [self.net_of_[t][1] for t in tasks]
+        orders = [data.order("train", self.generator_) for data in datas]
+        sizes = [min(s.batch_size, data.size("train")) for data in datas]
+        position = np.zeros(len(tasks), dtype=np.int64)
+        plan = []  # per step: (task position k, its batch number j)
+        for k in mixed.tolist():
+            plan.append((k, int(position[k])))
+            position[k] += 1
+
+        def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
+            k, j = plan[step]
+            index = orders[k][j * sizes[k] : (j + 1) * sizes[k]]
+            return datas[k].augmented(index, self.generator_)
+
+        def forward(step: int, x: torch.Tensor) -> torch.Tensor:
+            k, j = plan[step]
+            return net(x, paths[k][j], heads[k])
+
+        loss, correct, seen = train_batches(
+            net, forward, batch, lrs=lrs, optimizer=self.optimizers_[number],
+            device=self.device, amp=self.amp_,
+        )  # fmt: skip
+        loss_value, correct_value = torch.stack([loss, correct.to(loss.dtype)]).tolist()
+        synchronize(self.device)
+        seconds = time.perf_counter() - began
+        self.steps_[number] = start + mixed.size
+        for task, n in zip(tasks, counts, strict=True):
+            self.passes_[task] += 1
+            self.train_seconds_[task] += seconds * n / mixed.size
+        self.last_pass_ = {
+            "task": "+".join(tasks),
+            "tasks": tasks,
+            "order": [tasks[k] for k in mixed.tolist()],
+            "batches": dict(zip(tasks, counts, strict=True)),
+            "loss": loss_value / mixed.size,
             "train_acc": 100.0 * correct_value / max(seen, 1),
         }
         return seconds
@@ -393,6 +509,10 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
             "the real seconds of evaluating it",
             "source": "live:supernet",
         }
+
+    def answer_notes(self) -> dict[str, object]:
+        """Which tasks share a supernet (after a run: as joint passes left them)."""
+        return {"supernets": [list(tasks) for tasks in self.groups_]}
 
     def __repr__(self) -> str:
         return (

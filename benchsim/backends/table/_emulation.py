@@ -10,6 +10,11 @@ and only the costs come from the recorded training times:
   probability ``weights`` (uniform by default), so the expected cost is ``sum_i w_i *
   epoch_time_i`` with ``epoch_time_i = train_time_s_i / epochs`` of the task's standard
   schedule.  The expectation is charged (no sampling), so the clock stays deterministic.
+* ``joint_train_pass`` (EMT-NAS's JT-S / JT-D): the tasks' supernets become one shared
+  supernet, and the pass over the union of their data advances it by one pass of every task's
+  data; each task's estimate then follows the same curve as under ``train_pass`` (no
+  joint-training effect is modelled, see docs/weight_sharing.md).  Cost: the sum over the
+  tasks of what each task's share of the pass would cost as a ``train_pass``.
 * ``sampled_eval``: the supernet's estimate of each architecture at the current training state,
   measured on one random validation mini-batch (binomial noise), or on the whole validation
   split when ``batch_size`` is None (no batch noise).  Never the stand-alone value, unless the
@@ -43,7 +48,8 @@ else:
 
 
 class TableEmulationMixin(_Table):
-    """Implements ``_train_pass`` / ``_sampled_eval`` with a :class:`SupernetEmulator`.
+    """Implements ``_train_pass`` / ``_joint_train_pass`` / ``_sampled_eval`` with a
+    :class:`SupernetEmulator`.
 
     The host class sets ``weight_sharing_`` (the run's emulator) when it opens.
     """
@@ -139,6 +145,13 @@ class TableEmulationMixin(_Table):
         total = self._lookup(task, indices, "train_time_s").values
         return np.asarray(total, dtype=np.float64) / float(info.epochs)
 
+    def _pass_cost(self, task: str, indices: np.ndarray, weights: np.ndarray | None) -> float:
+        """Expected recorded time of one pass over ``task``'s data (module docstring)."""
+        times = self._epoch_times(task, indices)
+        if weights is None:
+            return float(np.mean(times))
+        return float(np.dot(weights, times))
+
     def _train_pass(
         self,
         task: str,
@@ -149,10 +162,22 @@ class TableEmulationMixin(_Table):
         planned_passes: int | None,
     ) -> float:
         self.weight_sharing_.note_pass(task, planned_passes)
-        times = self._epoch_times(task, indices)
-        if weights is None:
-            return float(np.mean(times))
-        return float(np.dot(weights, times))
+        return self._pass_cost(task, indices, weights)
+
+    def _joint_train_pass(
+        self,
+        tasks: tuple[str, ...],
+        indices: list[np.ndarray],
+        *,
+        rng: np.random.Generator,
+        weights: list[np.ndarray | None],
+        planned_passes: int | None,
+    ) -> float:
+        self.weight_sharing_.note_joint_pass(tasks, planned_passes)
+        return sum(
+            self._pass_cost(task, index, w)
+            for task, index, w in zip(tasks, indices, weights, strict=True)
+        )
 
     def _sampled_eval(
         self, task: str, indices: np.ndarray, *, rng: np.random.Generator, batch_size: int | None

@@ -13,6 +13,12 @@ answers ``sampled_eval`` with such estimates:
   score is ``c s + sqrt(1 - c^2) eta`` (``eta``: the untrained supernet's own ordering, fixed
   per run) and its value ``low + k (v - low)``, with ``c`` and ``k`` from
   :func:`~._ws_curve.training_fraction` and the constants measured on the live backend;
+* **joint training** (EMT-NAS's JT-S / JT-D, :meth:`SupernetEmulator.note_joint_pass`): the
+  tasks of a joint pass share one supernet from then on, and each pass over the union of their
+  data counts as one pass for every one of them, so each task's estimate follows the curve
+  above exactly as a supernet of its own would after as many passes.  Nothing else changes:
+  no effect of training on several tasks' data (transfer or interference) is modelled, since
+  none has been measured (docs/weight_sharing.md);
 * **mini-batch noise**: a rate metric (``*_acc``, ``*_top1``, ``*_top5``) is the share of
   ``Binomial(batch, value / 100)``; any other metric (mIoU, SSIM, negated loss) the same
   binomial on its position in the task's stand-alone range ``[low, high]`` (or Gaussian with
@@ -33,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from benchsim._checks import check_int, check_number
+from benchsim.backends.base import joint_group
 from benchsim.backends.table._ws_curve import training_fraction
 from benchsim.backends.table._ws_model import (
     model_file,
@@ -69,6 +76,12 @@ CURVE_SETTINGS = (
 )
 """The settings of the training curves (measured defaults in ``supernet_model.json``)."""
 
+
+JOINT_NOTE = (
+    "one supernet shared by these tasks, trained on their mixed mini-batches; emulated by each "
+    "task's own estimate after as many passes over its data (no joint-training effect modelled)"
+)
+"""What the table says of a jointly trained supernet's answers (``answers.weight_sharing``)."""
 
 _CONVERGED = 1.0 - 1e-6
 """A training fraction this close to 1 answers the converged estimate itself (a last-digit
@@ -210,8 +223,8 @@ class SupernetEmulator:
     """Per-run state of the emulation: training passes per task and the drawn estimates.
 
     ``entropy`` seeds every draw (one ``SeedSequence`` child per task), so a run's estimates
-    depend on its seed only; :meth:`state_dict` holds the pass counters (the estimates are
-    re-drawn identically from ``entropy`` after a resume).
+    depend on its seed only; :meth:`state_dict` holds the pass counters and which tasks share a
+    supernet (the estimates are re-drawn identically from ``entropy`` after a resume).
     """
 
     def __init__(self, settings: WeightSharingSettings, entropy: int) -> None:
@@ -219,6 +232,8 @@ class SupernetEmulator:
         self.entropy = int(entropy)
         self.passes_: dict[str, int] = {}
         self.planned_: dict[str, int] = {}
+        self.joint_: dict[str, tuple[str, ...]] = {}
+        self.joint_passes_: dict[str, int] = {}
         self._estimates: dict[str, TaskEstimate] = {}
 
     @functools.cached_property
@@ -233,17 +248,45 @@ class SupernetEmulator:
         if planned is not None:
             self.planned_[task] = int(planned)
 
+    def group_of(self, task: str) -> tuple[str, ...]:
+        """The tasks whose supernet ``task``'s is (itself alone until a joint pass)."""
+        return self.joint_.get(task, (task,))
+
+    def note_joint_pass(self, tasks: tuple[str, ...], planned: int | None) -> None:
+        """One pass over the union of ``tasks``' data through the supernet they share.
+
+        The first joint pass over tasks that each have an untrained supernet of their own forms
+        the shared one (:func:`~benchsim.backends.base.joint_group` refuses anything else, as
+        the live backend does).  Each task's data is passed over once, so each task counts one
+        pass (its estimate then moves along the training curve as a per-task supernet's would:
+        no joint-training effect is modelled).
+        """
+        group = joint_group(tasks, self.group_of, lambda t: self.passes_.get(t, 0) > 0)
+        if group is None:
+            group = tuple(tasks)
+            self.joint_.update(dict.fromkeys(group, group))
+        for task in tasks:
+            self.note_pass(task, planned)
+            self.joint_passes_[task] = self.joint_passes_.get(task, 0) + 1
+
     def progress(self, task: str, epochs: int) -> float:
         """``x = passes / planned`` in ``[0, 1]`` (see :class:`WeightSharingSettings`)."""
         planned = self.settings.planned_passes or self.planned_.get(task) or epochs
         return min(self.passes_.get(task, 0) / planned, 1.0)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"passes": dict(self.passes_), "planned": dict(self.planned_)}
+        return {
+            "passes": dict(self.passes_),
+            "planned": dict(self.planned_),
+            "joint": {task: list(group) for task, group in self.joint_.items()},
+            "joint_passes": dict(self.joint_passes_),
+        }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.passes_ = dict(state["passes"])
         self.planned_ = dict(state["planned"])
+        self.joint_ = {task: tuple(group) for task, group in state.get("joint", {}).items()}
+        self.joint_passes_ = dict(state.get("joint_passes", {}))
 
     # ------------------------------------------------------------------ answers
     def estimates(
@@ -291,8 +334,16 @@ class SupernetEmulator:
         return est.low + span * rng.binomial(batch_size, u) / batch_size
 
     def describe(self) -> dict[str, Any]:
-        """Resolved settings plus, per task whose estimate exists, where it came from."""
-        tasks = {name: est.note for name, est in self._estimates.items()}
+        """Resolved settings plus, per task whose estimate exists, where it came from (and, for
+        a jointly trained supernet, with which tasks and what that changes)."""
+        tasks = {name: dict(est.note) for name, est in self._estimates.items()}
+        for name, group in self.joint_.items():
+            tasks.setdefault(name, {})["joint"] = {
+                "tasks": list(group),
+                "joint_passes": self.joint_passes_.get(name, 0),
+                "passes": self.passes_.get(name, 0),
+                "note": JOINT_NOTE,
+            }
         return {**self.resolved, "tasks": tasks}
 
     # ------------------------------------------------------------------ converged estimates

@@ -212,3 +212,70 @@ def test_standalone_training_and_kendall_tau(make_bench):
         bench.kendall_tau(archs, "synthetic-shapes-b", [1.0, 2.0])
     with pytest.raises(ConfigError, match="epochs"):
         bench.standalone_train(0, "synthetic-shapes-b", epochs=0)
+
+
+# ---------------------------------------------------------------------- joint training passes
+def test_a_joint_pass_mixes_both_tasks_batches_through_one_supernet(make_bench):
+    bench = make_bench(max_batches_per_pass=4)
+    a, b = bench.tasks
+    assert len(bench.nets_) == 2  # one supernet per task until a joint pass
+    rng = np.random.default_rng(0)
+    seconds = bench.joint_train_pass([a, b], [ARCHS, ARCHS[:2]], rng=rng)
+    assert len(bench.nets_) == 1 and len(bench.nets_[0].heads) == 2
+    assert bench.groups_ == [(a, b)] and bench.net_of_ == {a: (0, 0), b: (0, 1)}
+    assert bench.steps_ == [8] and bench.total_steps_ == [4 * (4 + 4)]
+    assert bench.passes_ == {a: 1, b: 1}
+    assert sum(bench.train_seconds_.values()) == pytest.approx(seconds)
+    first = bench.last_pass_
+    assert first["batches"] == {a: 4, b: 4} and sorted(first["order"]) == [a] * 4 + [b] * 4
+    switches = sum(x != y for x, y in zip(first["order"], first["order"][1:], strict=False))
+    assert switches >= 2  # mixed in one pass, not one task's batches after the other's
+
+    # Each batch trains an architecture of its own task, through its own head, in one net.
+    net = bench.nets_[0]
+    conv3, conv1 = (bench.space.from_genes([g] * 6) for g in (3, 2))
+    expected = {key for key, _ in net.path_keys(bench.genes(conv3), 0)}
+    expected |= {key for key, _ in net.path_keys(bench.genes(conv1), 1)}
+    before = {k: p.detach().clone() for k, p in net.named_parameters()}
+    bench.joint_train_pass([a, b], [[conv3], [conv1]], rng=rng)
+    moved = {k for k, p in net.named_parameters() if not torch.equal(before[k], p.detach())}
+    assert moved == {k for k, _ in net.named_parameters() if k in expected}
+    assert {k.split(".")[1] for k in moved if k.startswith("heads.")} == {"0", "1"}
+    assert bench.steps_ == [16] and bench.passes_ == {a: 2, b: 2}
+    assert bench.answer_notes() == {"supernets": [[a, b]]}
+
+
+def test_joint_passes_repeat_and_resume_exactly(make_bench):
+    def joint_session(bench, rng):
+        out = []
+        for _ in range(2):
+            bench.joint_train_pass(bench.tasks, [ARCHS, ARCHS[1:]], rng=rng,
+                                   weights=[[0.4, 0.3, 0.2, 0.1], None])  # fmt: skip
+            for task in bench.tasks:
+                out.extend(bench.sampled_eval(task, ARCHS, rng=rng, batch_size=16).values)
+        return out
+
+    first = joint_session(make_bench(), np.random.default_rng(4))
+    assert joint_session(make_bench(), np.random.default_rng(4)) == first
+    assert joint_session(make_bench(seed=1), np.random.default_rng(4)) != first
+    a, rng = make_bench(), np.random.default_rng(3)
+    a.joint_train_pass(a.tasks, [ARCHS, ARCHS], rng=rng)
+    saved = pickle.loads(pickle.dumps((a.state_dict(), rng)))
+    expected = joint_session(a, rng)
+    b = make_bench(seed=123)  # its own per-task supernets: the state forms the shared one
+    b.load_state_dict(saved[0])
+    assert b.groups_ == a.groups_ and joint_session(b, saved[1]) == expected
+    assert same_state(state_of(a), state_of(b)) and b.steps_ == a.steps_
+
+
+def test_a_joint_pass_trains_the_supernet_the_tasks_already_share(make_bench, one_line):
+    shared = make_bench(share_weights_across_tasks=True)
+    net = shared.nets_[0]
+    shared.joint_train_pass(shared.tasks, [ARCHS, ARCHS], rng=np.random.default_rng(0))
+    assert shared.nets_ == [net] and shared.steps_ == [4]
+    apart = make_bench()
+    apart.train_pass("synthetic-shapes", ARCHS, rng=np.random.default_rng(0))
+    with pytest.raises(ConfigError) as excinfo:
+        apart.joint_train_pass(apart.tasks, [ARCHS, ARCHS], rng=np.random.default_rng(0))
+    assert "synthetic-shapes was already trained in a supernet of its own" in one_line(excinfo)
+    assert len(apart.nets_) == 2 and apart.steps_ == [2, 0]  # nothing changed

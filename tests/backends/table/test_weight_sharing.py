@@ -158,6 +158,57 @@ def test_train_pass_advances_the_supernet_towards_its_plan(installed_home):
     assert other.weight_sharing_.progress("cifar100", 200) == pytest.approx(1 / 200)
 
 
+def test_a_joint_pass_advances_the_shared_supernet_as_a_pass_per_task_would(installed_home):
+    """A joint pass trains one supernet on every task's data; the emulation counts it as one
+    pass of each task and models nothing else, so the estimates are those of per-task passes."""
+    joint, apart = _open("nb201", seed=4), _open("nb201", seed=4)
+    tasks, archs = ("cifar10", "cifar100"), np.arange(0, 15625, 13)
+    rng = np.random.default_rng(0)
+    before = [joint.supernet_estimate(archs, t) for t in tasks]
+    costs = []
+    for _ in range(3):
+        costs.append(
+            joint.joint_train_pass(
+                tasks, [[0, 1, 2], [3, 4]], rng=rng, weights=[[1, 1, 2], None], planned_passes=30
+            )
+        )
+        costs.append(0.0)
+        for task, pool, w in zip(tasks, ([0, 1, 2], [3, 4]), ([1, 1, 2], None), strict=True):
+            costs[-1] += apart.train_pass(task, pool, rng=rng, weights=w, planned_passes=30)
+    assert costs[0] == pytest.approx(costs[1]) and costs[0] > 0  # each task's share, summed
+    state = joint.weight_sharing_
+    assert state.passes_ == {"cifar10": 3, "cifar100": 3} and state.group_of("cifar100") == tasks
+    for task, old in zip(tasks, before, strict=True):
+        now = joint.supernet_estimate(archs, task)
+        assert not np.allclose(now, old)  # both tasks' estimates moved with the one supernet
+        np.testing.assert_array_equal(now, apart.supernet_estimate(archs, task))
+    notes = joint.answer_notes()["weight_sharing"]["tasks"]
+    assert notes["cifar10"]["joint"]["tasks"] == list(tasks)
+    assert notes["cifar100"]["joint"]["joint_passes"] == 3
+    assert "joint" not in apart.answer_notes()["weight_sharing"]["tasks"]["cifar10"]
+    fresh = _open("nb201", seed=4)  # the shared supernet survives a checkpoint
+    fresh.load_state_dict(joint.state_dict())
+    assert fresh.weight_sharing_.group_of("cifar10") == tasks
+    np.testing.assert_array_equal(
+        fresh.supernet_estimate(archs, "cifar100"), joint.supernet_estimate(archs, "cifar100")
+    )
+
+
+def test_a_joint_pass_needs_tasks_not_yet_trained_apart(installed_home):
+    bench = _open("nb201")
+    rng = np.random.default_rng(0)
+    bench.train_pass("cifar10", [0], rng=rng)
+    with pytest.raises(ConfigError, match="cifar10 was already trained in a supernet of its own"):
+        bench.joint_train_pass(["cifar10", "cifar100"], [[0], [1]], rng=rng)
+    other = _open("nb201")
+    other.joint_train_pass(["cifar100", "ImageNet16-120"], [[0], [1]], rng=rng)
+    other.joint_train_pass(["ImageNet16-120", "cifar100"], [[5], [1]], rng=rng)  # same supernet
+    with pytest.raises(ConfigError, match="cifar100 was already trained") as excinfo:
+        other.joint_train_pass(["cifar100", "cifar10"], [[0], [1]], rng=rng)
+    assert "\n" not in str(excinfo.value)
+    assert other.weight_sharing_.passes_ == {"cifar100": 2, "ImageNet16-120": 2}
+
+
 # ---------------------------------------------------------------------- settings
 def test_the_upper_bound_answers_the_stand_alone_values(installed_home):
     bench = _open("tnb101-micro", weight_sharing=UPPER_BOUND)
