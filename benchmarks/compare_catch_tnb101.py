@@ -48,6 +48,21 @@ def parse_method(text: str) -> tuple[str, dict]:
     return match.group(1), params
 
 
+def split_methods(text: str) -> list[str]:
+    """``"catch,xfernas[a=1,b=2]"`` -> ``["catch", "xfernas[a=1,b=2]"]`` (commas inside
+    brackets separate hyperparameters, not methods)."""
+    return re.findall(r"[\w-]+(?:\[[^\]]*\])?", text)
+
+
+def _pad(curve: np.ndarray) -> np.ndarray:
+    """An incumbent curve over ``QUERIES`` target queries; a search that stopped earlier
+    (XferNAS's 33) keeps its last incumbent."""
+    if len(curve) >= QUERIES:
+        return curve[:QUERIES]
+    last = curve[-1:] if len(curve) else np.array([np.nan])
+    return np.concatenate([curve, np.repeat(last, QUERIES - len(curve))])
+
+
 def one_run(args: tuple) -> dict:
     """One search of ``QUERIES`` target evaluations: its result and incumbent curves."""
     from benchsim.runner import RunConfig, execute_run
@@ -70,7 +85,7 @@ def one_run(args: tuple) -> dict:
         "label": label, "benchmark": benchmark, "task": task, "seed": seed,
         "test": row["test_metric"], "valid": row["search_metric"], "arch": row["arch"],
         "distinct": int(rows["arch"].nunique()),
-        "curve_valid": best_valid.tolist(), "curve_test": best_test.tolist(),
+        "curve_valid": _pad(best_valid).tolist(), "curve_test": _pad(best_test).tolist(),
         "source_evaluations": out.result["source_tasks"]["evaluations"],
         "wall_seconds": time.perf_counter() - began,
     }  # fmt: skip
@@ -80,7 +95,7 @@ def run_all(args: argparse.Namespace) -> dict:
     import benchsim
     from benchsim.algorithms import create
 
-    methods = [(m, *parse_method(m)) for m in args.methods.split(",")]
+    methods = [(m, *parse_method(m)) for m in split_methods(args.methods)]
     spaces = {}
     jobs = []
     for benchmark in args.benchmarks.split(","):
