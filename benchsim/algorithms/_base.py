@@ -2,6 +2,8 @@
 
 An algorithm never imports a backend and never reads a clock.  The runner drives it:
 
+0. ``searcher.check_problem(problem)`` before the run writes anything: refuse a problem the
+   searcher cannot search (nothing by default).
 1. ``searcher.setup(problem, rng)`` once, before anything else: the search space, the tasks with
    their search metric (always higher-is-better) and the searcher's own Generator.
 2. ``searcher.ask()`` whenever a (simulated) worker is free.  It returns a :class:`Job`, ``None``
@@ -252,6 +254,14 @@ class Searcher(ABC):
 
     def _setup(self) -> None:  # noqa: B027 - a hook that does nothing by default
         """Hook: initialise learned state."""
+
+    def check_problem(self, problem: Problem) -> None:  # noqa: B027 - a hook, no-op by default
+        """Hook: refuse, with a :class:`~benchsim.errors.ConfigError`, a problem this searcher
+        cannot search (e.g. no source tasks to transfer from).
+
+        The runner calls it for every search before it writes anything, so a bad combination
+        of algorithm, tasks and hyperparameters leaves no output folder behind.
+        """
 
     @abstractmethod
     def ask(self) -> Job | str | None:

@@ -96,6 +96,19 @@ def sample_index(probs: np.ndarray, rng: np.random.Generator) -> int:
     return pick
 
 
+def sample_indices(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One draw from each row of ``probs``: :func:`sample_index` row by row, vectorised
+    (the same uniforms in the same order, so the same draws)."""
+    cdf = np.cumsum(probs, axis=1)
+    u = rng.random(len(probs))
+    picks = np.sum(cdf <= (u * cdf[:, -1])[:, None], axis=1)
+    picks = np.minimum(picks, probs.shape[1] - 1)
+    for i in np.flatnonzero(probs[np.arange(len(probs)), picks] <= 0.0):
+        while probs[i, picks[i]] <= 0.0:  # round-off at the top end landed on a masked entry
+            picks[i] -= 1
+    return picks
+
+
 class DecisionSampler:
     """Which choice of ``space.decisions`` may come next, given the choices made so far.
 
@@ -124,6 +137,12 @@ class DecisionSampler:
         if self.full_product:
             return self.structural[len(prefix)]
         return self._masks[tuple(prefix)]
+
+    def batch_mask(self, prefixes: np.ndarray) -> np.ndarray:
+        """:meth:`mask` of each row of ``prefixes`` (n, t), as an (n, width) array."""
+        if self.full_product:
+            return np.broadcast_to(self.structural[prefixes.shape[1]], (len(prefixes), self.width))
+        return np.stack([self._masks[tuple(p)] for p in prefixes.tolist()])
 
     def masks(self, choices: Sequence[int]) -> np.ndarray:
         """``(steps, width)`` masks met along a complete choice tuple."""

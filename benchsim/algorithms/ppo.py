@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict, deque
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,7 @@ from benchsim.algorithms._policy import (
     RunningMoments,
     gae,
     masked_log_softmax,
-    sample_index,
+    sample_indices,
 )
 
 Batch = dict[str, np.ndarray]
@@ -53,11 +54,17 @@ Batch = dict[str, np.ndarray]
 
 
 class ActorCritic:
-    """Shared ``tanh`` layer, one policy head per decision, one value head (see the module)."""
+    """Shared ``tanh`` layer, one policy head per decision, one value head (see the module).
 
-    def __init__(self, steps: int, width: int, hidden: int, rng: np.random.Generator) -> None:
-        self.steps, self.width = steps, width
-        self.features = steps + steps * width
+    ``context`` extra input features are appended to every state (CATCH's task embedding
+    ``z``; zero for plain PPO, whose states are the position and the choices made).
+    """
+
+    def __init__(
+        self, steps: int, width: int, hidden: int, rng: np.random.Generator, context: int = 0
+    ) -> None:
+        self.steps, self.width, self.context = steps, width, context
+        self.features = steps + steps * width + context
         self.w1 = rng.standard_normal((hidden, self.features)) / math.sqrt(self.features)
         self.b1 = np.zeros(hidden)
         self.wp = 0.01 * rng.standard_normal((steps, width, hidden)) / math.sqrt(hidden)
@@ -69,12 +76,27 @@ class ActorCritic:
     def params(self) -> list[np.ndarray]:
         return [self.w1, self.b1, self.wp, self.bp, self.wv, self.bv]
 
-    def state(self, prefix: tuple[int, ...]) -> np.ndarray:
-        """Features of the state after ``prefix``: position one-hot, then the choices made."""
+    def state(self, prefix: tuple[int, ...], context: np.ndarray | None = None) -> np.ndarray:
+        """Features of the state after ``prefix``: position one-hot, then the choices made,
+        then ``context`` (length ``self.context``)."""
         x = np.zeros(self.features)
         x[len(prefix)] = 1.0
         for k, choice in enumerate(prefix):
             x[self.steps + k * self.width + choice] = 1.0
+        if self.context:
+            x[self.features - self.context :] = context
+        return x
+
+    def states(self, prefixes: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`state` of each row of ``prefixes`` (n, t): n prefixes of one length."""
+        n, t = prefixes.shape
+        x = np.zeros((n, self.features))
+        x[:, t] = 1.0
+        rows = np.arange(n)
+        for k in range(t):
+            x[rows, self.steps + k * self.width + prefixes[:, k]] = 1.0
+        if self.context:
+            x[:, self.features - self.context :] = context
         return x
 
     def forward(self, x: np.ndarray, step: np.ndarray, mask: np.ndarray):
@@ -177,42 +199,57 @@ class PPO(Searcher):
         check_bool("normalize_advantages", self.normalize_advantages)
 
     def _setup(self) -> None:
+        self._build_controller()
+
+    def _build_controller(self, context: int = 0) -> None:
+        """Policy network, optimiser, reward statistics and memory (``context``: extra state
+        features, see :class:`ActorCritic`)."""
         self.sampler_ = DecisionSampler(self.problem_.space)
         self.net_ = ActorCritic(
-            self.sampler_.steps, self.sampler_.width, self.hidden_size, self.rng_
+            self.sampler_.steps, self.sampler_.width, self.hidden_size, self.rng_, context
         )
         self.optimizer_ = Adam(self.net_.params, lr=self.learning_rate)
         self.rewards_ = RunningMoments()
         self.memory_: list[Batch] = []
-        self.pending_: defaultdict[int, deque[Batch]] = defaultdict(deque)
+        self.pending_: defaultdict[Any, deque[Batch]] = defaultdict(deque)
         self.episodes_ = 0
         self.updates_ = 0
 
     # ------------------------------------------------------------------ episodes
-    def rollout(self) -> tuple[int, Batch]:
+    def rollout(self, context: np.ndarray | None = None) -> tuple[int, Batch]:
         """Sample one architecture decision by decision; return it and its transitions."""
+        return self.rollouts(1, context)[0]
+
+    def rollouts(self, n: int, context: np.ndarray | None = None) -> list[tuple[int, Batch]]:
+        """``n`` independent episodes of the current policy, sampled side by side (one batched
+        forward pass per decision; at each decision the draws go in episode order)."""
         net, sampler = self.net_, self.sampler_
-        prefix: list[int] = []
-        xs, masks, logps, values = [], [], [], []
-        for t in range(sampler.steps):
-            x = net.state(tuple(prefix))
-            mask = sampler.mask(prefix)
-            _, logp_all, value = net.forward(x[None], np.array([t]), mask[None])
-            choice = sample_index(np.exp(logp_all[0]), self.rng_)
-            xs.append(x)
-            masks.append(mask)
-            logps.append(logp_all[0, choice])
-            values.append(value[0])
-            prefix.append(choice)
-        episode = {
-            "x": np.array(xs),
-            "step": np.arange(sampler.steps),
-            "mask": np.array(masks),
-            "action": np.array(prefix),
-            "logp": np.array(logps),
-            "value": np.array(values),
-        }
-        return sampler.index(prefix), episode
+        steps, rows = sampler.steps, np.arange(n)
+        choices = np.zeros((n, steps), dtype=np.int64)
+        xs = np.zeros((n, steps, net.features))
+        masks = np.zeros((n, steps, sampler.width), dtype=bool)
+        logps, values = np.zeros((n, steps)), np.zeros((n, steps))
+        for t in range(steps):
+            x = net.states(choices[:, :t], context)
+            mask = sampler.batch_mask(choices[:, :t])
+            _, logp_all, value = net.forward(x, np.full(n, t), mask)
+            choices[:, t] = sample_indices(np.exp(logp_all), self.rng_)
+            xs[:, t], masks[:, t], values[:, t] = x, mask, value
+            logps[:, t] = logp_all[rows, choices[:, t]]
+        return [
+            (
+                sampler.index(choices[i].tolist()),
+                {
+                    "x": xs[i],
+                    "step": np.arange(steps),
+                    "mask": masks[i],
+                    "action": choices[i],
+                    "logp": logps[i],
+                    "value": values[i],
+                },
+            )
+            for i in range(n)
+        ]
 
     def ask(self) -> Job:
         """Sample one architecture from the current policy."""
@@ -229,8 +266,13 @@ class PPO(Searcher):
         self.episodes_ += 1
         self.rewards_.update(reward)
         std = self.rewards_.std
+        self.remember(episode, (reward - self.rewards_.mean) / (std if std > 0 else 1.0))
+
+    def remember(self, episode: Batch, reward: float) -> None:
+        """Store an episode whose (standardised) final reward is ``reward``; update the policy
+        when the memory holds ``memory_size`` transitions."""
         rewards = np.zeros(len(episode["action"]))
-        rewards[-1] = (reward - self.rewards_.mean) / (std if std > 0 else 1.0)
+        rewards[-1] = reward
         dones = np.zeros(len(rewards), dtype=bool)
         dones[-1] = True
         episode["adv"], episode["ret"] = gae(

@@ -440,7 +440,9 @@ def _build_searchers(
     if cls.multi_task:
         others = tuple(_spec(bench, t) for t in bench.tasks if t not in tasks)
         problem = Problem(bench.space, specs, family, others, kinds)
-        return [(create(config.algo, family, config.params), problem)]
+        searcher = create(config.algo, family, config.params)
+        searcher.check_problem(problem)
+        return [(searcher, problem)]
     out = []
     for spec in specs:
         others = tuple(_spec(bench, t) for t in bench.tasks if t != spec.name)
@@ -450,6 +452,8 @@ def _build_searchers(
                 Problem(bench.space, (spec,), family, others, kinds),
             )
         )
+    for searcher, problem in out:
+        searcher.check_problem(problem)
     return out
 
 

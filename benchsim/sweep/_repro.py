@@ -104,6 +104,13 @@ REPRO_SET: dict[str, dict[str, Any]] = {
             "baseline_tasks": ["room_layout", "jigsaw"],
         },
     },
+    "catch-tnb101-micro": {
+        "algo": "catch",
+        **_TNB,
+        "seed": 4,
+        "budget": "8",
+        "params": {"meta_queries": 4, "meta_episode": 2},
+    },
 }
 """The runs of the gate: id -> RunConfig fields (table backend, tiny budgets)."""
 

@@ -122,6 +122,18 @@ def test_gpu_smoke_run_on_cpu(tmp_path):
     assert result["simulated_seconds"] > 0  # real seconds of training were charged
 
 
+def test_catch_without_source_tasks_is_one_line_and_leaves_no_folder(tmp_path):
+    """One live dataset: nothing to meta-train on, refused before anything is written."""
+    pytest.importorskip("torch")
+    out = tmp_path / "x"
+    res = _run("--algo", "catch", "--backend", "gpu", "--device", "cpu", "--smoke",
+               "--tasks", "synthetic-shapes", "--out", str(out))  # fmt: skip
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and "has none" in lines[0] and "meta_queries=0" in lines[0]
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("algo", ["jt-s", "jt-d"])
 def test_joint_training_baselines_run_with_defaults(installed_home, tmp_path, algo):
     """EMT-NAS's JT-S / JT-D: on the table (nb201 cifar10 + cifar100, 300 generations) and
