@@ -17,7 +17,8 @@ def test_golden_runs_reproduce_on_a_clean_tree(installed_home):
     assert {c.run for c in checks} == set(REPRO_SET)
     assert all(c.status == "ok" for c in checks), [c.message for c in checks if c.status != "ok"]
     golden = json.loads(default_golden().read_text())
-    assert default_golden().stat().st_size < 100_000
+    # small enough to review in a diff: about 10 kB a run (the rows are capped), 16 runs now
+    assert default_golden().stat().st_size < 160_000
     assert {r["config"]["algo"] for r in golden["runs"].values()} >= {"rs", "rea", "emtnas"}
 
 
