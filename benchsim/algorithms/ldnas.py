@@ -81,6 +81,7 @@ from benchsim.algorithms._base import (
     Evaluate,
     Job,
     Outcome,
+    Problem,
     SampledEval,
     Searcher,
     TaskDistance,
@@ -203,9 +204,13 @@ class LDNAS(Searcher):
         return {"distances": "a task distance file (`benchsim task-distance`) over the tasks"}
 
     # ------------------------------------------------------------------ set-up
-    def _setup(self) -> None:
-        problem, space = self.problem_, self.problem_.space
-        self.target_ = problem.tasks[0].name
+    def check_problem(self, problem: Problem) -> None:
+        """Refuse, before the run writes anything, a search without baselines or distances."""
+        self._inputs(problem)
+
+    def _inputs(self, problem: Problem) -> tuple[tuple[str, ...], dict[str, float] | None]:
+        """The baseline tasks and, when given as a file, d[b -> target] for each of them."""
+        space, target = problem.space, problem.tasks[0].name
         offered = [t.name for t in problem.source_tasks]
         names = offered if self.baseline_tasks is None else list(self.baseline_tasks)
         unknown = [n for n in names if n not in offered]
@@ -216,26 +221,25 @@ class LDNAS(Searcher):
             )
         if not names:
             raise ConfigError(
-                f"ld-nas needs at least one baseline task besides {self.target_}; this "
+                f"ld-nas needs at least one baseline task besides {target}; this "
                 "benchmark offers none (give the run more tasks)"
             )
-        self.baselines_ = tuple(names)
-        self.distances_: dict[str, float] | None = None
+        distances: dict[str, float] | None = None
         if self.distances is not None:
             matrix = load_distances(self.distances)
-            missing = [t for t in (*names, self.target_) if t not in matrix.tasks]
+            missing = [t for t in (*names, target) if t not in matrix.tasks]
             if missing:
                 raise ConfigError(
                     f"distances hold no row/column for {missing}; the matrix has tasks "
                     f"{list(matrix.tasks)}; make one with "
-                    + MAKE_DISTANCES.format(tasks=",".join((*names, self.target_)))
+                    + MAKE_DISTANCES.format(tasks=",".join((*names, target)))
                 )
-            self.distances_ = {b: matrix.distance(b, self.target_) for b in names}
+            distances = {b: matrix.distance(b, target) for b in names}
         elif "task_distance" not in problem.capabilities:
             raise ConfigError(
                 f"ld-nas needs distances=FILE on benchmark {problem.benchmark} (its backend "
                 "holds no images to compute task distances from): make the file with `"
-                + MAKE_DISTANCES.format(tasks=",".join((*names, self.target_)))
+                + MAKE_DISTANCES.format(tasks=",".join((*names, target)))
                 + "` where the datasets are (or write one, docs/ldnas.md) and pass "
                 "--param distances=FILE"
             )
@@ -245,6 +249,13 @@ class LDNAS(Searcher):
                 f"baseline_evaluations == {n} is more than the {space.size} architectures "
                 f"of {space.name}"
             )
+        return tuple(names), distances
+
+    def _setup(self) -> None:
+        problem, space = self.problem_, self.problem_.space
+        self.target_ = problem.tasks[0].name
+        self.baselines_, self.distances_ = self._inputs(problem)
+        names, n = self.baselines_, self.baseline_evaluations
         self.queue_: deque[Job] = deque(
             Evaluate(task=b, arch=int(a))
             for b in names

@@ -215,6 +215,7 @@ def test_the_table_refuses_ld_nas_without_distances_before_any_work(installed_ho
     lines = [line for line in res.output.splitlines() if line.strip()]
     assert res.exit_code == 2 and len(lines) == 1, res.output
     assert "distances=FILE" in lines[0] and "benchsim task-distance" in lines[0]
+    assert not (tmp_path / "r").exists()  # refused by check_problem: nothing written
 
 
 def test_bad_inputs_are_one_line(tmp_path, one_line):
