@@ -67,3 +67,25 @@ def check_bool(name: str, value: object) -> None:
     """Raise :class:`ConfigError` unless ``value`` is ``True`` or ``False``."""
     if not isinstance(value, (bool, np.bool_)):
         raise ConfigError(f"{name} == {value!r}, must be true or false")
+
+
+def task_names(name: str, value: object, none_means: str) -> tuple[str, ...] | None:
+    """``value`` as a tuple of task names, or ``None``; anything else is a one-line
+    :class:`ConfigError` (a bare string is refused: ``"cifar100"`` is not a list of names).
+
+    ``none_means`` says in the message what ``null`` stands for (e.g. "all other tasks").
+
+    >>> task_names("source_tasks", ["cifar100"], "all other tasks")
+    ('cifar100',)
+    """
+    if value is None:
+        return None
+    if (
+        isinstance(value, str)
+        or not isinstance(value, (list, tuple))
+        or not all(isinstance(t, str) for t in value)
+    ):
+        raise ConfigError(
+            f"{name} == {value!r}, must be a list of task names or null ({none_means})"
+        )
+    return tuple(value)

@@ -77,7 +77,7 @@ from typing import Any
 
 import numpy as np
 
-from benchsim._checks import check_number
+from benchsim._checks import check_number, task_names
 from benchsim.algorithms._base import Evaluate, Job, Outcome, Problem, register_algorithm
 from benchsim.algorithms._context import MLP, ContextEncoder, evaluator_loss_and_grads
 from benchsim.algorithms._policy import Adam, RunningMoments
@@ -157,15 +157,7 @@ class CATCH(PPO):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.source_tasks is not None:
-            if isinstance(self.source_tasks, str) or not all(
-                isinstance(t, str) for t in self.source_tasks
-            ):
-                raise ConfigError(
-                    f"source_tasks == {self.source_tasks!r}, must be a list of task names or "
-                    "null (all other tasks)"
-                )
-            self.source_tasks = tuple(self.source_tasks)
+        self.source_tasks = task_names("source_tasks", self.source_tasks, "all other tasks")
         check_number("meta_queries", self.meta_queries, 0, integer=True)
         check_number("meta_episode", self.meta_episode, 1, integer=True)
         check_number("n_candidates", self.n_candidates, 1, integer=True)

@@ -75,7 +75,7 @@ from typing import Any
 
 import numpy as np
 
-from benchsim._checks import check_int, check_number
+from benchsim._checks import check_int, check_number, task_names
 from benchsim.algorithms._base import (
     FINISHED,
     Evaluate,
@@ -168,15 +168,7 @@ class LDNAS(Searcher):
                     "JSON content (null: computed by the backend)"
                 )
             load_distances(self.distances)  # a bad file is refused now, before any work
-        if self.baseline_tasks is not None:
-            if isinstance(self.baseline_tasks, str) or not all(
-                isinstance(t, str) for t in self.baseline_tasks
-            ):
-                raise ConfigError(
-                    f"baseline_tasks == {self.baseline_tasks!r}, must be a list of task names "
-                    "or null (every source task)"
-                )
-            self.baseline_tasks = tuple(self.baseline_tasks)
+        self.baseline_tasks = task_names("baseline_tasks", self.baseline_tasks, "every source task")
         check_int("baseline_evaluations", self.baseline_evaluations, 1)
         check_int("distance_repeats", self.distance_repeats, 1)
         check_int("candidates", self.candidates, 1)

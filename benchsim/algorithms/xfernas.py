@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from benchsim._checks import check_number
+from benchsim._checks import check_number, task_names
 from benchsim.algorithms._base import (
     FINISHED,
     Evaluate,
@@ -114,15 +114,7 @@ class XferNAS(Searcher):
     batch_size: int | None = 64
 
     def __post_init__(self) -> None:
-        if self.source_tasks is not None:
-            if isinstance(self.source_tasks, str) or not all(
-                isinstance(t, str) for t in self.source_tasks
-            ):
-                raise ConfigError(
-                    f"source_tasks == {self.source_tasks!r}, must be a list of task names or "
-                    "null (all other tasks)"
-                )
-            self.source_tasks = tuple(self.source_tasks)
+        self.source_tasks = task_names("source_tasks", self.source_tasks, "all other tasks")
         check_number("source_evaluations", self.source_evaluations, 0, integer=True)
         if self.target_evaluations is not None:
             check_number("target_evaluations", self.target_evaluations, 1, integer=True)
