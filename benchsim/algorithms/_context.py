@@ -21,6 +21,8 @@ import math
 
 import numpy as np
 
+from benchsim.algorithms._mlp import relu_mlp_backward, relu_mlp_forward
+
 VAR_FLOOR = 1e-6
 """Smallest variance of one pair's factor (PEARL clamps at 1e-7)."""
 
@@ -46,26 +48,14 @@ class MLP:
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         """Output (n, out) and the layer inputs (for :meth:`backward`)."""
-        acts = [x]
-        last = len(self.weights) - 1
-        for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            pre = acts[-1] @ w.T + b
-            acts.append(pre if k == last else np.maximum(pre, 0.0))
-        return acts[-1], acts
+        return relu_mlp_forward(self.weights, self.biases, x)
 
     def backward(
         self, d_out: np.ndarray, acts: list[np.ndarray]
     ) -> tuple[list[np.ndarray], np.ndarray]:
         """Gradients of ``sum(d_out * output)``: parameters (as :attr:`params`) and input."""
-        g_w, g_b = [], []
-        d = d_out
-        for k in range(len(self.weights) - 1, -1, -1):
-            g_w.append(d.T @ acts[k])
-            g_b.append(d.sum(0))
-            d = d @ self.weights[k]
-            if k > 0:
-                d = d * (acts[k] > 0)
-        return [*reversed(g_w), *reversed(g_b)], d
+        g_w, g_b, d = relu_mlp_backward(self.weights, d_out, acts)
+        return [*g_w, *g_b], d
 
 
 def _softplus(s: np.ndarray) -> np.ndarray:

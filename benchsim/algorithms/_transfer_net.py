@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from benchsim.algorithms._mlp import relu_mlp_backward, relu_mlp_forward
 from benchsim.algorithms._policy import Adam
 
 
@@ -66,10 +67,7 @@ class TransferNet:
 
     # ------------------------------------------------------------------ forward / backward
     def _forward(self, z: np.ndarray, task: np.ndarray):
-        acts = [z]
-        for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            pre = acts[-1] @ w.T + b
-            acts.append(pre if k == len(self.weights) - 1 else np.maximum(pre, 0.0))
+        _, acts = relu_mlp_forward(self.weights, self.biases, z)
         # Every task's residual layer at once as one (n_tasks * hidden) layer, then the
         # blocks of the other tasks zeroed: dense products instead of per-row gathers.
         n_tasks, hidden, _ = self.r_w1.shape
@@ -87,16 +85,7 @@ class TransferNet:
 
     def _backward(self, z, task, d_out, acts, r_h, need_input: bool):
         """Gradients of ``sum(d_out * f)`` w.r.t. the parameters (and ``z`` if asked)."""
-        g_w, g_b = [], []
-        d = d_out[:, None]
-        for k in range(len(self.weights) - 1, -1, -1):
-            g_w.append(d.T @ acts[k])
-            g_b.append(d.sum(0))
-            d = d @ self.weights[k]
-            if k > 0:
-                d = d * (acts[k] > 0)
-        g_w.reverse()
-        g_b.reverse()
+        g_w, g_b, d = relu_mlp_backward(self.weights, d_out[:, None], acts)
         n_tasks, hidden, dim = self.r_w1.shape
         d_rh = d_out[:, None] * self.r_w2.reshape(-1) * (r_h > 0)
         grads = [

@@ -151,7 +151,7 @@ def test_posterior_is_the_product_of_the_pairs_factors() -> None:
     assert prior[0].tolist() == [0.0] * 3 and prior[1].tolist() == [1.0] * 3
 
 
-def test_encoder_and_evaluator_gradients_match_finite_differences() -> None:
+def test_encoder_and_evaluator_gradients_match_finite_differences(check_gradients) -> None:
     rng = np.random.default_rng(1)
     enc = ContextEncoder(9, 3, 8, rng)
     ev = MLP([8 + 3, 12, 12, 1], rng, out_scale=1.0)
@@ -169,20 +169,10 @@ def test_encoder_and_evaluator_gradients_match_finite_differences() -> None:
     _, g_enc, g_ev = evaluator_loss_and_grads(
         enc, ev, context, context_seg, codes, targets, seg, noise, 0.1
     )
-    checked = 0
-    for params, grads in ((enc.params, g_enc), (ev.params, g_ev)):
-        for param, grad in zip(params, grads, strict=True):
-            assert grad.shape == param.shape
-            flat, gflat = param.reshape(-1), grad.reshape(-1)
-            for i in rng.choice(flat.size, min(8, flat.size), replace=False):
-                old = flat[i]
-                flat[i] = old + 1e-6
-                up = loss()
-                flat[i] = old - 1e-6
-                down = loss()
-                flat[i] = old
-                assert (up - down) / 2e-6 == pytest.approx(gflat[i], rel=1e-4, abs=1e-7)
-                checked += 1
+    checked = sum(
+        check_gradients(params, grads, loss, rng, 8, rel=1e-4, abs=1e-7)
+        for params, grads in ((enc.params, g_enc), (ev.params, g_ev))
+    )
     assert checked > 60
     # the KL term alone: zero evaluator error leaves kl_weight * mean KL and its gradient
     assert all(np.abs(g).sum() > 0 for g in g_enc)

@@ -64,7 +64,7 @@ def test_gae_does_not_bootstrap_across_episodes() -> None:
 
 
 @pytest.mark.parametrize("name", SPACE_NAMES)
-def test_loss_gradients_match_finite_differences(name: str) -> None:
+def test_loss_gradients_match_finite_differences(name: str, check_gradients) -> None:
     rng = np.random.default_rng(0)
     searcher = make(name, hidden_size=6)
     net = searcher.net_
@@ -77,16 +77,7 @@ def test_loss_gradients_match_finite_differences(name: str) -> None:
         return net.loss_and_grads(batch, 0.2, 1.0, 0.05)[0]
 
     _, grads = net.loss_and_grads(batch, 0.2, 1.0, 0.05)
-    for param, grad in zip(net.params, grads, strict=True):
-        flat, gflat = param.reshape(-1), grad.reshape(-1)
-        for i in rng.choice(flat.size, min(12, flat.size), replace=False):
-            old = flat[i]
-            flat[i] = old + 1e-6
-            up = loss()
-            flat[i] = old - 1e-6
-            down = loss()
-            flat[i] = old
-            assert (up - down) / 2e-6 == pytest.approx(gflat[i], abs=1e-6)
+    assert check_gradients(net.params, grads, loss, rng, 12)
 
 
 def test_clipped_objective_decreases_on_a_fixed_batch() -> None:
