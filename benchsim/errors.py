@@ -136,3 +136,9 @@ class UnavailableError(FidelityError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise quote the whole message
         return str(self.args[0])
+
+
+class BenchsimWarning(UserWarning):
+    """A setting or input that benchsim accepts but that does not do what it may seem to (e.g.
+    ``ws_tau`` on a task whose supernet estimate is recorded).  The CLI prints it as one
+    ``warning: ...`` line on stderr."""

@@ -113,9 +113,9 @@ class TrainPass:
 
     ``weights`` (optional, same length) are selection probabilities per mini-batch, e.g. from a
     binary tournament; ``None`` = uniform.  ``planned_passes`` is how many passes the searcher
-    plans for this task in all (EMT-NAS: its generations), as a learning-rate schedule or an
-    emulated supernet's training progress needs to know.  The outcome carries no values, only
-    the cost.
+    plans for this task in all (EMT-NAS: its generations), for a learning-rate schedule that
+    needs to know; it never buys training: an emulated supernet is as trained as the passes it
+    has had (docs/weight_sharing.md).  The outcome carries no values, only the cost.
     """
 
     task: str

@@ -455,7 +455,8 @@ class Benchmark(ABC):
         EMT-NAS's sampled training (Algorithm 3 of its supplementary).  ``weights`` are the
         per-mini-batch selection probabilities of the architectures (uniform if ``None``);
         ``planned_passes`` is how many passes the search plans for this task's shared weights
-        (the table's emulation measures a supernet's training progress against it).
+        (a learning-rate schedule may use it; the table's emulation does not: a supernet is as
+        trained as the passes it had).
         Returns the cost in seconds: real training time on a live backend, the recorded time of
         one training epoch of the architectures involved on a table.
         """
@@ -672,6 +673,12 @@ class Benchmark(ABC):
         runner writes this to ``config.json`` before the search and ``result.json`` after it.
         """
         return {}
+
+    def check_run(self, tasks: Sequence[str]) -> list[str]:
+        """Refuse, before a run writes anything, settings this backend cannot honour on
+        ``tasks`` (raise a :class:`~benchsim.errors.BenchsimError`); return one-line warnings
+        about settings that have no effect there.  Nothing to check by default."""
+        return []
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, object] | None:

@@ -8,7 +8,9 @@ Rules (every command inherits them by being registered on :data:`benchsim.cli.ma
   line too, ending with where to find help, and exits 2; click's usual multi-line usage block is
   left out so that every bad input reads the same way;
 * anything else is a bug: one line naming the exception and exit 1, or the full traceback with
-  ``benchsim --debug`` or ``BENCHSIM_DEBUG=1``.
+  ``benchsim --debug`` or ``BENCHSIM_DEBUG=1``;
+* a :class:`~benchsim.errors.BenchsimWarning` prints ``warning: <message>``, one line on stderr
+  (not Python's file-and-line form), and the command goes on.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from __future__ import annotations
 import errno
 import os
 import traceback
+import warnings
 from typing import Any
 
 import click
 
-from benchsim.errors import BenchsimError
+from benchsim.errors import BenchsimError, BenchsimWarning
 
 ENV_DEBUG = "BENCHSIM_DEBUG"
 
@@ -71,7 +74,20 @@ class BenchsimGroup(click.Group):
             raise _usage_line(err) from None
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the chosen subcommand, translating whatever it raises."""
+        """Run the chosen subcommand, translating whatever it raises (and warns)."""
+        with warnings.catch_warnings():
+            default = warnings.showwarning
+
+            def show(message, category, filename, lineno, file=None, line=None) -> None:
+                if issubclass(category, BenchsimWarning):
+                    click.echo(f"warning: {_one_line(str(message))}", err=True)
+                else:
+                    default(message, category, filename, lineno, file, line)
+
+            warnings.showwarning = show
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as err:

@@ -180,7 +180,8 @@ def build_table(
             state = data.runs_state.get((algo, task), {"ok": len(runs)})
             counts = {s: int(state.get(s, 0)) for s in ("ok", "failed", "incomplete", "missing")}
             counts["planned"] = sum(counts.values())
-            name = data.search_metric.get(task)
+            names = runs["search_metric_name"].dropna().unique()
+            name = str(names[0]) if len(names) == 1 else data.search_metric.get(task)
             sources = (
                 runs["search_metric_source"].dropna() if "search_metric_source" in runs else ()
             )

@@ -11,6 +11,7 @@ import math
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -22,7 +23,7 @@ from benchsim._checks import check_int
 from benchsim.algorithms._base import Problem, Searcher, TaskSpec, algorithm_class, create
 from benchsim.backends.base import Benchmark
 from benchsim.catalog import DEFAULT_TASKS
-from benchsim.errors import ConfigError, EmptyResultError, RunInterrupted
+from benchsim.errors import BenchsimWarning, ConfigError, EmptyResultError, RunInterrupted
 from benchsim.runner._budget import Budget, parse_budget
 from benchsim.runner._checkpoint import Checkpointer, has_checkpoint
 from benchsim.runner._checkpoint import load as load_saved
@@ -302,6 +303,8 @@ def _new_state(
     check_budget_scale(
         bench, tasks, parse_budget(budget_text), dict(config.protocol), cls.multi_task
     )
+    for message in bench.check_run(tasks):  # e.g. an unreachable ws_tau: refused before output
+        warnings.warn(message, BenchsimWarning, stacklevel=3)
     return _RunState(
         config=config,
         tasks=tasks,
@@ -491,12 +494,14 @@ def _summarise(
             continue
         arch, value = rec
         test = bench.query(arch, task, info.test_metric, schedule=protocols[task].schedule).value
+        source = _source_of(traj, task, int(arch), float(value))
         per_task[task] = {
             "arch": int(arch),
             "arch_str": bench.space.format(int(arch)),
             "search_metric": float(value),
-            "search_metric_name": info.search_metric,
-            "search_metric_source": _source_of(traj, task, int(arch), float(value)),
+            "search_metric_name": search_metric_label(info.search_metric, source),
+            "search_metric_source": source,
+            **({} if _standalone(source) else {"search_metric_estimates": info.search_metric}),
             "test_metric": float(test),
             "test_metric_name": info.test_metric,
             "test_metric_on": _cross_task(bench, int(arch), task),
@@ -516,6 +521,24 @@ def _summarise(
         "searcher_seconds": round(sum(s.searcher_seconds for s in stats), 6),
         "wall_seconds": None,
     }
+
+
+def _standalone(source: str | None) -> bool:
+    """Whether a search value labelled ``source`` is the stand-alone metric itself (a
+    lookup, a stand-alone training, or the upper bound that answers stand-alone values)."""
+    return not source or "standalone" in source
+
+
+def search_metric_label(metric: str, source: str | None) -> str:
+    """What a run's search value is, by the trajectory label of where it came from: the
+    stand-alone ``metric`` itself, or a supernet's estimate of it (recorded, modelled, partly
+    trained or live), or a mini-batch fitness built from such estimates (a search stopped
+    before any whole-split evaluation).  Never the bare metric name for an estimate."""
+    if _standalone(source):
+        return metric
+    if source.startswith("fitness:"):
+        return f"mini-batch fitness from supernet estimates of {metric}"
+    return f"supernet estimate of {metric}"
 
 
 def _cross_task(bench: Benchmark, arch: int, searched: str) -> dict[str, dict[str, Any]]:

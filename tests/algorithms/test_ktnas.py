@@ -246,7 +246,8 @@ def test_bad_hyperparameters_raise_config_error(params):
 # ---------------------------------------------------------------------- on the real tables
 def test_run_on_nb201_beats_the_median_architecture(installed_home):
     bench = benchsim.benchmark("nb201")
-    out = execute_run(RunConfig(algo="ktnas", seed=0, params={"generations": 10}))
+    # 150 passes: enough training for the emulated supernet to rank (10 would leave it untrained)
+    out = execute_run(RunConfig(algo="ktnas", seed=0, params={"generations": 150}))
     options = {"weight_sharing": "standalone-upper-bound"}
     bound = execute_run(
         RunConfig(algo="ktnas", seed=0, params={"generations": 10}, backend_options=options)

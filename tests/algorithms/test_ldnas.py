@@ -251,7 +251,7 @@ def test_a_distance_file_runs_on_the_table_and_reproduces(installed_home, tmp_pa
     b = execute_run(RunConfig(algo="ld-nas", tasks=("cifar10",), seed=4, params=params))
     assert a.trajectory.to_pandas().equals(b.trajectory.to_pandas())  # same seed, same path
     row = a.result["tasks"]["cifar10"]
-    assert row["arch"] is not None and row["search_metric_source"].endswith(":oneshot")
+    assert row["arch"] is not None and ":oneshot" in row["search_metric_source"]
     assert a.result["source_tasks"]["evaluations"] == 30  # baselines: charged to themselves
     kinds = set(a.trajectory.column("kind").to_pylist())
     assert kinds == {"evaluate", "train_pass", "full_eval"}  # alpha steps: whole split
@@ -261,7 +261,7 @@ def test_a_distance_file_runs_on_the_table_and_reproduces(installed_home, tmp_pa
         if k == "full_eval"
     }  # fmt: skip
     # FUSE's answers come from the emulated supernet, never the stand-alone values
-    assert fuse_sources and all(s.endswith(":oneshot") for s in fuse_sources)
+    assert fuse_sources and all(":oneshot" in s for s in fuse_sources)
     assert {s.split(":")[0] for s in fuse_sources} <= {"recorded", "modelled"}
     assert not any("standalone" in s or "stand-alone" in s for s in fuse_sources)
 

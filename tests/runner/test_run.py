@@ -141,17 +141,24 @@ def test_a_default_emtnas_run_sees_the_supernet_and_says_so(installed_home, tmp_
     bench = benchsim.benchmark("nb201")
     oneshot = bench.query_many(cells.index.to_numpy(), "cifar10", "oneshot_acc").values
     valid = bench.query_many(cells.index.to_numpy(), "cifar10", "valid_acc").values
-    trained = (cells["generation"] >= 100).to_numpy()  # a third of the 300 planned passes
+    # 196 steps per pass on cifar10: converged after about 160 passes (31,000 steps)
+    trained = (cells["generation"] >= 160).to_numpy()
     # A trained supernet answers exactly the recorded estimate; one still in its first passes
-    # answers along the (measured) training curve, so over every cell the agreement is lower.
+    # answers along the training curve, so over every cell the agreement is lower.
     np.testing.assert_array_equal(cells["value"].to_numpy()[trained], oneshot[trained])
     assert trained.sum() >= 10
-    assert kendalltau(cells["value"], oneshot).statistic >= 0.6
+    assert 0.1 < kendalltau(cells["value"], oneshot).statistic < 0.95
     assert np.abs(cells["value"].to_numpy() - valid).max() > 20.0  # not the stand-alone value
-    assert set(frame.loc[frame["task"] == "cifar10", "source"]) == {"", "recorded:oneshot"}
-    assert set(frame.loc[frame["task"] == "cifar100", "source"]) == {"", "modelled:oneshot"}
+    partly = "modelled:oneshot-partly-trained"
+    assert set(frame.loc[frame["task"] == "cifar10", "source"]) == {"", partly, "recorded:oneshot"}
+    assert set(frame.loc[frame["task"] == "cifar100", "source"]) == {"", partly, "modelled:oneshot"}
     result = json.loads((tmp_path / "run" / "result.json").read_text())
     assert result["tasks"]["cifar10"]["search_metric_source"] == "recorded:oneshot"
+    # a supernet's estimate is never named as the stand-alone metric (issue #19)
+    assert result["tasks"]["cifar10"]["search_metric_name"] == "supernet estimate of valid_acc"
+    assert result["tasks"]["cifar10"]["search_metric_estimates"] == "valid_acc"
+    training = result["answers"]["weight_sharing"]["tasks"]["cifar10"]["training"]
+    assert training["epochs"] == 300 and training["converged"]
     assert result["answers"]["weight_sharing"]["tasks"]["cifar100"]["source"] == (
         "modelled:oneshot"
     )

@@ -5,14 +5,16 @@ to estimate each individual from one validation mini-batch (Algorithm 4).  A tab
 so the answers come from a supernet *emulation* (:mod:`._weight_sharing`, docs/weight_sharing.md)
 and only the costs come from the recorded training times:
 
-* ``train_pass``: advances the task's emulated supernet by one pass (its estimates improve along
-  the measured training curve).  Cost: each mini-batch trains one individual, chosen with
-  probability ``weights`` (uniform by default), so the expected cost is ``sum_i w_i *
-  epoch_time_i`` with ``epoch_time_i = train_time_s_i / epochs`` of the task's standard
-  schedule.  The expectation is charged (no sampling), so the clock stays deterministic.
+* ``train_pass``: advances the task's emulated supernet by one pass over its training data,
+  ``ceil(train examples / batch size)`` SGD steps (its estimates improve along the training
+  curve, by the training done: the search's ``planned_passes`` does not enter).  Cost: each
+  mini-batch trains one individual, chosen with probability ``weights`` (uniform by default),
+  so the expected cost is ``sum_i w_i * epoch_time_i`` with ``epoch_time_i = train_time_s_i /
+  epochs`` of the task's standard schedule.  The expectation is charged (no sampling), so
+  the clock stays deterministic.
 * ``joint_train_pass`` (EMT-NAS's JT-S / JT-D): the tasks' supernets become one shared
-  supernet, and the pass over the union of their data advances it by one pass of every task's
-  data; each task's estimate then follows the same curve as under ``train_pass`` (no
+  supernet, and the pass over the union of their data advances it by one pass over every
+  task's data; each task's estimate then follows the same curve as under ``train_pass`` (no
   joint-training effect is modelled, see docs/weight_sharing.md).  Cost: the sum over the
   tasks of what each task's share of the pass would cost as a ``train_pass``.
 * ``sampled_eval``: the supernet's estimate of each architecture at the current training state,
@@ -83,8 +85,15 @@ class TableEmulationMixin(_Table):
         return {"seed": seed, "cost_scale": scale, "note": note, "source": source}
 
     def answer_notes(self) -> dict[str, object]:
-        """How weight-sharing jobs are answered (settings; per task: recorded or modelled)."""
+        """How weight-sharing jobs are answered (settings; per task: recorded or modelled, and
+        how trained its supernet is)."""
         return {"weight_sharing": self.weight_sharing_.describe()}
+
+    def check_run(self, tasks: Sequence[str]) -> list[str]:
+        """Build the tasks' converged supernet estimates now: an unreachable ``ws_tau`` is
+        refused before a run writes anything; warns where a setting has no effect."""
+        names = [self.resolve_task(task) for task in tasks]
+        return self.weight_sharing_.check_tasks([self._task_data(name) for name in names])
 
     # ------------------------------------------------------------------ public estimates
     def supernet_estimate(
@@ -92,18 +101,20 @@ class TableEmulationMixin(_Table):
         archs: Sequence[Any] | np.ndarray,
         task: str,
         *,
-        progress: float | None = None,
+        epochs: float | None = None,
     ) -> np.ndarray:
         """The emulated supernet's whole-split estimate of ``archs`` on ``task``.
 
-        ``progress`` is the training state ``passes / planned`` in ``[0, 1]`` (``None``: the
-        run's current state; ``1``: converged).  What ``sampled_eval(batch_size=None)`` answers,
-        without the cost and without advancing anything.
+        ``epochs`` is the training to answer for, in passes over the task's training data
+        (``None``: what the task's supernet has had in this run; ``math.inf``: converged).
+        What ``sampled_eval(batch_size=None)`` answers, without the cost and without advancing
+        anything.
         """
         name = self.resolve_task(task)
         indices = self.space.indices(archs)
-        check_number("progress", progress, 0.0, 1.0, allow_none=True)
-        values, _ = self.weight_sharing_.estimates(self._task_data(name), indices, progress)
+        if epochs != np.inf:  # math.inf (converged) is allowed; other numbers must be finite
+            check_number("epochs", epochs, 0.0, allow_none=True)
+        values, _ = self.weight_sharing_.estimates(self._task_data(name), indices, epochs)
         return values
 
     # ------------------------------------------------------------------ hooks
@@ -132,6 +143,7 @@ class TableEmulationMixin(_Table):
                 recorded=recorded,
                 space=self.space,
                 epochs=info.epochs,
+                train_size=info.train_size,
             )
         return data
 
@@ -161,7 +173,7 @@ class TableEmulationMixin(_Table):
         weights: np.ndarray | None,
         planned_passes: int | None,
     ) -> float:
-        self.weight_sharing_.note_pass(task, planned_passes)
+        self.weight_sharing_.note_pass(task)
         return self._pass_cost(task, indices, weights)
 
     def _joint_train_pass(
@@ -173,7 +185,7 @@ class TableEmulationMixin(_Table):
         weights: list[np.ndarray | None],
         planned_passes: int | None,
     ) -> float:
-        self.weight_sharing_.note_joint_pass(tasks, planned_passes)
+        self.weight_sharing_.note_joint_pass(tasks)
         return sum(
             self._pass_cost(task, index, w)
             for task, index, w in zip(tasks, indices, weights, strict=True)

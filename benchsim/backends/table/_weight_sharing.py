@@ -9,16 +9,20 @@ answers ``sampled_eval`` with such estimates:
   (nb201 cifar10: ``oneshot_acc`` / ``fewshot_acc``, from a real trained supernet), else a
   *modelled* one (:mod:`._ws_model`, fitted to the recorded supernet, drawn once per run and
   task from the run's seed, calibrated to the target Kendall tau);
-* **training**: after ``n`` of the ``N`` planned passes (``x = n / N``) the estimate's normal
-  score is ``c s + sqrt(1 - c^2) eta`` (``eta``: the untrained supernet's own ordering, fixed
-  per run) and its value ``low + k (v - low)``, with ``c`` and ``k`` from
-  :func:`~._ws_curve.training_fraction` and the constants measured on the live backend;
+* **training**: a supernet is as trained as its training was.  Each training pass over a
+  task's data adds ``ceil(train examples / batch size)`` SGD steps to that task's supernet
+  (whatever the search *plans*: the plan does not enter).  After ``n`` steps the estimate's
+  Kendall tau against the stand-alone metric is ``m(n)`` times the converged estimate's, its
+  normal score ``c s + sqrt(1 - c^2) eta`` (``eta``: the untrained supernet's own ordering,
+  fixed per run; ``c`` gives that tau under a Gaussian copula) and its value
+  ``low + k(n) (v - low)``; ``m`` and ``k`` are :func:`~._ws_curve.training_fraction` curves
+  anchored on published supernet measurements (``supernet_model.json``, docs);
 * **joint training** (EMT-NAS's JT-S / JT-D, :meth:`SupernetEmulator.note_joint_pass`): the
   tasks of a joint pass share one supernet from then on, and each pass over the union of their
-  data counts as one pass for every one of them, so each task's estimate follows the curve
-  above exactly as a supernet of its own would after as many passes.  Nothing else changes:
-  no effect of training on several tasks' data (transfer or interference) is modelled, since
-  none has been measured (docs/weight_sharing.md);
+  data counts as one pass over every one of them, so each task's estimate follows the curve
+  above exactly as a supernet of its own would after as much training on its data.  Nothing
+  else changes: no effect of training on several tasks' data (transfer or interference) is
+  modelled, since none has been measured (docs/weight_sharing.md);
 * **mini-batch noise**: a rate metric (``*_acc``, ``*_top1``, ``*_top5``) is the share of
   ``Binomial(batch, value / 100)``; any other metric (mIoU, SSIM, negated loss) the same
   binomial on its position in the task's stand-alone range ``[low, high]`` (or Gaussian with
@@ -32,6 +36,7 @@ recorded stand-alone value (seed mean) plus batch noise, as if the supernet were
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -47,7 +52,7 @@ from benchsim.backends.table._ws_model import (
     space_genes,
     supernet_fit,
 )
-from benchsim.errors import UnknownNameError
+from benchsim.errors import ConfigError, UnknownNameError
 from benchsim.spaces import SearchSpace
 
 UPPER_BOUND = "standalone-upper-bound"
@@ -58,34 +63,48 @@ OPTIONS = {
     "ws_source": "source",
     "ws_tau": "tau",
     "ws_structure": "structure",
-    "ws_rank_time_constant": "rank_time_constant",
+    "ws_rank_steps": "rank_scale",
     "ws_rank_shape": "rank_shape",
-    "ws_level_time_constant": "level_time_constant",
+    "ws_level_steps": "level_scale",
     "ws_level_shape": "level_shape",
     "ws_level_start": "level_start",
-    "ws_planned_passes": "planned_passes",
+    "ws_batch_size": "batch_size",
+    "ws_train_size": "train_size",
     "ws_example_sd": "example_sd",
 }
 """Backend option name (``--backend-option NAME=VALUE``) -> :class:`WeightSharingSettings` field."""
+REMOVED_OPTIONS = {
+    "ws_planned_passes": "a supernet's training is now the passes it had, whatever the search "
+    "plans; ws_batch_size and ws_train_size set how many steps a pass is",
+    "ws_rank_time_constant": "the curves are in SGD steps now: use ws_rank_steps",
+    "ws_level_time_constant": "the curves are in SGD steps now: use ws_level_steps",
+}
+"""Options of earlier versions, refused with what replaced them."""
 CURVE_SETTINGS = (
-    "rank_time_constant",
+    "rank_scale",
     "rank_shape",
-    "level_time_constant",
+    "level_scale",
     "level_shape",
     "level_start",
+    "batch_size",
+    "default_train_size",
 )
-"""The settings of the training curves (measured defaults in ``supernet_model.json``)."""
+"""The settings of the training curves (defaults in ``supernet_model.json``)."""
+PARTLY_TRAINED = "partly-trained"
+"""Suffix of the source label of an answer from a supernet short of its converged estimate."""
 
 
 JOINT_NOTE = (
     "one supernet shared by these tasks, trained on their mixed mini-batches; emulated by each "
-    "task's own estimate after as many passes over its data (no joint-training effect modelled)"
+    "task's own estimate after as much training on its data (no joint-training effect modelled)"
 )
 """What the table says of a jointly trained supernet's answers (``answers.weight_sharing``)."""
 
 _CONVERGED = 1.0 - 1e-6
 """A training fraction this close to 1 answers the converged estimate itself (a last-digit
 difference would only break the recorded estimate's ties)."""
+DEFAULT_TRAIN_SIZE = 50_000
+"""Training examples per epoch of a task whose catalog entry does not say (TNB101)."""
 
 
 def is_rate(metric: str) -> bool:
@@ -95,7 +114,7 @@ def is_rate(metric: str) -> bool:
 
 @dataclass(frozen=True)
 class WeightSharingSettings:
-    """How the table answers weight-sharing jobs; ``None`` = the measured default.
+    """How the table answers weight-sharing jobs; ``None`` = the default.
 
     Attributes
     ----------
@@ -108,16 +127,21 @@ class WeightSharingSettings:
         ``"modelled"``: the model everywhere (a fresh supernet per seed, also on cifar10).
     tau
         Target Kendall tau-b of a modelled converged estimate against the stand-alone search
-        metric (default: the recorded supernet's, 0.442 one-shot / 0.525 few-shot).
+        metric (default: the recorded supernet's, 0.442 one-shot / 0.525 few-shot).  It has no
+        effect on a task with a recorded estimate (``source="recorded"``).
     structure
         Share of the modelled error that architectures with common operations share (default:
         the recorded supernet's, about 0.46).
-    rank_time_constant, rank_shape, level_time_constant, level_shape, level_start
-        The training curves (:func:`~._ws_curve.training_fraction`) of rank agreement and of
-        the value level (default: measured on the live backend, ``supernet_model.json``).
-    planned_passes
-        Passes after which a supernet counts as converged (default: what the search announces,
-        EMT-NAS its generations; else the task's schedule length in epochs).
+    rank_scale, rank_shape, level_scale, level_shape, level_start
+        The training curves (:func:`~._ws_curve.training_fraction`, in SGD steps) of rank
+        agreement and of the value level (default: ``supernet_model.json``: shapes measured on
+        the live backend, scales anchored on published supernets).
+    batch_size
+        Mini-batch size of the supernet's training, so ``ceil(train_size / batch_size)`` steps
+        per pass (default 128: EMT-NAS's official configuration).
+    train_size
+        Training examples per pass of every task (default: the catalog's ``train_size`` of the
+        task, 50,000 where it does not say).
     example_sd
         Per-example standard deviation, in the metric's units, of a metric that is not a rate
         (default: the binomial rule of the module docstring).
@@ -127,12 +151,13 @@ class WeightSharingSettings:
     source: str = "recorded"
     tau: float | None = None
     structure: float | None = None
-    rank_time_constant: float | None = None
+    rank_scale: float | None = None
     rank_shape: float | None = None
-    level_time_constant: float | None = None
+    level_scale: float | None = None
     level_shape: float | None = None
     level_start: float | None = None
-    planned_passes: int | None = None
+    batch_size: int | None = None
+    train_size: int | None = None
     example_sd: float | None = None
 
     def __post_init__(self) -> None:
@@ -143,9 +168,9 @@ class WeightSharingSettings:
         optional = [
             ("ws_tau", self.tau, 0.0, 1.0, True),
             ("ws_structure", self.structure, 0.0, 1.0, False),
-            ("ws_rank_time_constant", self.rank_time_constant, 0.0, np.inf, True),
+            ("ws_rank_steps", self.rank_scale, 0.0, np.inf, True),
             ("ws_rank_shape", self.rank_shape, 0.0, np.inf, True),
-            ("ws_level_time_constant", self.level_time_constant, 0.0, np.inf, True),
+            ("ws_level_steps", self.level_scale, 0.0, np.inf, True),
             ("ws_level_shape", self.level_shape, 0.0, np.inf, True),
             ("ws_level_start", self.level_start, 0.0, 1.0, False),
             ("ws_example_sd", self.example_sd, 0.0, np.inf, True),
@@ -153,13 +178,18 @@ class WeightSharingSettings:
         for name, value, low, high, low_open in optional:
             if value is not None:
                 check_number(name, value, low, high, low_open=low_open)
-        if self.planned_passes is not None:
-            check_int("ws_planned_passes", self.planned_passes, 1)
+        check_int("ws_batch_size", self.batch_size, 1, allow_none=True)
+        check_int("ws_train_size", self.train_size, 1, allow_none=True)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> WeightSharingSettings:
         """Settings from backend options (``weight_sharing``, ``ws_*``); others are refused."""
         for key in options:
+            if key in REMOVED_OPTIONS:
+                raise ConfigError(
+                    f"table backend option {key} was removed: {REMOVED_OPTIONS[key]} "
+                    "(docs/weight_sharing.md)"
+                )
             if key not in OPTIONS:
                 raise UnknownNameError("table backend option", key, [*OPTIONS, "root", "progress"])
         return cls(**{OPTIONS[k]: v for k, v in options.items()})
@@ -171,20 +201,29 @@ class WeightSharingSettings:
         return {names[k]: v for k, v in asdict(self).items() if v != default[k]}
 
     def resolved(self) -> dict[str, Any]:
-        """Every setting with its effective value (measured defaults filled in)."""
+        """Every setting with its effective value (defaults filled in)."""
         out: dict[str, Any] = {"estimator": self.estimator}
         if self.estimator == UPPER_BOUND:
             return {**out, "note": "stand-alone values: an upper bound, no supernet"}
         fit, curve = supernet_fit(self.estimator), model_file()["training"]
+        own = {
+            "rank_scale": self.rank_scale,
+            "rank_shape": self.rank_shape,
+            "level_scale": self.level_scale,
+            "level_shape": self.level_shape,
+            "level_start": self.level_start,
+            "batch_size": self.batch_size,
+            "default_train_size": None,
+        }
         return {
             **out,
             "source": self.source,
             "tau": fit.tau if self.tau is None else float(self.tau),
             "structure": fit.structure if self.structure is None else float(self.structure),
-            **{name: _default(getattr(self, name), curve[name]) for name in CURVE_SETTINGS},
-            "planned_passes": self.planned_passes,
+            **{name: _default(own[name], curve[name]) for name in CURVE_SETTINGS},
+            "train_size": self.train_size,
             "example_sd": self.example_sd,
-            "training_curve": f"{curve['provisional']} ({curve['results']})",
+            "training_curve": curve["about"],
         }
 
 
@@ -202,6 +241,7 @@ class TaskEstimate:
     untrained: np.ndarray
     low: float
     high: float
+    tau: float
     source: str
     note: dict[str, Any]
 
@@ -217,24 +257,41 @@ class TaskData:
     recorded: np.ndarray | None
     space: SearchSpace
     epochs: int
+    train_size: int | None = None
+
+
+@dataclass(frozen=True)
+class TrainingState:
+    """How trained a task's supernet is: the training it had and where that puts it on the
+    curves (:meth:`SupernetEmulator.training`)."""
+
+    epochs: float
+    steps: float
+    rank: float
+    level: float
+
+    @property
+    def converged(self) -> bool:
+        return self.rank >= _CONVERGED and self.level >= _CONVERGED
 
 
 class SupernetEmulator:
-    """Per-run state of the emulation: training passes per task and the drawn estimates.
+    """Per-run state of the emulation: training per task and the drawn estimates.
 
     ``entropy`` seeds every draw (one ``SeedSequence`` child per task), so a run's estimates
-    depend on its seed only; :meth:`state_dict` holds the pass counters and which tasks share a
-    supernet (the estimates are re-drawn identically from ``entropy`` after a resume).
+    depend on its seed only; :meth:`state_dict` holds the epochs of training per task and which
+    tasks share a supernet (the estimates are re-drawn identically from ``entropy`` after a
+    resume).
     """
 
     def __init__(self, settings: WeightSharingSettings, entropy: int) -> None:
         self.settings = settings
         self.entropy = int(entropy)
-        self.passes_: dict[str, int] = {}
-        self.planned_: dict[str, int] = {}
+        self.epochs_: dict[str, float] = {}
         self.joint_: dict[str, tuple[str, ...]] = {}
         self.joint_passes_: dict[str, int] = {}
         self._estimates: dict[str, TaskEstimate] = {}
+        self._data: dict[str, TaskData] = {}
 
     @functools.cached_property
     def resolved(self) -> dict[str, Any]:
@@ -242,77 +299,86 @@ class SupernetEmulator:
         return self.settings.resolved()
 
     # ------------------------------------------------------------------ training state
-    def note_pass(self, task: str, planned: int | None) -> None:
-        """One training pass of ``task``'s shared weights (``planned``: the search's plan)."""
-        self.passes_[task] = self.passes_.get(task, 0) + 1
-        if planned is not None:
-            self.planned_[task] = int(planned)
+    def note_pass(self, task: str, epochs: float = 1.0) -> None:
+        """``epochs`` passes over ``task``'s training data through its supernet (a
+        ``train_pass`` is one)."""
+        self.epochs_[task] = self.epochs_.get(task, 0.0) + float(epochs)
 
     def group_of(self, task: str) -> tuple[str, ...]:
         """The tasks whose supernet ``task``'s is (itself alone until a joint pass)."""
         return self.joint_.get(task, (task,))
 
-    def note_joint_pass(self, tasks: tuple[str, ...], planned: int | None) -> None:
+    def note_joint_pass(self, tasks: tuple[str, ...]) -> None:
         """One pass over the union of ``tasks``' data through the supernet they share.
 
         The first joint pass over tasks that each have an untrained supernet of their own forms
         the shared one (:func:`~benchsim.backends.base.joint_group` refuses anything else, as
         the live backend does).  Each task's data is passed over once, so each task counts one
-        pass (its estimate then moves along the training curve as a per-task supernet's would:
+        epoch (its estimate then moves along the training curve as a per-task supernet's would:
         no joint-training effect is modelled).
         """
-        group = joint_group(tasks, self.group_of, lambda t: self.passes_.get(t, 0) > 0)
+        group = joint_group(tasks, self.group_of, lambda t: self.epochs_.get(t, 0.0) > 0)
         if group is None:
             group = tuple(tasks)
             self.joint_.update(dict.fromkeys(group, group))
         for task in tasks:
-            self.note_pass(task, planned)
+            self.note_pass(task)
             self.joint_passes_[task] = self.joint_passes_.get(task, 0) + 1
 
-    def progress(self, task: str, epochs: int) -> float:
-        """``x = passes / planned`` in ``[0, 1]`` (see :class:`WeightSharingSettings`)."""
-        planned = self.settings.planned_passes or self.planned_.get(task) or epochs
-        return min(self.passes_.get(task, 0) / planned, 1.0)
+    def steps_per_epoch(self, data: TaskData) -> int:
+        """SGD steps of one pass over ``data``'s training set (``ceil(examples / batch)``)."""
+        size = self.settings.train_size or data.train_size or DEFAULT_TRAIN_SIZE
+        return math.ceil(size / self.resolved["batch_size"])
+
+    def training(self, data: TaskData, epochs: float | None = None) -> TrainingState:
+        """Where ``data``'s supernet stands after ``epochs`` of training (default: what it has
+        had in this run): its SGD steps and its rank and level fractions of converged."""
+        done = self.epochs_.get(data.name, 0.0) if epochs is None else float(epochs)
+        steps = done * self.steps_per_epoch(data)
+        r = self.resolved
+        rank = training_fraction(steps, r["rank_scale"], 0.0, r["rank_shape"])
+        level = training_fraction(steps, r["level_scale"], r["level_start"], r["level_shape"])
+        return TrainingState(epochs=done, steps=steps, rank=float(rank), level=float(level))
 
     def state_dict(self) -> dict[str, Any]:
         return {
-            "passes": dict(self.passes_),
-            "planned": dict(self.planned_),
+            "epochs": dict(self.epochs_),
             "joint": {task: list(group) for task, group in self.joint_.items()},
             "joint_passes": dict(self.joint_passes_),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self.passes_ = dict(state["passes"])
-        self.planned_ = dict(state["planned"])
+        # a checkpoint of an earlier version counted passes (one epoch each)
+        epochs = state.get("epochs", state.get("passes", {}))
+        self.epochs_ = {task: float(value) for task, value in epochs.items()}
         self.joint_ = {task: tuple(group) for task, group in state.get("joint", {}).items()}
         self.joint_passes_ = dict(state.get("joint_passes", {}))
 
     # ------------------------------------------------------------------ answers
     def estimates(
-        self, data: TaskData, indices: np.ndarray, progress: float | None = None
+        self, data: TaskData, indices: np.ndarray, epochs: float | None = None
     ) -> tuple[np.ndarray, str]:
         """The supernet's whole-split estimates of ``indices`` and their source label.
 
-        ``progress``: the training state ``x`` to answer for (default: the run's current one).
+        ``epochs``: the training to answer for (default: what the task's supernet has had;
+        ``math.inf``: converged).  The label is the converged estimate's (``recorded:oneshot``,
+        ``modelled:oneshot``, ...) once training has reached it, else
+        ``modelled:<estimator>-partly-trained``: a number the training curve made.
         """
         est = self._estimate(data)
         if self.settings.estimator == UPPER_BOUND:
             return est.values[indices], est.source
-        x = self.progress(data.name, data.epochs) if progress is None else float(progress)
-        r = self.resolved
-        c = float(training_fraction(x, r["rank_time_constant"], 0.0, r["rank_shape"]))
-        k = float(
-            training_fraction(x, r["level_time_constant"], r["level_start"], r["level_shape"])
-        )
-        if c >= _CONVERGED and k >= _CONVERGED:  # a supernet this close to its plan: done
+        state = self.training(data, epochs)
+        if state.converged:
             return est.values[indices], est.source
         from scipy.special import ndtr  # imported on first use: opening a table stays cheap
 
-        score = c * est.scores[indices] + np.sqrt(1.0 - c * c) * est.untrained[indices]
+        c = _rank_agreement(state.rank, est.tau)
+        score = c * est.scores[indices] + math.sqrt(1.0 - c * c) * est.untrained[indices]
         grid = (np.arange(est.sorted_values.size) + 0.5) / est.sorted_values.size
         value = np.interp(ndtr(score), grid, est.sorted_values)
-        return est.low + k * (value - est.low), est.source
+        label = f"modelled:{self.settings.estimator}-{PARTLY_TRAINED}"
+        return est.low + state.level * (value - est.low), label
 
     def batch_noise(
         self,
@@ -333,24 +399,65 @@ class SupernetEmulator:
         u = np.clip(np.nan_to_num((values - est.low) / span, nan=0.0), 0.0, 1.0)
         return est.low + span * rng.binomial(batch_size, u) / batch_size
 
+    def check_tasks(self, tasks: list[TaskData]) -> list[str]:
+        """Refuse an unreachable ``ws_tau`` before a run writes anything (by building the
+        modelled estimates now); returns warnings about settings without effect.
+
+        Only a set ``ws_tau`` can be out of reach, so with the default nothing is built here
+        (a run that never asks the supernet pays nothing)."""
+        if self.settings.estimator == UPPER_BOUND or self.settings.tau is None:
+            return []
+        warnings = []
+        for data in tasks:
+            est = self._estimate(data)
+            if self.settings.tau is not None and est.source.startswith("recorded:"):
+                warnings.append(
+                    f"ws_tau={self.settings.tau:g} has no effect on {data.name}: its supernet "
+                    f"estimate is recorded ({est.note['values']}); add "
+                    "--backend-option ws_source=modelled to model it there too"
+                )
+        return warnings
+
     def describe(self) -> dict[str, Any]:
-        """Resolved settings plus, per task whose estimate exists, where it came from (and, for
-        a jointly trained supernet, with which tasks and what that changes)."""
-        tasks = {name: dict(est.note) for name, est in self._estimates.items()}
+        """Resolved settings plus, per task whose estimate exists, where it came from, how
+        trained its supernet is, and (for a jointly trained supernet) with which tasks."""
+        tasks = {}
+        for name, est in self._estimates.items():
+            tasks[name] = dict(est.note)
+            if self.settings.estimator != UPPER_BOUND:
+                tasks[name]["training"] = self._training_note(name, est)
         for name, group in self.joint_.items():
             tasks.setdefault(name, {})["joint"] = {
                 "tasks": list(group),
                 "joint_passes": self.joint_passes_.get(name, 0),
-                "passes": self.passes_.get(name, 0),
+                "epochs": self.epochs_.get(name, 0.0),
                 "note": JOINT_NOTE,
             }
         return {**self.resolved, "tasks": tasks}
+
+    def _training_note(self, name: str, est: TaskEstimate) -> dict[str, Any]:
+        data = self._data[name]
+        state = self.training(data)
+        return {
+            "epochs": state.epochs,
+            "steps": state.steps,
+            "steps_per_epoch": self.steps_per_epoch(data),
+            "rank_fraction": round(state.rank, 6),
+            "level_fraction": round(state.level, 6),
+            "converged": state.converged,
+            "expected_tau": round(state.rank * est.tau, 6),
+            "converged_tau": round(est.tau, 6),
+            "answers": est.source
+            if state.converged
+            else f"modelled:{self.settings.estimator}-{PARTLY_TRAINED} (training curve)",
+        }
 
     # ------------------------------------------------------------------ converged estimates
     def _estimate(self, data: TaskData) -> TaskEstimate:
         est = self._estimates.get(data.name)
         if est is None:
             est = self._estimates[data.name] = self._build(data)
+            self._data[data.name] = data
         return est
 
     def _build(self, data: TaskData) -> TaskEstimate:
@@ -363,12 +470,13 @@ class SupernetEmulator:
         r = self.resolved
         name = self.settings.estimator
         if name == UPPER_BOUND:
-            values, source = data.truth, f"recorded:{UPPER_BOUND}"
+            values, source, tau = data.truth, f"recorded:{UPPER_BOUND}", 1.0
             note: dict[str, Any] = {"source": source, "values": f"stand-alone {data.metric}"}
         elif self.settings.source == "recorded" and _usable(data.recorded):
             values, source = data.recorded, f"recorded:{name}"
-            column = supernet_fit(name).column
-            note = {"source": source, "values": f"{column} (recorded supernet estimate)"}
+            fit = supernet_fit(name)
+            tau = fit.tau  # the fit's own measurement of this recorded estimate
+            note = {"source": source, "values": f"{fit.column} (recorded supernet estimate)"}
         else:
             fit = supernet_fit(name)
             model = modelled_estimate(
@@ -381,7 +489,7 @@ class SupernetEmulator:
                 rng=rng,
                 task=data.name,
             )
-            values, source = model.values, f"modelled:{name}"
+            values, source, tau = model.values, f"modelled:{name}", model.tau
             note = {
                 "source": source,
                 "values": f"modelled from the recorded {fit.column} fit",
@@ -399,9 +507,26 @@ class SupernetEmulator:
             untrained=untrained,
             low=float(truth.min()),
             high=float(truth.max()),
+            tau=float(tau),
             source=source,
             note=note,
         )
+
+
+def _rank_agreement(fraction: float, converged_tau: float) -> float:
+    """The weight ``c`` of the converged scores that gives Kendall tau ``fraction *
+    converged_tau`` against the stand-alone metric.
+
+    Under a Gaussian copula tau and the correlation rho of normal scores are tied by
+    ``rho = sin(pi tau / 2)``; mixing the converged scores (correlation ``rho_conv``) with an
+    independent ordering scales the correlation by ``c``, so ``c = sin(pi tau / 2) /
+    sin(pi tau_conv / 2)``.  (``benchmarks/ws_fidelity.py`` measures how close the achieved tau
+    comes.)
+    """
+    if converged_tau <= 0.0:
+        return float(fraction)
+    target = math.sin(math.pi * fraction * converged_tau / 2.0)
+    return min(target / math.sin(math.pi * converged_tau / 2.0), 1.0)
 
 
 def _usable(recorded: np.ndarray | None) -> bool:

@@ -27,6 +27,7 @@ scores (``z``: the architecture's stand-alone rank on the task; ``s``: its super
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import cache
 from itertools import combinations
@@ -185,9 +186,11 @@ def modelled_estimate(
 
     top, bottom = tau_at(0.0), tau_at(1.0 + MAX_NOISE)
     if not bottom <= target_tau <= top:
+        # rounded inwards, so the range shown never seems to hold the refused value
+        low, high = math.ceil(bottom * 1000) / 1000, math.floor(top * 1000) / 1000
         raise ConfigError(
             f"ws_tau == {target_tau!r} cannot be reached on task {task}: the model's Kendall "
-            f"tau there ranges over [{bottom:.3f}, {top:.3f}]"
+            f"tau there goes from {low:.3f} to {high:.3f}; give a ws_tau in that range"
         )
     t = float(brentq(lambda t: tau_at(t) - target_tau, 0.0, 1.0 + MAX_NOISE, xtol=1e-3))
     out = np.full(truth.shape, np.nan)

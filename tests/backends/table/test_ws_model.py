@@ -10,7 +10,7 @@ import pytest
 from scipy.stats import kendalltau
 
 import benchsim
-from benchsim.backends.table._ws_curve import fit_curve, training_fraction
+from benchsim.backends.table._ws_curve import anchored_scale, fit_curve, training_fraction
 from benchsim.backends.table._ws_fit import fit_supernet, gene_features, normal_scores
 from benchsim.backends.table._ws_model import (
     model_file,
@@ -46,24 +46,46 @@ def test_the_packaged_fit_is_the_fit_of_the_installed_recorded_supernets(install
         _close(fitted, packaged[name], name)
 
 
-def test_the_packaged_training_curve_is_the_committed_measurement():
+def test_the_packaged_training_curve_is_the_committed_measurements():
+    """Shapes from the live backend's CPU measurement, scales through the published anchor."""
     training = model_file()["training"]
-    measured = json.loads((ROOT / training["results"]).read_text())
-    for key in ("rank_time_constant", "rank_shape", "level_time_constant", "level_shape"):
-        assert training[key] == measured["fit"][key]
+    measured = json.loads((ROOT / training["shapes"]["results"]).read_text())
+    anchors = json.loads((ROOT / training["anchor"]["file"]).read_text())
+    assert training["rank_shape"] == measured["fit"]["rank_shape"]
+    assert training["level_shape"] == measured["fit"]["level_shape"]
     assert training["level_start"] == measured["fit"]["level_start"]
-    assert "provisional" in training and measured["device"] == training["measured_on"]
+    anchor = anchors["anchor"]
+    rank = training_fraction(anchor["steps"], training["rank_scale"], 0.0, training["rank_shape"])
+    level = training_fraction(
+        anchor["steps"], training["level_scale"], training["level_start"], training["level_shape"]
+    )
+    assert rank == pytest.approx(anchor["rank_fraction"], abs=1e-12)
+    assert level == pytest.approx(anchor["level_fraction"], abs=1e-12)
+    # the anchor is what the listed files say: the 50-epoch supernets against the references
+    files = {f["file"]: f for f in anchors["files"]}
+    ratios = [
+        files[f"seed-0-last5064_{s}"]["tau"]
+        / next(f["tau"] for f in anchors["files"] if f.get("reference") and f["file"].endswith(s))
+        for s in ("1", "3")
+    ]
+    assert np.mean(ratios) == pytest.approx(anchor["rank_fraction"], abs=5e-4)
+    assert training["batch_size"] == 128
 
 
 def test_training_fraction_runs_from_start_to_one_and_never_falls():
-    x = np.linspace(0, 1, 101)
-    for s in (0.01, 0.2, 1.0, 20.0):
+    steps = np.linspace(0, 2_000_000, 101)
+    for scale in (500.0, 16_000.0, 60_000.0):
         for k in (0.5, 1.0, 5.0):
-            y = training_fraction(x, s, 0.1, k)
-            assert y[0] == pytest.approx(0.1) and y[-1] == pytest.approx(1.0)
-            assert (np.diff(y) >= 0).all()
-    assert training_fraction(2.0, 0.3) == pytest.approx(1.0)  # past the plan: converged
-    true = training_fraction(x, 0.17, 0.05, 3.0)
+            y = training_fraction(steps, scale, 0.1, k)
+            assert y[0] == pytest.approx(0.1) and (np.diff(y) >= 0).all()
+            assert y[-1] == pytest.approx(1.0, abs=0.02)
+    assert training_fraction(-5.0, 100.0) == 0.0
+    scale = anchored_scale(19_550, 0.93, 5.0)
+    assert training_fraction(19_550, scale, 0.0, 5.0) == pytest.approx(0.93)
+    with pytest.raises(ValueError, match="start < fraction < 1"):
+        anchored_scale(100, 1.0, 2.0)
+    x = np.linspace(0, 1, 101)  # the live measurement's fit: a run that ends converged
+    true = 0.05 + 0.95 * (-np.expm1(-((x / 0.17) ** 3)) / -np.expm1(-((1 / 0.17) ** 3)))
     s, k = fit_curve(x, true, 0.05)
     assert s == pytest.approx(0.17, rel=0.03) and k == 3.0
 
