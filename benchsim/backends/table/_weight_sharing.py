@@ -103,6 +103,10 @@ JOINT_NOTE = (
 _CONVERGED = 1.0 - 1e-6
 """A training fraction this close to 1 answers the converged estimate itself (a last-digit
 difference would only break the recorded estimate's ties)."""
+FLOOR_TOLERANCE = 1e-3
+"""A cell whose stand-alone metric is within this share of the task's range of its minimum is
+at the floor: chance, an output that does not depend on the input (NB201: the 341 cells with
+no path of operations from input to output)."""
 DEFAULT_TRAIN_SIZE = 50_000
 """Training examples per epoch of a task whose catalog entry does not say (TNB101)."""
 
@@ -244,6 +248,7 @@ class TaskEstimate:
     tau: float
     source: str
     note: dict[str, Any]
+    at_floor: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -377,6 +382,9 @@ class SupernetEmulator:
         score = c * est.scores[indices] + math.sqrt(1.0 - c * c) * est.untrained[indices]
         grid = (np.arange(est.sorted_values.size) + 0.5) / est.sorted_values.size
         value = np.interp(ndtr(score), grid, est.sorted_values)
+        # a cell whose output cannot depend on its input is at chance in any supernet, trained
+        # or not: the untrained ordering never lifts it
+        value = np.where(est.at_floor[indices], est.values[indices], value)
         label = f"modelled:{self.settings.estimator}-{PARTLY_TRAINED}"
         return est.low + state.level * (value - est.low), label
 
@@ -500,16 +508,18 @@ class SupernetEmulator:
         values = np.asarray(values, dtype=np.float64)
         finite = values[np.isfinite(values)]
         truth = data.truth[np.isfinite(data.truth)]
+        low, high = float(truth.min()), float(truth.max())
         return TaskEstimate(
             values=values,
             scores=normal_scores(values),
             sorted_values=np.sort(finite),
             untrained=untrained,
-            low=float(truth.min()),
-            high=float(truth.max()),
+            low=low,
+            high=high,
             tau=float(tau),
             source=source,
             note=note,
+            at_floor=data.truth <= low + FLOOR_TOLERANCE * (high - low),
         )
 
 
