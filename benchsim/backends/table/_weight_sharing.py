@@ -242,6 +242,7 @@ class TaskEstimate:
     values: np.ndarray
     scores: np.ndarray
     sorted_values: np.ndarray
+    quantiles: np.ndarray
     untrained: np.ndarray
     low: float
     high: float
@@ -380,8 +381,7 @@ class SupernetEmulator:
 
         c = _rank_agreement(state.rank, est.tau)
         score = c * est.scores[indices] + math.sqrt(1.0 - c * c) * est.untrained[indices]
-        grid = (np.arange(est.sorted_values.size) + 0.5) / est.sorted_values.size
-        value = np.interp(ndtr(score), grid, est.sorted_values)
+        value = np.interp(ndtr(score), est.quantiles, est.sorted_values)
         # a cell whose output cannot depend on its input is at chance in any supernet, trained
         # or not: the untrained ordering never lifts it
         value = np.where(est.at_floor[indices], est.values[indices], value)
@@ -513,6 +513,7 @@ class SupernetEmulator:
             values=values,
             scores=normal_scores(values),
             sorted_values=np.sort(finite),
+            quantiles=(np.arange(finite.size) + 0.5) / finite.size,
             untrained=untrained,
             low=low,
             high=high,
