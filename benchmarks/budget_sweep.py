@@ -39,11 +39,12 @@ def _one(args: tuple) -> dict:
     from benchsim.errors import EmptyResultError
     from benchsim.runner import RunConfig, execute_run
 
-    algo, seed, generations, budget = args
+    algo, seed, generations, budget, options = args
     params = {"generations": generations} if algo == "emtnas" else {}
     config = RunConfig(
-        algo=algo, benchmark="nb201", tasks=TASKS, seed=seed, budget=budget, params=params
-    )
+        algo=algo, benchmark="nb201", tasks=TASKS, seed=seed, budget=budget, params=params,
+        backend_options=options,
+    )  # fmt: skip
     try:
         out = execute_run(config)
     except EmptyResultError as err:  # the budget bought no evaluation on some task
@@ -70,18 +71,20 @@ def _one(args: tuple) -> dict:
     return row
 
 
-def run_all(generations: list[int], seeds: int, jobs: int) -> dict:
+def run_all(generations: list[int], seeds: int, jobs: int, options: dict) -> dict:
     began = time.perf_counter()
     with ProcessPoolExecutor(jobs) as pool:
         emt = list(
-            pool.map(_one, [("emtnas", s, g, None) for g in generations for s in range(seeds)])
+            pool.map(
+                _one, [("emtnas", s, g, None, options) for g in generations for s in range(seeds)]
+            )
         )
         budgets = {
             g: float(np.median([r["hours_per_task"] for r in emt if r["generations"] == g]))
             for g in generations
         }
         single = [
-            (algo, s, g, f"{budgets[g] * 3600:.0f}s")
+            (algo, s, g, f"{budgets[g] * 3600:.0f}s", {})
             for g in generations
             for algo in BASELINES
             for s in range(seeds)
@@ -93,6 +96,7 @@ def run_all(generations: list[int], seeds: int, jobs: int) -> dict:
         "seeds": seeds,
         "generations": generations,
         "hours_per_task": budgets,
+        "backend_options": options,
         "wall_seconds": time.perf_counter() - began,
         "runs": rows,
     }
@@ -127,7 +131,8 @@ def summarise(data: dict) -> list[dict]:
 def markdown(data: dict, rows: list[dict]) -> str:
     tasks = data["tasks"]
     lines = [
-        f"nb201, tasks {', '.join(tasks)}: {data['seeds']} seeds per cell; RS and REA get the "
+        f"nb201, tasks {', '.join(tasks)}: {data['seeds']} seeds per cell; EMT-NAS backend "
+        f"options {data['backend_options'] or 'default'}; RS and REA get the "
         "median simulated GPU-hours per task of EMT-NAS at that length; wall "
         f"{data['wall_seconds']:.0f} s",
         "",
@@ -189,12 +194,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generations", default="10,20,50,100,300")
     parser.add_argument("--seeds", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--backend-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="table option for the EMT-NAS runs (e.g. ws_rank_shape=1), repeatable",
+    )
     parser.add_argument("--markdown", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--plot", type=Path, default=None)
     args = parser.parse_args(argv)
     generations = [int(g) for g in args.generations.split(",")]
-    data = run_all(generations, args.seeds, args.jobs)
+    options = {}
+    for item in args.backend_option:
+        name, _, value = item.partition("=")
+        try:
+            options[name] = int(value) if value.isdigit() else float(value)
+        except ValueError:
+            options[name] = value
+    data = run_all(generations, args.seeds, args.jobs, options)
     rows = summarise(data)
     text = markdown(data, rows)
     print(text)

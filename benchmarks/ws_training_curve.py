@@ -15,9 +15,12 @@ that dependence on the live backend, so the emulation's curve comes from real tr
    ``c = sin(pi tau / 2)``; the noise of scoring on a small validation split is divided out,
    see :func:`fit_curves`), against the stand-alone reference (for context), and the scores'
    mean accuracy above chance.  In the fraction ``x = passes / planned`` the curves ``c(x)``
-   and ``level(x) / level(1)`` are fitted with the curve family the emulation uses
-   (:func:`benchsim.backends.table._ws_curve.training_fraction`: time constant and shape;
-   ``start = 0`` for the rank, the measured level before any pass for the level).
+   and ``level(x) / level(1)`` are fitted with the Weibull family the emulation uses
+   (:func:`benchsim.backends.table._ws_curve.fit_curve`: time constant and shape; ``start = 0``
+   for the rank, the measured level before any pass for the level).  The table emulation takes
+   only the *shapes* (and the level's start) from this measurement; its curves are in SGD
+   steps, their scales anchored on published supernets (``scripts/fit_supernet_model.py``,
+   docs/weight_sharing.md).
 
 The plan's length matters, since ``x`` is a fraction of it: the default, 470 passes of 62
 mini-batches of 32 synthetic images, gives the CPU supernet about as many SGD steps (29,000) as
