@@ -97,6 +97,22 @@ class CodecError(ConfigError):
     """A state that the checkpoint codec cannot write, or a file that is not one it wrote."""
 
 
+class CheckpointError(BenchsimError):
+    """A checkpoint whose files do not match the SHA-256 recorded when it was saved (damaged on
+    disk, or edited), or that lacks them: it is never resumed.
+
+    Exit code 1: not a bad command line but a damaged file.  ``detail`` says which file and
+    what is wrong with it; the message adds what to do (start the run again from its
+    ``config.json``), which differs between ``benchsim run`` and a sweep.
+    """
+
+    exit_code = 1
+
+    def __init__(self, detail: str, fix: str) -> None:
+        super().__init__(f"{detail}; {fix}")
+        self.detail = detail
+
+
 class RunInterrupted(BenchsimError):
     """Ctrl-C (or ``stop_after``): the run saved a checkpoint and stopped cleanly."""
 

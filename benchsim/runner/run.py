@@ -24,7 +24,7 @@ from benchsim.backends.base import Benchmark
 from benchsim.catalog import DEFAULT_TASKS
 from benchsim.errors import ConfigError, EmptyResultError, RunInterrupted
 from benchsim.runner._budget import Budget, parse_budget
-from benchsim.runner._checkpoint import Checkpointer, has_checkpoint
+from benchsim.runner._checkpoint import Checkpointer, discard_uncommitted, has_checkpoint
 from benchsim.runner._checkpoint import load as load_saved
 from benchsim.runner._config import RunConfig, load_config_file, merge_config
 from benchsim.runner._execute import JobExecutor, Protocol
@@ -171,6 +171,7 @@ def execute_run(
         out_dir: Path | None = Path(out)
         restart = _restart_config(out_dir)
         if restart is not None:  # stopped before its first checkpoint: start it again
+            discard_uncommitted(out_dir)  # what a first save killed before its manifest left
             (out_dir / "config.json").unlink()
             return execute_run(
                 restart, out_dir, progress=progress, bench=bench,

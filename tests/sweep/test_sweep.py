@@ -79,7 +79,7 @@ def test_interrupted_run_resumes_from_its_checkpoint(installed_home, tmp_path):
     config = RunConfig(algo="rea", tasks=TASKS, seed=1, budget="30")
     with pytest.raises(RunInterrupted):
         execute_run(config, folder, stop_after=17)
-    assert (folder / "checkpoint" / "state.json").is_file()
+    assert (folder / "checkpoint" / "SHA256SUMS").is_file()
     assert not (folder / "result.json").exists()
 
     summary = run_sweep(spec, out)
