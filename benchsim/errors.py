@@ -114,9 +114,19 @@ class CheckpointError(BenchsimError):
 
 
 class RunInterrupted(BenchsimError):
-    """Ctrl-C (or ``stop_after``): the run saved a checkpoint and stopped cleanly."""
+    """Ctrl-C, SIGTERM or SIGHUP (or ``stop_after``): the run saved a checkpoint and stopped
+    cleanly.
+
+    The exit code is the shell's convention for a process ended by the signal, 128 + its
+    number: 130 for Ctrl-C (SIGINT, also ``stop_after``), 143 for SIGTERM, 129 for SIGHUP.
+    """
 
     exit_code = 130
+
+    def __init__(self, message: str, signum: int = 2) -> None:
+        super().__init__(message)
+        self.signum = signum
+        self.exit_code = 128 + signum
 
 
 class IncompleteReproduction(BenchsimError):
