@@ -108,8 +108,8 @@ class CheckpointError(BenchsimError):
 
     exit_code = 1
 
-    def __init__(self, detail: str, fix: str) -> None:
-        super().__init__(f"{detail}; {fix}")
+    def __init__(self, detail: str, fix: str = "") -> None:
+        super().__init__(f"{detail}; {fix}" if fix else detail)  # one argument: picklable
         self.detail = detail
 
 

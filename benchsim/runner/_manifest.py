@@ -61,7 +61,7 @@ def commit(folder: Path, files: dict[str, str]) -> None:
     atomic_write_bytes(folder / MANIFEST, text.encode())
     _sync_folder(folder)
     for path in folder.iterdir():
-        if path.name != MANIFEST and path.name not in files:
+        if path.name != MANIFEST and path.name not in files and not path.is_dir():
             path.unlink(missing_ok=True)
 
 
