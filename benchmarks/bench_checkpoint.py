@@ -36,9 +36,9 @@ else:
     config = RunConfig(algo="emtnas", seed=0)
 captured = {}
 original = run_module._summarise
-def keep(bench, config, protocols, recommendations, traj, stats):
-    captured["traj"] = traj
-    return original(bench, config, protocols, recommendations, traj, stats)
+def keep(*args, **kwargs):
+    captured["traj"] = args[4]  # _summarise(bench, config, protocols, recommendations, traj, ...)
+    return original(*args, **kwargs)
 run_module._summarise = keep
 with tempfile.TemporaryDirectory() as tmp:
     t0 = time.perf_counter()

@@ -97,10 +97,36 @@ class CodecError(ConfigError):
     """A state that the checkpoint codec cannot write, or a file that is not one it wrote."""
 
 
+class CheckpointError(BenchsimError):
+    """A checkpoint whose files do not match the SHA-256 recorded when it was saved (damaged on
+    disk, or edited), or that lacks them: it is never resumed.
+
+    Exit code 1: not a bad command line but a damaged file.  ``detail`` says which file and
+    what is wrong with it; the message adds what to do (start the run again from its
+    ``config.json``), which differs between ``benchsim run`` and a sweep.
+    """
+
+    exit_code = 1
+
+    def __init__(self, detail: str, fix: str = "") -> None:
+        super().__init__(f"{detail}; {fix}" if fix else detail)  # one argument: picklable
+        self.detail = detail
+
+
 class RunInterrupted(BenchsimError):
-    """Ctrl-C (or ``stop_after``): the run saved a checkpoint and stopped cleanly."""
+    """Ctrl-C, SIGTERM or SIGHUP (or ``stop_after``): the run saved a checkpoint and stopped
+    cleanly.
+
+    The exit code is the shell's convention for a process ended by the signal, 128 + its
+    number: 130 for Ctrl-C (SIGINT, also ``stop_after``), 143 for SIGTERM, 129 for SIGHUP.
+    """
 
     exit_code = 130
+
+    def __init__(self, message: str, signum: int = 2) -> None:
+        super().__init__(message)
+        self.signum = signum
+        self.exit_code = 128 + signum
 
 
 class IncompleteReproduction(BenchsimError):

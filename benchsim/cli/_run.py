@@ -193,7 +193,9 @@ def run(
     """Run one search and write config.json, trajectory.parquet and result.json.
 
     With no options: EMT-NAS on NB201 (cifar10 + cifar100), table backend, seed 0, the paper's
-    budget. Tables are installed on first use (from $BENCHSIM_DATA_MIRROR when set).
+    budget. Tables are installed on first use (from $BENCHSIM_DATA_MIRROR when set).  Ctrl-C,
+    SIGTERM and SIGHUP save a checkpoint and exit 130, 143 and 129; --resume DIR continues
+    after checking the checkpoint's SHA-256 checksums.
     """
     from benchsim.algorithms import algorithm_class, available
     from benchsim.runner import execute_run, load_config_file, merge_config

@@ -102,7 +102,8 @@ def sweep(
     (readable by pandas, pyarrow, DuckDB), with one row per run and task in
     OUT/results/_runs.parquet.  Running the same command again skips finished runs, resumes
     interrupted ones from their checkpoint and retries failed ones.  A failed run is recorded in
-    OUT/failures/<run-id>.json and does not stop the others; the exit code is then 1.
+    OUT/failures/<run-id>.json and does not stop the others; the exit code is then 1.  Ctrl-C,
+    SIGTERM and SIGHUP let the running runs checkpoint, then exit 130, 143 and 129.
     """
     from benchsim.sweep import make_spec, run_sweep
 
@@ -137,9 +138,10 @@ def sweep(
     click.echo(summary.line())
     if summary.interrupted:
         raise CliError(
-            f"sweep interrupted with {summary.left} runs left; run the same command again to "
-            "resume (finished runs are kept, interrupted ones continue from their checkpoint)",
-            exit_code=130,
+            f"sweep interrupted by {summary.stopped_by} with {summary.left} runs left; run the "
+            "same command again to resume (finished runs are kept, checkpointed ones continue "
+            "from their checkpoint)",
+            exit_code=128 + (summary.signal or 2),
         )
     if summary.failed:
         raise CliError(

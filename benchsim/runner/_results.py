@@ -22,6 +22,7 @@ from benchsim._files import (
     package_versions,
 )
 from benchsim.errors import ConfigError
+from benchsim.runner._checkpoint import has_checkpoint
 from benchsim.runner._search import Trajectory
 
 
@@ -45,7 +46,7 @@ def _holds(path: Path) -> str:
     """What a non-empty output folder holds, and what to do about it."""
     if (path / "result.json").is_file():
         return "holds a finished run (result.json); give a new or empty folder"
-    if (path / "checkpoint.pkl").is_file():
+    if has_checkpoint(path):
         return f"holds an interrupted run; continue it with `benchsim run --resume {path}`"
     if (path / "config.json").is_file():
         return (

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import signal
-import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -25,7 +23,7 @@ from benchsim.backends.base import Benchmark
 from benchsim.catalog import DEFAULT_TASKS
 from benchsim.errors import BenchsimWarning, ConfigError, EmptyResultError, RunInterrupted
 from benchsim.runner._budget import Budget, parse_budget
-from benchsim.runner._checkpoint import Checkpointer, has_checkpoint
+from benchsim.runner._checkpoint import Checkpointer, discard_uncommitted, has_checkpoint
 from benchsim.runner._checkpoint import load as load_saved
 from benchsim.runner._config import RunConfig, load_config_file, merge_config
 from benchsim.runner._execute import JobExecutor, Protocol
@@ -44,6 +42,7 @@ from benchsim.runner._search import (
     Trajectory,
     spawn_generators,
 )
+from benchsim.runner._signals import StopSignals, signal_name
 
 
 @dataclass
@@ -122,28 +121,6 @@ class _RunState:
     wall_before: float = 0.0
 
 
-class _InterruptFlag:
-    """SIGINT sets a flag; the loop checkpoints at the next safe point. A second one aborts."""
-
-    def __init__(self) -> None:
-        self.raised = False
-        self._previous: Any = None
-
-    def __enter__(self) -> _InterruptFlag:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.raised:
-            raise KeyboardInterrupt
-        self.raised = True
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
 def execute_run(
     config: RunConfig,
     out: str | Path | None = None,
@@ -160,10 +137,34 @@ def execute_run(
     done (unknown algorithm/task/hyperparameter, impossible budget, non-empty ``out``).  With an
     ``out`` folder the run checkpoints there every ``checkpoint_every`` wall seconds, on a live
     backend also whenever the searcher's :meth:`~benchsim.algorithms.Searcher.milestone`
-    advances (each EMT-NAS generation), and on Ctrl-C (raising :class:`RunInterrupted`);
-    ``resume=True`` continues from that checkpoint.
-    ``stop_after`` (testing aid) interrupts after that many results, as Ctrl-C would.
+    advances (each EMT-NAS generation), and on Ctrl-C, SIGTERM or SIGHUP (then raising
+    :class:`RunInterrupted`, whose ``exit_code`` is 130, 143 or 129); the signal handlers are
+    installed for the duration of the call only (:mod:`._signals`).  ``resume=True`` continues
+    from that checkpoint, after checking every file of it against its recorded SHA-256 (a
+    damaged or edited one raises :class:`~benchsim.errors.CheckpointError` before anything is
+    written).  ``stop_after`` (testing aid) interrupts after that many results, as Ctrl-C
+    would.
     """
+    with StopSignals() as stop:
+        return _execute(
+            config, out, stop, progress=progress, bench=bench,
+            checkpoint_every=checkpoint_every, resume=resume, stop_after=stop_after,
+        )  # fmt: skip
+
+
+def _execute(
+    config: RunConfig,
+    out: str | Path | None,
+    interrupt: StopSignals,
+    *,
+    progress: ProgressHook | None,
+    bench: Benchmark | None,
+    checkpoint_every: float | None,
+    resume: bool,
+    stop_after: int | None,
+) -> RunOutput:
+    """:func:`execute_run` with its stop signals already caught (a first one before the loop
+    stops the run after its first result)."""
     wall0 = time.perf_counter()
     checkpointer: Checkpointer | None = None
     if resume:
@@ -172,10 +173,11 @@ def execute_run(
         out_dir: Path | None = Path(out)
         restart = _restart_config(out_dir)
         if restart is not None:  # stopped before its first checkpoint: start it again
+            discard_uncommitted(out_dir)  # what a first save killed before its manifest left
             (out_dir / "config.json").unlink()
-            return execute_run(
-                restart, out_dir, progress=progress, bench=bench,
-                checkpoint_every=checkpoint_every, stop_after=stop_after,
+            return _execute(
+                restart, out_dir, interrupt, progress=progress, bench=bench,
+                checkpoint_every=checkpoint_every, resume=False, stop_after=stop_after,
             )  # fmt: skip
         state, checkpointer = _load(out_dir)
         config = state.config
@@ -216,43 +218,34 @@ def execute_run(
     last_save = time.perf_counter()
     answered = 0
     live = not bench.traits.tabular  # a generation costs real minutes: save at each one
-    with _InterruptFlag() as interrupt:
-        while state.search_index < len(state.searchers):
-            searcher, problem = state.searchers[state.search_index]
-            if state.loop is None:
-                searcher.setup(problem, state.search_seeds[state.search_index])
-                scale = len(tasks) if cls.multi_task else 1
-                own = frozenset(t.name for t in problem.tasks)  # source tasks: not budgeted
-                state.loop = SearchLoop(
-                    budget.scaled(scale), config.workers, state.search_index, own
-                )
-            milestone = searcher.milestone()
-            while state.loop.step(searcher, execute, state.traj, progress):
-                answered += 1
-                now = time.perf_counter()
-                stop = interrupt.raised or (stop_after is not None and answered >= stop_after)
-                reached = searcher.milestone()
-                due = (checkpoint_every is not None and now - last_save >= checkpoint_every) or (
-                    live and reached != milestone
-                )
-                milestone = reached
-                if checkpointer is not None and (stop or due):
-                    _save_checkpoint(checkpointer, state, bench, wall0)
-                    last_save = time.perf_counter()
-                if stop:
-                    raise RunInterrupted(
-                        f"run interrupted after {len(state.traj.step)} results; "
-                        + (
-                            f"resume with: benchsim run --resume {out_dir}"
-                            if out_dir is not None
-                            else "no --out folder, so nothing was saved"
-                        )
-                    )
-            state.stats.append(state.loop.stats)
-            for spec in problem.tasks:
-                state.recommendations[spec.name] = searcher.recommend(spec.name)
-            state.search_index += 1
-            state.loop = None
+    while state.search_index < len(state.searchers):
+        searcher, problem = state.searchers[state.search_index]
+        if state.loop is None:
+            searcher.setup(problem, state.search_seeds[state.search_index])
+            scale = len(tasks) if cls.multi_task else 1
+            own = frozenset(t.name for t in problem.tasks)  # source tasks: not budgeted
+            state.loop = SearchLoop(budget.scaled(scale), config.workers, state.search_index, own)
+        milestone = searcher.milestone()
+        while state.loop.step(searcher, execute, state.traj, progress):
+            answered += 1
+            now = time.perf_counter()
+            asked = stop_after is not None and answered >= stop_after
+            stop = interrupt.signum is not None or asked
+            reached = searcher.milestone()
+            due = (checkpoint_every is not None and now - last_save >= checkpoint_every) or (
+                live and reached != milestone
+            )
+            milestone = reached
+            if checkpointer is not None and (stop or due):
+                _save_checkpoint(checkpointer, state, bench, wall0)
+                last_save = time.perf_counter()
+            if stop:
+                raise _interrupted(interrupt, len(state.traj.step), out_dir)
+        state.stats.append(state.loop.stats)
+        for spec in problem.tasks:
+            state.recommendations[spec.name] = searcher.recommend(spec.name)
+        state.search_index += 1
+        state.loop = None
 
     owner = {t.name: i for i, (_, problem) in enumerate(state.searchers) for t in problem.tasks}
     result = _summarise(
@@ -286,6 +279,20 @@ def execute_run(
             output,
         )
     return output
+
+
+def _interrupted(interrupt: StopSignals, results: int, out_dir: Path | None) -> RunInterrupted:
+    """The error a stopped run raises: which signal (or ``stop_after``), and how to go on."""
+    by = f" by {signal_name(interrupt.signum)}" if interrupt.signum is not None else ""
+    where = (
+        f"resume with: benchsim run --resume {out_dir}"
+        if out_dir is not None
+        else "no --out folder, so nothing was saved"
+    )
+    return RunInterrupted(
+        f"run interrupted{by} after {results} results; {where}",
+        interrupt.signum if interrupt.signum is not None else 2,
+    )
 
 
 def _new_state(

@@ -2,7 +2,9 @@
 
 Every executor has one method, :meth:`map_unordered`, which yields ``(task, record)`` pairs as
 runs finish, keeping at most a small window of runs in flight so that stopping (Ctrl-C, or a
-run that reports ``interrupted``) leaves nothing queued behind.
+run that reports ``interrupted``) leaves nothing queued behind, and :meth:`interrupt`, which
+passes a stop signal the sweep's process received on to the runs in flight (a SIGTERM from
+``docker stop`` or ``kill`` reaches the sweep's process only).
 
 * ``local`` with ``jobs == 1`` runs in this process: no start-up at all, and a debugger works.
 * ``local`` with ``jobs > 1``: a :class:`~concurrent.futures.ProcessPoolExecutor` started with
@@ -55,6 +57,9 @@ class InlineExecutor:
             if self.stop:
                 return
             yield task, run_task(task)
+
+    def interrupt(self, signum: int) -> None:
+        """Nothing to pass on: the run in this process received the signal itself."""
 
     def close(self) -> None:
         """Nothing to release."""
@@ -113,6 +118,16 @@ class PoolExecutor:
                 flight.clear()
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._start()
+
+    def interrupt(self, signum: int) -> None:
+        """Send ``signum`` to every worker: a running run checkpoints and stops, an idle worker
+        ignores it (as it ignores a second copy, when the terminal sent one already)."""
+        processes = getattr(self._pool, "_processes", None) or {}
+        for pid in list(processes):
+            try:
+                os.kill(pid, signum)
+            except (ProcessLookupError, PermissionError):
+                continue  # already gone
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -176,6 +191,9 @@ class RayExecutor:
         finally:
             for ref in flight:
                 ray.cancel(ref)
+
+    def interrupt(self, signum: int) -> None:
+        """Nothing here: the runs in flight are cancelled when the sweep stops waiting."""
 
     def close(self) -> None:
         if self._owned:

@@ -10,6 +10,13 @@ is a one-line :class:`~benchsim.errors.ConfigError` before any work).  :func:`ru
 4. runs the rest on the executor, writing each run's result parts as it finishes, a failure
    record for each failed run (``failures/<run-id>.json``), and ``results/_runs.parquet`` every
    half minute and at the end (also after Ctrl-C or failures).
+
+Ctrl-C, SIGTERM and SIGHUP stop a sweep alike, for the duration of :func:`run_sweep` only
+(:mod:`benchsim.runner._signals`): the signal is passed on to the runs in flight, which
+checkpoint and stop, the sweep stops waiting, writes ``_runs.parquet`` and returns a summary
+that is ``interrupted`` and names the signal (``benchsim sweep`` then exits 130, 143 or 129).
+Runs that saved a checkpoint are counted as such: running the sweep again resumes them.
+A run whose checkpoint fails its checksums is failed and set aside (:mod:`._worker`).
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from benchsim.errors import ConfigError
+from benchsim.runner._checkpoint import has_checkpoint
+from benchsim.runner._signals import StopSignals, signal_name
 from benchsim.sweep._executors import check_executor, make_executor
 from benchsim.sweep._plan import Planned, check_params, clear_for_rerun, config_hash, plan_runs
 from benchsim.sweep._progress import SweepProgress
@@ -122,6 +131,8 @@ class SweepSummary:
     failed: int = 0
     moved_stale: int = 0
     interrupted: bool = False
+    signal: int = 0
+    checkpointed: int = 0
     wall_seconds: float = 0.0
     records: list[RunRecord] = field(default_factory=list)
 
@@ -129,6 +140,11 @@ class SweepSummary:
     def left(self) -> int:
         """Runs neither finished nor failed (after an interruption)."""
         return self.total - self.skipped - self.finished - self.failed
+
+    @property
+    def stopped_by(self) -> str:
+        """The signal that interrupted the sweep, for messages (``SIGINT (Ctrl-C)`` if unknown)."""
+        return signal_name(self.signal or 2)
 
     def line(self) -> str:
         text = (
@@ -138,8 +154,13 @@ class SweepSummary:
         )
         if self.moved_stale:
             text += f", {self.moved_stale} redone after a config change (old ones in stale/)"
-        if self.left:
-            text += f", {self.left} not run"
+        if self.checkpointed:
+            text += (
+                f", {self.checkpointed} interrupted and checkpointed (running this sweep again "
+                "resumes them)"
+            )
+        if self.left - self.checkpointed:
+            text += f", {self.left - self.checkpointed} not run"
         return text + f"; {self.wall_seconds:.1f} s"
 
 
@@ -257,7 +278,16 @@ def run_sweep(
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {str(out)!r} is a file; give a folder")
     out.mkdir(parents=True, exist_ok=True)
-    with _Lock(out):
+    pool = None
+    waiting = False
+
+    def stop_now(signum: int) -> None:  # the first stop signal (see the module docstring)
+        if pool is not None:
+            pool.interrupt(signum)
+        if waiting:
+            raise KeyboardInterrupt
+
+    with _Lock(out), StopSignals(stop_now) as stop:
         claim(spec, out)
         options = live_options(spec.backend, spec.tasks, spec.backend_options)
         bench = outline(spec.benchmark, backend=spec.backend, seed=0, **options)
@@ -278,9 +308,12 @@ def run_sweep(
         rows = {p.run_id: run_rows(p, out) for p in planned}
         todo = {p.run_id: p for p in planned if p.state != "done"}
         tasks = [_task(p, results, checkpoint_every) for p in todo.values()]
+        if stop.signum is not None:  # stopped while planning: start nothing
+            tasks = []
         pool = make_executor(executor, jobs, address, gpu=gpu, devices=devices) if tasks else None
         last_table = time.perf_counter()
         try:
+            waiting = True
             with SweepProgress(progress) as bar:
                 bar.start(len(planned), summary.skipped)
                 for _, record in pool.map_unordered(tasks) if pool else ():
@@ -288,6 +321,7 @@ def run_sweep(
                     rows[record.run_id] = run_rows(todo[record.run_id], out)
                     if record.status == "interrupted":
                         summary.interrupted = True
+                        summary.signal = summary.signal or record.signal
                         pool.stop = True
                         continue
                     bar.advance(record.status == "failed")
@@ -297,9 +331,18 @@ def run_sweep(
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:
+            waiting = False
             if pool is not None:
                 pool.close()
             _write_rows(results, planned, rows)
+        if stop.signum is not None:
+            summary.interrupted = True
+            summary.signal = stop.signum
+        if summary.interrupted:
+            ended = {r.run_id for r in summary.records if r.status in ("ok", "failed")}
+            summary.checkpointed = sum(
+                has_checkpoint(p.folder) for p in todo.values() if p.run_id not in ended
+            )
     summary.wall_seconds = time.perf_counter() - t0
     return summary
 

@@ -6,6 +6,12 @@ function serves a ``spawn``-started process pool and Ray.  A worker imports benc
 
 A run never raises out of :func:`run_task`: an error becomes a :class:`RunRecord` with status
 ``failed`` (type, message and traceback), so one bad run cannot stop the sweep.
+
+A run whose checkpoint is damaged or was edited (a file does not match its recorded SHA-256)
+is not resumed and not started over in place: it fails, with the file named in its record and
+no rows written to the results, and its folder is moved to ``DIR/damaged/<run-id>.<time>/``
+(kept, for a look at what happened), so that running the sweep again starts it afresh from its
+configuration.
 """
 
 from __future__ import annotations
@@ -19,8 +25,12 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+DAMAGED = "damaged"
+"""Where a sweep moves the folder of a run whose checkpoint failed its checksums."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +49,8 @@ class RunTask:
 
 @dataclass
 class RunRecord:
-    """What came back: ``status`` is ``ok``, ``failed`` or ``interrupted``."""
+    """What came back: ``status`` is ``ok``, ``failed`` or ``interrupted`` (then ``signal`` is
+    the number of the signal that stopped it, 0 when not known)."""
 
     run_id: str
     status: str
@@ -48,22 +59,31 @@ class RunRecord:
     resumed: bool = False
     worker_pid: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    signal: int = 0
 
 
 def init_worker(
     slots: Any = None, devices: list[str] | None = None, parent: int | None = None
 ) -> None:
-    """Process-pool initializer: import the library once, and let only runs see Ctrl-C.
+    """Process-pool initializer: import the library once, and let only runs see stop signals.
 
-    An idle worker ignores SIGINT (the sweep's parent decides what to do); during a run,
-    :func:`~benchsim.runner.execute_run` installs its own handler, which checkpoints and stops.
+    Outside a run, SIGINT, SIGTERM and SIGHUP do not end a worker (the sweep's process decides
+    what to do, and ends the pool): a :class:`~benchsim.runner._signals.StopSignals` open for
+    the worker's life records them, and a worker that was asked to stop starts no further run
+    (those the pool had already queued to it come back ``interrupted`` at once; one it was
+    just beginning stops at its first result).  During a run,
+    :func:`~benchsim.runner.execute_run` installs its own handlers, which checkpoint and stop;
+    a repeated signal is only recorded, so a Ctrl-C that reaches the worker from the terminal
+    and, forwarded, from the sweep stops it once.
     The worker dies with the sweep's process ``parent``, also when that one is killed outright
     (:func:`die_with_parent`): a worker must never run on orphaned, holding a CPU or a GPU.
     With ``devices`` (a GPU sweep over several GPUs), the worker takes the next number from the
     ``slots`` queue and sees only ``devices[number % len(devices)]`` (``CUDA_VISIBLE_DEVICES``,
     set before torch starts CUDA), so the pool's runs spread over the GPUs.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from benchsim.runner._signals import StopSignals
+
+    _WORKER["stop"] = StopSignals(escalate=False).__enter__()  # open until the process ends
     if parent is not None:
         die_with_parent(parent)
     if devices:
@@ -73,6 +93,16 @@ def init_worker(
     import benchsim.runner
 
     benchsim.algorithms.available()  # registers the built-in algorithms
+
+
+_WORKER: dict[str, Any] = {"stop": None}
+"""In a pool worker, the :class:`~benchsim.runner._signals.StopSignals` of the process."""
+
+
+def _stopped_by() -> int:
+    """The stop signal this pool worker received (0: none, or not a pool worker)."""
+    stop = _WORKER["stop"]
+    return 0 if stop is None or stop.signum is None else int(stop.signum)
 
 
 WATCH_SECONDS = 0.5
@@ -107,22 +137,27 @@ def die_with_parent(parent: int) -> None:
 
 def run_task(task: RunTask) -> RunRecord:
     """Execute ``task`` (resuming its checkpoint when asked) and write its result parts."""
-    from benchsim.errors import BenchsimError
+    from benchsim.errors import BenchsimError, CheckpointError
     from benchsim.runner import RunConfig, RunInterrupted, execute_run, load_checkpoint
     from benchsim.sweep._store import write_run_parts
 
     t0 = time.perf_counter()
+    if _stopped_by():  # queued to this worker before its sweep stopped: not started
+        return RunRecord(task.run_id, "interrupted", 0.0, signal=_stopped_by())
     folder = Path(task.folder)
     resumed = False
     timings: dict[str, float] = {}
+    stopped_by = 0
     try:
         config = RunConfig(**task.config)
         if task.resume:
             try:
                 load_checkpoint(folder)
                 resumed = True
+            except CheckpointError as err:
+                raise _set_aside(err, folder, Path(task.results).parent, task.run_id) from None
             except BenchsimError:
-                # An unreadable checkpoint: nothing of it can be trusted, so start over.
+                # A checkpoint this benchsim cannot read (an older format): start over.
                 shutil.rmtree(folder, ignore_errors=True)
         output = execute_run(config, folder, resume=resumed, checkpoint_every=task.checkpoint_every)
         timings["run"] = time.perf_counter() - t0
@@ -137,7 +172,11 @@ def run_task(task: RunTask) -> RunRecord:
         )
         timings["store"] = time.perf_counter() - t1
         status, error = "ok", None
-    except (RunInterrupted, KeyboardInterrupt):
+    except RunInterrupted as err:
+        status, error, stopped_by = "interrupted", None, err.signum
+        if _WORKER["stop"] is not None and _WORKER["stop"].signum is None:
+            _WORKER["stop"].signum = err.signum  # start nothing more
+    except KeyboardInterrupt:
         status, error = "interrupted", None
     except Exception as err:
         status = "failed"
@@ -154,4 +193,21 @@ def run_task(task: RunTask) -> RunRecord:
         resumed=resumed,
         worker_pid=os.getpid(),
         timings=timings,
+        signal=stopped_by,
+    )
+
+
+def _set_aside(err: Any, folder: Path, sweep: Path, run_id: str) -> Any:
+    """Move the folder of a run whose checkpoint failed its checksums to ``DIR/damaged/`` and
+    return the error to record: what is damaged, where the folder went, what happens next."""
+    from benchsim.errors import CheckpointError
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    target = sweep / DAMAGED / f"{run_id}.{stamp}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder.rename(target)
+    return CheckpointError(
+        err.detail,
+        f"the run was not resumed and wrote no results; its folder was moved to {target}, and "
+        "running this sweep again starts the run over from its configuration",
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchsim.errors import ConfigError
+from benchsim.errors import BenchsimError, ConfigError
 from benchsim.runner import RunConfig, RunInterrupted, execute_run
 from benchsim.runner._state_codec import CodecError, decode, encode
 from benchsim.spaces import get_space
@@ -85,7 +85,8 @@ def test_the_checkpoint_is_json_npz_and_parquet_parts(installed_home, tmp_path):
     with pytest.raises(RunInterrupted):
         execute_run(config, out, stop_after=25, checkpoint_every=0.0)  # a save per result
     files = sorted(p.name for p in (out / "checkpoint").iterdir())
-    assert "state.json" in files and sum(f.endswith(".npz") for f in files) == 1
+    assert "SHA256SUMS" in files and sum(f.endswith(".npz") for f in files) == 1
+    assert sum(f.startswith("state-") and f.endswith(".json") for f in files) == 1
     parts = [f for f in files if f.startswith("trajectory-")]
     assert len(parts) == 25  # one part of new rows per save: the history is never rewritten
     for name in files:
@@ -138,3 +139,110 @@ def test_a_run_killed_before_its_first_checkpoint_resumes_from_its_config(instal
         execute_run(config, out)
     resumed = execute_run(None, out, resume=True)  # type: ignore[arg-type]
     assert resumed.trajectory.to_pandas().equals(whole.trajectory.to_pandas())
+
+
+def _flip_middle(path: Path) -> None:
+    """Flip 64 bytes in the middle of ``path`` (the issue's damage)."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
+    path.write_bytes(bytes(data))
+
+
+def _one(folder: Path, pattern: str) -> Path:
+    (found,) = folder.glob(pattern)
+    return found
+
+
+def _edit_now(folder: Path) -> Path:
+    """Change one digit of the simulated clock in the state file (still valid JSON)."""
+    path = _one(folder, "state-*.json")
+    text = path.read_text()
+    at = text.index('"_now": ') + len('"_now": ')
+    digit = str((int(text[at]) + 1) % 10)
+    path.write_text(text[:at] + digit + text[at + 1 :])
+    return path
+
+
+DAMAGES = {
+    "flipped trajectory part": lambda f: (
+        _flip_middle(f / "trajectory-000001.parquet") or f / "trajectory-000001.parquet"
+    ),
+    "edited state": _edit_now,
+    "flipped arrays": lambda f: _flip_middle(_one(f, "arrays-*.npz")) or _one(f, "arrays-*.npz"),
+    "deleted part": lambda f: (
+        (f / "trajectory-000002.parquet").unlink() or f / "trajectory-000002.parquet"
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_or_edited_checkpoint_is_refused_before_anything_is_written(
+    installed_home, tmp_path, one_line, damage
+):
+    """A damaged checkpoint used to be resumed silently: 64 flipped bytes in a part came back
+    as end times of 1e97, an edited clock as another search, a damaged .npz as a raw
+    BadZipFile."""
+    config = RunConfig(algo="rea", tasks=("cifar10",), budget="60", seed=1)
+    out = tmp_path / "run"
+    with pytest.raises(RunInterrupted):
+        execute_run(config, out, stop_after=25, checkpoint_every=0.0)  # a part per result
+    damaged = DAMAGES[damage](out / "checkpoint")
+    before = {p.name: p.read_bytes() for p in (out / "checkpoint").iterdir()}
+    config_json = (out / "config.json").read_bytes()
+    with pytest.raises(BenchsimError) as refused:
+        execute_run(None, out, resume=True)  # type: ignore[arg-type]
+    message = one_line(refused)
+    assert type(refused.value).__name__ == "CheckpointError"
+    assert str(damaged) in message
+    assert ("does not match its SHA-256" in message) or ("is missing" in message)
+    assert f"benchsim run --resume {out}" in message and "config.json" in message
+    assert refused.value.exit_code == 1
+    assert {p.name for p in out.iterdir()} == {"config.json", "checkpoint"}  # no results
+    assert {p.name: p.read_bytes() for p in (out / "checkpoint").iterdir()} == before
+    assert (out / "config.json").read_bytes() == config_json
+
+
+def test_the_manifest_lists_every_file_and_a_save_killed_before_it_changes_nothing(
+    installed_home, tmp_path
+):
+    """SHA256SUMS is written last: files a killed save wrote before it are not part of the
+    checkpoint (the resumed run ends as an uninterrupted one), and a first save killed before
+    it leaves no checkpoint (the run starts again from config.json)."""
+    import hashlib
+
+    config = RunConfig(algo="rea", tasks=("cifar10",), budget="60", seed=1)
+    whole = execute_run(config).trajectory
+    out = _interrupted(tmp_path, config, after=20)
+    folder = out / "checkpoint"
+    listed = dict(
+        reversed(line.split("  ")) for line in (folder / "SHA256SUMS").read_text().splitlines()
+    )
+    assert set(listed) == {p.name for p in folder.iterdir()} - {"SHA256SUMS"}
+    for name, digest in listed.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
+    # what a save killed before its manifest leaves: new files no manifest lists
+    (folder / "trajectory-000002.parquet").write_bytes(b"half a part")
+    (folder / "state-000009-1.json").write_text("{")
+    (folder / "arrays-000009-1.npz").write_bytes(b"PK")
+    resumed = execute_run(None, out, resume=True)  # type: ignore[arg-type]
+    assert resumed.trajectory.equals(whole)
+
+    first = _interrupted(tmp_path / "first", config, after=20)
+    (first / "checkpoint" / "SHA256SUMS").unlink()  # killed during its first save
+    again = execute_run(None, first, resume=True)  # type: ignore[arg-type]
+    assert again.trajectory.equals(whole)
+
+
+def test_a_checkpoint_without_checksums_is_refused(installed_home, tmp_path, one_line):
+    """A checkpoint of the format before SHA256SUMS (state.json) cannot be verified."""
+    config = RunConfig(algo="rea", tasks=("cifar10",), budget="60", seed=1)
+    out = _interrupted(tmp_path, config)
+    folder = out / "checkpoint"
+    _one(folder, "state-*.json").rename(folder / "state.json")
+    (folder / "SHA256SUMS").unlink()
+    with pytest.raises(ConfigError) as refused:
+        execute_run(None, out, resume=True)  # type: ignore[arg-type]
+    message = one_line(refused)
+    assert "has no SHA256SUMS" in message and "cannot be verified" in message
+    assert not (out / "trajectory.parquet").exists()

@@ -66,7 +66,7 @@ def test_resume_after_interruption_equals_uninterrupted(installed_home, tmp_path
     execute_run(config, tmp_path / "full")
     with pytest.raises(RunInterrupted, match="resume with"):
         execute_run(config, tmp_path / "cut", stop_after=17)
-    assert (tmp_path / "cut" / "checkpoint" / "state.json").is_file()
+    assert (tmp_path / "cut" / "checkpoint" / "SHA256SUMS").is_file()
     assert not (tmp_path / "cut" / "result.json").exists()
     execute_run(config, tmp_path / "cut", resume=True)
     assert not (tmp_path / "cut" / "checkpoint").exists()

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -79,7 +80,7 @@ def test_interrupted_run_resumes_from_its_checkpoint(installed_home, tmp_path):
     config = RunConfig(algo="rea", tasks=TASKS, seed=1, budget="30")
     with pytest.raises(RunInterrupted):
         execute_run(config, folder, stop_after=17)
-    assert (folder / "checkpoint" / "state.json").is_file()
+    assert (folder / "checkpoint" / "SHA256SUMS").is_file()
     assert not (folder / "result.json").exists()
 
     summary = run_sweep(spec, out)
@@ -93,6 +94,74 @@ def test_interrupted_run_resumes_from_its_checkpoint(installed_home, tmp_path):
     assert len(mine) == 2 and (mine["evaluations"] == 30).all()
     parts = pd.read_parquet(out / "results", filters=[("run_id", "=", mine["run_id"].iloc[0])])
     assert len(parts) == 60
+
+
+def _flip_middle(path):
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _edit_clock(folder):
+    (path,) = folder.glob("state-*.json")
+    text = path.read_text()
+    at = text.index('"_now": ') + len('"_now": ')
+    path.write_text(text[:at] + str((int(text[at]) + 1) % 10) + text[at + 1 :])
+    return path
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda f: _flip_middle(f / "trajectory-000001.parquet"), _edit_clock],
+    ids=["flipped part", "edited state"],
+)
+def test_a_damaged_run_checkpoint_fails_that_run_and_writes_no_rows(
+    installed_home, tmp_path, damage
+):
+    """A sweep used to resume a damaged checkpoint silently and write its wrong rows (end
+    times of 8e286) into the shared results dataset."""
+    out = tmp_path / "sw"
+    spec = _spec(algos="rea", budget="30")
+    run_sweep(spec, out)
+    folder = run_dir(out, "rea", TASKS, 1)
+    shutil.rmtree(folder)
+    for part in (out / "results").glob("algo=rea/task=*/part-rea__cifar10+cifar100__seed1.*"):
+        part.unlink()
+    config = RunConfig(algo="rea", tasks=TASKS, seed=1, budget="30")
+    with pytest.raises(RunInterrupted):
+        execute_run(config, folder, stop_after=17)
+    damaged = damage(folder / "checkpoint")
+
+    summary = run_sweep(spec, out)
+    assert (summary.skipped, summary.finished, summary.failed) == (1, 0, 1)
+    record = json.loads((out / "failures" / "rea__cifar10+cifar100__seed1.json").read_text())
+    message = record["error"]["message"]
+    assert record["error"]["type"] == "CheckpointError" and "\n" not in message
+    assert f"checkpoint file {damaged} does not match its SHA-256" in message
+    (aside,) = (out / "damaged").iterdir()
+    assert aside.name.startswith("rea__cifar10+cifar100__seed1.") and str(aside) in message
+    assert (aside / "checkpoint" / damaged.name).is_file() and not folder.exists()
+    data = pd.read_parquet(out / "results")
+    assert "rea__cifar10+cifar100__seed1" not in set(data["run_id"])  # no rows, wrong or not
+    runs = pd.read_parquet(out / "results" / "_runs.parquet")
+    mine = runs[runs["run_id"] == "rea__cifar10+cifar100__seed1"]
+    assert set(mine["status"]) == {"failed"} and mine["error"].str.contains("SHA-256").all()
+
+    again = run_sweep(spec, out)  # starts the run over from its configuration
+    assert (again.skipped, again.finished, again.resumed, again.failed) == (1, 1, 0, 0)
+    assert _trajectory(out, "rea", 1).equals(_direct("rea", 1, budget="30"))
+
+
+def test_a_sweep_leaves_no_signal_handler_installed(installed_home, tmp_path):
+    """run_sweep catches Ctrl-C, SIGTERM and SIGHUP only while it runs (library use)."""
+    import signal
+
+    wanted = [s for s in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, s)]
+    before = {name: signal.getsignal(getattr(signal, name)) for name in wanted}
+    run_sweep(_spec(algos="rs", seeds="0"), tmp_path / "sw")
+    assert {name: signal.getsignal(getattr(signal, name)) for name in wanted} == before
 
 
 def test_half_written_run_without_checkpoint_is_redone(installed_home, tmp_path):
