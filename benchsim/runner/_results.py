@@ -18,10 +18,12 @@ from benchsim._files import (
     atomic_path,
     atomic_write_bytes,
     atomic_write_json,
+    check_output_path,
     json_default,
     package_versions,
 )
 from benchsim.errors import ConfigError
+from benchsim.runner._checkpoint import has_checkpoint
 from benchsim.runner._search import Trajectory
 
 
@@ -30,12 +32,9 @@ def prepare_out_dir(out: str | Path, create: bool = True) -> Path:
 
     ``create=False`` only checks, so that a run can refuse bad input before leaving a folder.
     """
-    path = Path(out)
-    if path.exists():
-        if not path.is_dir():
-            raise ConfigError(f"--out {str(path)!r} is a file; give a new or empty folder")
-        if any(path.iterdir()):
-            raise ConfigError(f"--out {str(path)!r} {_holds(path)} (nothing was overwritten)")
+    path = check_output_path(out, "--out", folder=True)
+    if path.exists() and any(path.iterdir()):
+        raise ConfigError(f"--out {str(path)!r} {_holds(path)} (nothing was overwritten)")
     if create:
         path.mkdir(parents=True, exist_ok=True)
     return path
@@ -45,7 +44,7 @@ def _holds(path: Path) -> str:
     """What a non-empty output folder holds, and what to do about it."""
     if (path / "result.json").is_file():
         return "holds a finished run (result.json); give a new or empty folder"
-    if (path / "checkpoint.pkl").is_file():
+    if has_checkpoint(path):
         return f"holds an interrupted run; continue it with `benchsim run --resume {path}`"
     if (path / "config.json").is_file():
         return (

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from benchsim._paths import tables_dir
-from benchsim.errors import DataError, UnknownNameError
+from benchsim.errors import CorruptDataError, DataError, UnknownNameError
 from benchsim.store._builders import BUILDERS
 from benchsim.store._fetch import fetch, resolve_mirror, sha256_of
 from benchsim.store._lock import holding
@@ -162,9 +162,11 @@ def _read_meta(folder: Path) -> dict:
     try:
         meta = json.loads((folder / META_FILE).read_text())
     except (OSError, ValueError) as exc:
-        raise DataError(f"{folder / META_FILE} is unreadable ({exc})") from None
+        raise CorruptDataError(f"{folder / META_FILE} is unreadable ({exc})") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("tables"), dict):
-        raise DataError(f"{folder / META_FILE} has no 'tables' mapping; reinstall the benchmark")
+        raise CorruptDataError(
+            f"{folder / META_FILE} has no 'tables' mapping; reinstall the benchmark"
+        )
     return meta
 
 
