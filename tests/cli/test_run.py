@@ -1,6 +1,7 @@
 """``benchsim run`` through click: outputs, summary, one-line errors, resume."""
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -104,6 +105,25 @@ def test_an_interrupted_run_folder_is_named_as_such(installed_home, tmp_path):
         f"holds an interrupted run; continue it with `benchsim run --resume {tmp_path / 'cut'}`"
         in res.output
     )
+
+
+def test_off_a_terminal_progress_is_plain_lines_and_the_table_full_width(installed_home, tmp_path):
+    """Piped or logged (CliRunner is not a terminal), `benchsim run` printed nothing until
+    the end and cut its table to 80 columns, wrapping each metric onto a second line."""
+    tasks = "class_object,segmentsemantic,autoencoder"
+    args = ["--algo", "rs", "--benchmark", "tnb101-micro", "--tasks", tasks, "--budget", "20"]
+    res = CliRunner().invoke(main, ["run", *args, "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    progress = [x for x in res.stderr.splitlines() if x.startswith("benchsim run: ")]
+    assert progress and re.fullmatch(
+        r"benchsim run: [\d,]+ evaluations?, [\d.]+ simulated GPU-h, \d+ s", progress[0]
+    ), res.stderr
+    rows = {line.split("│")[1].strip(): line for line in res.stdout.splitlines() if "│" in line}
+    for task, metric in (("class_object", "valid_top1"), ("segmentsemantic", "valid_mIoU")):
+        assert re.search(rf"│ {metric} \d+\.\d{{4}} +│", rows[task]), res.stdout  # one line
+    assert max(len(line) for line in res.stdout.splitlines()) > 80  # not cut to 80 columns
+    quiet = CliRunner().invoke(main, ["run", *args, "--no-progress", "--out", str(tmp_path / "q")])
+    assert quiet.exit_code == 0 and "benchsim run: " not in quiet.stderr
 
 
 def test_second_run_into_nonempty_out_is_refused(installed_home, tmp_path):

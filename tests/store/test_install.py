@@ -164,11 +164,21 @@ def test_force_reinstalls(home, mirror_dir) -> None:
     assert json.loads((folder / "meta.json").read_text())["tables"] == first["tables"]
 
 
-def test_progress_bar_draws_only_on_a_terminal(monkeypatch, capsys) -> None:
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_elsewhere(monkeypatch, capsys):
+    """Off a terminal an install used to print nothing until it ended."""
+    monkeypatch.setenv("BENCHSIM_PROGRESS_EVERY", "0")  # every step and byte count
     with Progress(enabled=True, total=2) as bar:  # captured stderr is not a terminal
-        bar.step("one")
-        assert bar.byte_bar("x") is None
-    assert capsys.readouterr().err == ""
+        bar.step("fetching one.csv")
+        plain = bar.byte_bar("one.csv")
+        plain.total = 2_000_000
+        plain.update(1_000_000)
+        plain.close()
+        bar.step("converting")
+    assert capsys.readouterr().err.splitlines() == [
+        "benchsim data: step 1 of 2: fetching one.csv",
+        "benchsim data:   one.csv: 1.0 of 2.0 MB downloaded",
+        "benchsim data: step 2 of 2: converting",
+    ]
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     with Progress(enabled=True, total=2) as bar:
         bar.step("fetching file.csv")
