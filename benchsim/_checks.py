@@ -25,11 +25,18 @@ def check_number(
     integer: bool = False,
     allow_none: bool = False,
     error: type[BenchsimError] = ConfigError,
+    why: str = "",
 ) -> None:
     """Raise a one-line ``error`` unless ``value`` is a number in the interval.
 
     ``low_open`` / ``high_open`` exclude the bound; ``integer`` demands an int (bools refused);
-    ``allow_none`` accepts ``None`` too (and says so in the message).
+    ``allow_none`` accepts ``None`` too (and says so in the message); ``why`` says, after the
+    rule, where a bound comes from (e.g. ``"the number of architectures of nb201"``).
+
+    >>> check_number("size", 10**8, 2, 15625, integer=True, why="the architectures of nb201")
+    Traceback (most recent call last):
+    ...
+    benchsim.errors.ConfigError: size == 100000000, must be an integer in [2, 15625] (the ...
     """
     if allow_none and value is None:
         return
@@ -47,7 +54,8 @@ def check_number(
         else:
             left, right = "(" if low_open else "[", ")" if high_open else "]"
             rule = f"in {left}{low:g}, {high:g}{right}"
-        raise error(f"{name} == {value!r}, must be {what} {rule}{' or None' if allow_none else ''}")
+        none = " or None" if allow_none else ""
+        raise error(f"{name} == {value!r}, must be {what} {rule}{none}{f' ({why})' if why else ''}")
 
 
 def check_int(
@@ -57,10 +65,12 @@ def check_int(
     *,
     allow_none: bool = False,
     error: type[BenchsimError] = ConfigError,
+    high: float = math.inf,
+    why: str = "",
 ) -> None:
-    """Raise ``error`` unless ``value`` is an integer (not a bool) ``>= low`` (or ``None`` when
-    ``allow_none``)."""
-    check_number(name, value, low, integer=True, allow_none=allow_none, error=error)
+    """Raise ``error`` unless ``value`` is an integer (not a bool) ``>= low`` and ``<= high``
+    (or ``None`` when ``allow_none``); ``why`` as for :func:`check_number`."""
+    check_number(name, value, low, high, integer=True, allow_none=allow_none, error=error, why=why)
 
 
 def check_bool(name: str, value: object) -> None:

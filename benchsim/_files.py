@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from benchsim.errors import ConfigError
+
 
 def _umask_mode() -> int:
     """0o666 minus the umask: what ``open()`` would give."""
@@ -44,6 +46,36 @@ def atomic_path(path: Path) -> Iterator[Path]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_output_path(path: str | Path, option: str, *, folder: bool, parents: bool = True) -> Path:
+    """Refuse, before any work, an output path nothing can be written to (one line each).
+
+    ``folder``: the path is a folder to create or fill (else a file to write).  Refused: a
+    folder that is a file, a file that is a folder, any path lying under a file, and with
+    ``parents=False`` a file whose folder does not exist (left to the caller to create when
+    ``parents`` is true).  ``option`` names the flag in the message (``"--out"``).
+    """
+    path = Path(path)
+    if path.exists():
+        if folder and not path.is_dir():
+            raise ConfigError(f"{option} {str(path)!r} is a file; give a new or empty folder")
+        if not folder and path.is_dir():
+            raise ConfigError(f"{option} {str(path)!r} is a folder; give a file path")
+        return path
+    full = Path(os.path.abspath(path))
+    blocker = next(p for p in full.parents if p.exists())  # the root at the latest
+    if not blocker.is_dir():
+        raise ConfigError(
+            f"{option} {str(path)!r} lies under {str(blocker)!r}, which is a file, not a "
+            f"folder; give a path in a folder"
+        )
+    if not parents and blocker != full.parent:
+        raise ConfigError(
+            f"{option} {str(path)!r}: its folder {str(full.parent)!r} does not exist; create "
+            "it first, or give a path in an existing folder"
+        )
+    return path
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -5,8 +5,8 @@ flipped bytes in a memory-mapped column would otherwise come back as a plausible
 Hashing a file on every open would cost tens of milliseconds, so a verified file is
 remembered by its ``(size, mtime, ctime, inode)`` in ``$BENCHSIM_HOME/cache/verified.json``
 (and in memory): any write to the file changes its ctime, which no user tool can set back, so
-a changed file is hashed again, and a mismatch is a one-line :class:`DataError` naming the file
-and the repair.  The cache is only a record of work done: deleting it costs one re-hash.
+a changed file is hashed again, and a mismatch is a one-line :class:`CorruptDataError` naming the
+file and the repair.  The cache is only a record of work done: deleting it costs one re-hash.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from benchsim._paths import home
-from benchsim.errors import DataError
+from benchsim.errors import CorruptDataError
 
 CHUNK = 1 << 20
 _MEMORY: dict[str, tuple[tuple[int, ...], str]] = {}
@@ -85,7 +85,8 @@ def _save_disk() -> None:
 
 
 def check_file(path: Path, expected: str, *, recorded_in: str, fix: str) -> None:
-    """Raise :class:`DataError` unless ``path`` holds the bytes whose SHA-256 is ``expected``.
+    """Raise :class:`CorruptDataError` unless ``path`` holds the bytes whose SHA-256 is
+    ``expected``.
 
     ``recorded_in`` names where the expected hash comes from (for the message) and ``fix`` is
     the repair command.  Unchanged files verified before cost one ``stat``.
@@ -93,7 +94,7 @@ def check_file(path: Path, expected: str, *, recorded_in: str, fix: str) -> None
     try:
         stat = path.stat()
     except OSError:
-        raise DataError(f"{path} is missing; {fix}") from None
+        raise CorruptDataError(f"{path} is missing; {fix}") from None
     key = str(path.resolve())
     identity = _identity(stat)
     if not _DISK_LOADED:
@@ -103,7 +104,7 @@ def check_file(path: Path, expected: str, *, recorded_in: str, fix: str) -> None
         return
     actual = sha256_file(path)
     if actual != expected:
-        raise DataError(
+        raise CorruptDataError(
             f"{path} does not match the SHA-256 recorded in {recorded_in} ({actual[:12]}... != "
             f"{expected[:12]}...): the file was modified or is corrupt; {fix}"
         )

@@ -74,14 +74,26 @@ class FidelityError(BenchsimError, ValueError):
 
 
 class DataError(BenchsimError):
-    """Benchmark data that is missing, corrupt or not installed.
+    """Data the user pointed benchsim at that is missing or not what was asked for: a mirror
+    folder that does not exist, a file to import of another kind, a table not installed.
 
-    Exit code 2 as well: the fix is always something the user does (install, point the mirror
-    at the right folder, delete a corrupt file).
+    Exit code 2: the input named the wrong thing.  Damaged data is :class:`CorruptDataError`.
     """
 
 
-class ChecksumError(DataError):
+class CorruptDataError(DataError):
+    """Data whose bytes are not what benchsim recorded or pinned: a table file modified or
+    truncated since it was installed, an unreadable ``meta.json``, a source file whose SHA-256
+    is not the manifest's.
+
+    Exit code 1: not bad input (the command was right; the disk holds the wrong bytes), a
+    failure whose message names the file and the command that repairs it.
+    """
+
+    exit_code = 1
+
+
+class ChecksumError(CorruptDataError):
     """A file whose SHA-256 is not the one the manifest pins."""
 
 

@@ -2,7 +2,7 @@
 
 The layers, lowest first (a package may import its own modules and those of lower layers only):
 
-errors, paths -> checks, integrity, registry -> catalog, spaces, distances -> store, algorithms ->
+errors -> paths -> checks, integrity, registry -> catalog, spaces, distances -> store, algorithms ->
 datasets, importers -> backends -> ``benchsim`` itself -> runner, compat -> sweep -> report ->
 reproduce -> cli.
 
@@ -26,8 +26,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "benchsim"
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
-        "errors _version _paths",
-        "_checks _integrity _registry _files",
+        "errors _version",
+        "_paths",
+        "_checks _integrity _registry _files _ticker",
         "catalog spaces distances",
         "store algorithms",
         "datasets importers",

@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from benchsim._checks import check_int
 from benchsim._registry import Registry
 from benchsim.errors import ConfigError, UnknownNameError
 from benchsim.spaces import SearchSpace
@@ -352,6 +353,15 @@ class Searcher(ABC):
     def config(self) -> dict[str, Any]:
         """The resolved hyperparameters of this instance."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+
+def check_population(size: object, space: SearchSpace, name: str = "population_size") -> None:
+    """Refuse (one line) a population of more individuals than ``space`` has architectures.
+
+    For a searcher's :meth:`Searcher.check_problem`: the bound depends on the space, so it
+    cannot be checked when the hyperparameters are built.
+    """
+    check_int(name, size, 2, high=space.size, why=f"the number of architectures of {space.name}")
 
 
 SMOKE_EVALUATIONS = 4

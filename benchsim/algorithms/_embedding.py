@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.metadata
+import importlib.util
 import json
 import os
 import random
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import types
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -40,6 +42,7 @@ from benchsim.spaces import SearchSpace
 
 _FORMAT = 1
 _MEMORY: dict[str, np.ndarray] = {}
+NEEDS_NODE2VEC = "KTNAS needs the node2vec package: pip install 'benchsim[embed]'"
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def architecture_embeddings(space: SearchSpace, settings: EmbeddingSettings) -> 
     cached = _MEMORY.get(key)
     if cached is not None:
         return cached
-    path = home() / "cache" / "ktnas" / f"{space.name}-{key}.npy"
+    path = _cache_path(space, key)
     table: np.ndarray | None = None
     if path.is_file():
         try:
@@ -110,6 +113,21 @@ def architecture_embeddings(space: SearchSpace, settings: EmbeddingSettings) -> 
     table.setflags(write=False)
     _MEMORY[key] = table
     return table
+
+
+def check_available(space: SearchSpace, settings: EmbeddingSettings) -> None:
+    """Refuse (one line) to need node2vec where it is not installed: a search calls this
+    before it writes anything, so a missing package never leaves a half-made run behind.
+    Nothing is needed when the embedding is cached already."""
+    key = _cache_key(space, settings)
+    if key in _MEMORY or _cache_path(space, key).is_file():
+        return
+    if importlib.util.find_spec("node2vec") is None:
+        raise ConfigError(NEEDS_NODE2VEC)
+
+
+def _cache_path(space: SearchSpace, key: str) -> Path:
+    return home() / "cache" / "ktnas" / f"{space.name}-{key}.npy"
 
 
 def _compute(space: SearchSpace, settings: EmbeddingSettings) -> np.ndarray:
@@ -188,9 +206,7 @@ def _import_node2vec() -> types.ModuleType:
         if err.name == "pkg_resources":
             pass
         elif err.name == "node2vec":
-            raise ConfigError(
-                "KTNAS needs the node2vec package: pip install 'benchsim[embed]'"
-            ) from None
+            raise ConfigError(NEEDS_NODE2VEC) from None
         else:
             raise
     for name in [m for m in sys.modules if m == "node2vec" or m.startswith("node2vec.")]:

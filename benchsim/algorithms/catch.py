@@ -184,7 +184,8 @@ class CATCH(PPO):
 
     # ------------------------------------------------------------------ set-up
     def check_problem(self, problem: Problem) -> None:
-        """Refuse, in one line, a search without source tasks or with unknown ones."""
+        """Refuse, in one line, a search without source tasks or with unknown ones, and more
+        meta-training queries per source task than the space has architectures."""
         self._sources(problem)
 
     def _sources(self, problem: Problem) -> list[str]:
@@ -205,6 +206,11 @@ class CATCH(PPO):
                 f"source_tasks {unknown} are not source tasks of this search; "
                 f"allowed: {', '.join(offered) or '(none)'}"
             )
+        space = problem.space  # set-up plans every query: bound it by what there is to ask
+        check_number(
+            "meta_queries", self.meta_queries, 0, space.size, integer=True,
+            why=f"per source task, at most the {space.size:,} architectures of {space.name}",
+        )  # fmt: skip
         return sources
 
     def _setup(self) -> None:

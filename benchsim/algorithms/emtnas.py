@@ -79,9 +79,11 @@ from benchsim.algorithms._base import (
     Job,
     JointTrainPass,
     Outcome,
+    Problem,
     SampledEval,
     Searcher,
     TrainPass,
+    check_population,
     register_algorithm,
 )
 from benchsim.algorithms._multitask import (
@@ -175,6 +177,11 @@ class EMTNAS(Searcher):
         return {"generations": 2, "population_size": 4}
 
     # ------------------------------------------------------------------ life cycle
+    def check_problem(self, problem: Problem) -> None:
+        """Refuse a population larger than the space (Alg. 2 draws it whole at set-up, so a
+        huge one would hold the run silently before its first job)."""
+        check_population(self.population_size, problem.space)
+
     def _setup(self) -> None:
         space, k = self.problem_.space, self.population_size
         self.tasks_ = tuple(spec.name for spec in self.problem_.tasks)

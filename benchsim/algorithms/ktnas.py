@@ -38,8 +38,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchsim._checks import check_int, check_number
-from benchsim.algorithms._base import register_algorithm
-from benchsim.algorithms._embedding import EmbeddingSettings, architecture_embeddings
+from benchsim.algorithms._base import Problem, register_algorithm
+from benchsim.algorithms._embedding import (
+    EmbeddingSettings,
+    architecture_embeddings,
+    check_available,
+)
 from benchsim.algorithms._predictor import RidgePredictor, transfer_votes, unit_rows
 from benchsim.algorithms.emtnas import EMTNAS, Brood
 
@@ -88,6 +92,11 @@ class KTNAS(EMTNAS):
             window=self.walk_window,
             seed=self.embedding_seed,
         )
+
+    def check_problem(self, problem: Problem) -> None:
+        """EMT-NAS's checks, and node2vec installed unless the embedding is cached."""
+        super().check_problem(problem)
+        check_available(problem.space, self.embedding_settings())
 
     def _setup(self) -> None:
         space = self.problem_.space

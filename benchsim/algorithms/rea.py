@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from benchsim.algorithms._base import Evaluate, Job, Outcome, Searcher, register_algorithm
+from benchsim.algorithms._base import (
+    Evaluate,
+    Job,
+    Outcome,
+    Problem,
+    Searcher,
+    check_population,
+    register_algorithm,
+)
 from benchsim.errors import ConfigError
 
 
@@ -44,6 +52,11 @@ class RegularizedEvolution(Searcher):
         if benchmark.startswith("tnb101"):
             return {"population_size": 10, "sample_size": 10}
         return {"population_size": 10, "sample_size": 3}
+
+    def check_problem(self, problem: Problem) -> None:
+        """Refuse a population larger than the space: its random start alone would have to
+        repeat architectures, and evolution would never begin within any sane budget."""
+        check_population(self.population_size, problem.space)
 
     def _setup(self) -> None:
         self.population_: deque[tuple[int, float]] = deque()

@@ -58,6 +58,7 @@ from benchsim.algorithms._base import (
     Evaluate,
     Job,
     Outcome,
+    Problem,
     Searcher,
     register_algorithm,
 )
@@ -143,8 +144,15 @@ class XferNAS(Searcher):
         return {"source_evaluations": 4, "target_evaluations": 4, "phase1_evaluations": 2}
 
     # ------------------------------------------------------------------ set-up
-    def _setup(self) -> None:
-        space, problem = self.problem_.space, self.problem_
+    def check_problem(self, problem: Problem) -> None:
+        """Refuse, before the run writes anything, source tasks the search does not offer and
+        more source evaluations than the space has architectures to draw them from."""
+        self._sources(problem)
+
+    def _sources(self, problem: Problem) -> list[str]:
+        """The source tasks, each given ``source_evaluations`` distinct architectures (one
+        draw without replacement over all of them, so their total is bounded by the space)."""
+        space = problem.space
         offered = [t.name for t in problem.source_tasks]
         names = list(offered) if self.source_tasks is None else list(self.source_tasks)
         unknown = [n for n in names if n not in offered]
@@ -153,12 +161,19 @@ class XferNAS(Searcher):
                 f"source_tasks {unknown} are not source tasks of this search; "
                 f"allowed: {', '.join(offered) or '(none)'}"
             )
+        if names:
+            most = space.size // len(names)
+            check_number(
+                "source_evaluations", self.source_evaluations, 0, most, integer=True,
+                why=f"each of {len(names)} source tasks gets its own architectures, of the "
+                f"{space.size:,} of {space.name}",
+            )  # fmt: skip
+        return names
+
+    def _setup(self) -> None:
+        space, problem = self.problem_.space, self.problem_
+        names = self._sources(problem)
         total = len(names) * self.source_evaluations
-        if total > space.size:
-            raise ConfigError(
-                f"source_evaluations == {self.source_evaluations} for {len(names)} source tasks "
-                f"needs {total} distinct architectures; {space.name} has {space.size}"
-            )
         self.target_ = problem.tasks[0].name
         self.task_ids_ = {name: k for k, name in enumerate([*names, self.target_])}
         archs = self.rng_.choice(space.size, size=total, replace=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import traceback
 from pathlib import Path
@@ -58,9 +57,12 @@ def run_cmd(
     hp12-proxy,eval-time,no-latency -- --dataset cifar10 --search_space tss --ea_cycles 200
     --ea_population 10 --ea_sample_size 3 --rand_seed 1 --save_dir /tmp/rea
     """
+    from benchsim._files import atomic_write_json, check_output_path
     from benchsim.compat._run import run_script
     from benchsim.errors import BenchsimError
 
+    if provenance is not None:  # refused before the script runs, not after
+        check_output_path(provenance, "--provenance", folder=False, parents=False)
     try:
         record = run_script(script, args, emulate=emulate, seed=seed, benchmark=benchmark)
     except BenchsimError:
@@ -70,7 +72,7 @@ def run_cmd(
         raise click.exceptions.Exit(1) from None
     click.echo(record.summary(), err=True)
     if provenance is not None:
-        provenance.write_text(json.dumps(record.to_dict(), indent=2) + "\n")
+        atomic_write_json(provenance, record.to_dict())
     if record.exit_code:
         raise click.exceptions.Exit(record.exit_code)
 

@@ -74,11 +74,11 @@ def install(names: tuple[str, ...], mirror: Path | None, force: bool) -> None:
 @data.command(name="list")
 def list_() -> None:
     """Show every table, built-in or imported: name, installed, space, tasks, size, path."""
-    from rich.console import Console
     from rich.table import Table
 
     from benchsim import store
     from benchsim._paths import tables_dir
+    from benchsim.cli._console import print_table
 
     table = Table(title=f"benchsim tables in {tables_dir()}", title_justify="left")
     for header in ("name", "installed", "space", "tasks", "size", "path"):
@@ -92,10 +92,7 @@ def list_() -> None:
             _human_size(row.get("size_bytes")) if row["installed"] else "-",
             str(row["path"]),
         )
-    console = Console()
-    if not console.is_terminal:  # piped or captured: do not squeeze paths into 80 columns
-        console.width = max(console.width, 200)
-    console.print(table)
+    print_table(table)  # piped or captured: full width, paths never squeezed into 80 columns
 
 
 @data.command()

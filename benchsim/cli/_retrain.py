@@ -98,8 +98,9 @@ def retrain(
 
 
 def _summary(record: dict[str, Any], path: Path) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from benchsim.cli._console import print_table
 
     table = Table(title=f"re-trained for {record['epochs']} epochs on {record['device']}")
     for column in ("task", "arch", "search valid", "valid", "test", "seconds"):
@@ -114,7 +115,7 @@ def _summary(record: dict[str, Any], path: Path) -> None:
             f"{row['test_acc']:.2f}",
             f"{row['train_time_s']:.1f}",
         )
-    Console().print(table)
+    print_table(table)
     for task, row in record["tasks"].items():
         click.echo(f"{task}: {row['arch_str']}")
     click.echo(f"record: {path}")

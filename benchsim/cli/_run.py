@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
+from benchsim._ticker import Ticker, on_terminal
 from benchsim.cli._group import CliError
 from benchsim.cli._live import BACKEND_NAMES, SMOKE_DATASETS, live_backend_options, parse_pairs
 
@@ -24,7 +26,9 @@ def _default_out(algo: str, benchmark: str, seed: int) -> Path:
 
 
 class _Progress:
-    """A rich progress line: answers so far and (simulated) GPU-hours (throttled updates)."""
+    """Answers so far and (simulated) GPU-hours: a rich bar on a terminal (throttled
+    updates), else a plain line on stderr every few seconds (:class:`benchsim._ticker.Ticker`),
+    so a run in a log or a batch job shows it is alive."""
 
     def __init__(self, enabled: bool, total: float | None, live: bool = False) -> None:
         self.enabled = enabled
@@ -33,9 +37,12 @@ class _Progress:
         self.count = 0
         self.last = 0.0
         self.bar = None
+        self.ticker: Ticker | None = None
 
     def __enter__(self) -> _Progress:
-        if self.enabled:
+        if self.enabled and not on_terminal(sys.stdout):
+            self.ticker = Ticker("benchsim run")
+        elif self.enabled:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.bar = Progress(
@@ -52,6 +59,14 @@ class _Progress:
 
     def __call__(self, answered: int, sim_time: float) -> None:
         self.count += answered
+        if self.ticker is not None:
+            if self.ticker.due():
+                plural = "" if self.count == 1 else "s"
+                self.ticker.line(
+                    f"{self.count:,} evaluation{plural}, {sim_time / 3600:.2f} {self.hours}, "
+                    f"{self.ticker.elapsed():.0f} s"
+                )
+            return
         if self.bar is None:
             return
         now = time.perf_counter()
@@ -80,8 +95,9 @@ def _live(backend: str | None) -> bool:
 
 
 def _summary(result: dict[str, Any], out: Path | None) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from benchsim.cli._console import print_table
 
     table = Table(title=f"{result['algo']} on {result['benchmark']} ({result['backend']})")
     for column in ("task", "best arch", "search metric", "test metric", "evaluations"):
@@ -100,8 +116,7 @@ def _summary(result: dict[str, Any], out: Path | None) -> None:
             f"{row['test_metric_name']} {row['test_metric']:.4f}",
             str(row["evaluations"]),
         )
-    console = Console(stderr=False)
-    console.print(table)
+    print_table(table)  # full width off a terminal: task names and labels never cut
     for task, row in result["tasks"].items():
         if row["arch"] is not None:
             click.echo(f"{task}: {row['arch_str']}")

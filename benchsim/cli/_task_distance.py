@@ -55,6 +55,7 @@ def task_distance(
     log-determinant distances (mean and std over --repeats) to OUT (JSON), OUT's .csv and a
     heatmap OUT's .png. LD-NAS reads OUT with --param distances=OUT.
     """
+    from benchsim._files import check_output_path
     from benchsim.backends.gpu import task_distance as compute
     from benchsim.cli._group import CliError
     from benchsim.cli._live import parse_pairs
@@ -65,6 +66,7 @@ def task_distance(
         raise CliError(f"--tasks {tasks!r} names {len(names)} task(s); give at least two")
     if out.suffix.lower() != ".json":
         raise CliError(f"--out {str(out)!r} must end in .json (the CSV and PNG go next to it)")
+    check_output_path(out, "--out", folder=False)  # now, not after the networks are trained
     settings = parse_pairs(options, "--option", "epochs=5")
     matrix = compute(names, repeats=repeats, device=device, seed=seed, smoke=smoke, **settings)
     json_path, csv_path = matrix.write(out)

@@ -18,6 +18,7 @@ from benchsim._files import (
     atomic_path,
     atomic_write_bytes,
     atomic_write_json,
+    check_output_path,
     json_default,
     package_versions,
 )
@@ -31,12 +32,9 @@ def prepare_out_dir(out: str | Path, create: bool = True) -> Path:
 
     ``create=False`` only checks, so that a run can refuse bad input before leaving a folder.
     """
-    path = Path(out)
-    if path.exists():
-        if not path.is_dir():
-            raise ConfigError(f"--out {str(path)!r} is a file; give a new or empty folder")
-        if any(path.iterdir()):
-            raise ConfigError(f"--out {str(path)!r} {_holds(path)} (nothing was overwritten)")
+    path = check_output_path(out, "--out", folder=True)
+    if path.exists() and any(path.iterdir()):
+        raise ConfigError(f"--out {str(path)!r} {_holds(path)} (nothing was overwritten)")
     if create:
         path.mkdir(parents=True, exist_ok=True)
     return path

@@ -310,6 +310,7 @@ def _new_state(
     check_budget_scale(
         bench, tasks, parse_budget(budget_text), dict(config.protocol), cls.multi_task
     )
+    check_workers(config.workers, bench)
     for message in bench.check_run(tasks):  # e.g. an unreachable ws_tau: refused before output
         warnings.warn(message, BenchsimWarning, stacklevel=3)
     return _RunState(
@@ -379,6 +380,14 @@ def check_budget_scale(
                 f"{REPEATS_ALLOWED} evaluations of every architecture of {task} would cost; "
                 f"allowed: at most {everything:.3g}s"
             )
+
+
+def check_workers(workers: int, bench: Benchmark) -> None:
+    """Refuse more workers than the space has architectures: they could never all be busy
+    with different ones, and each is a slot of the event loop held from the start (a worker
+    count in the millions would hold the run silently before its first answer)."""
+    size = bench.space.size
+    check_int("workers", workers, 1, high=size, why=f"the architectures of {bench.space.name}")
 
 
 def _save_checkpoint(

@@ -4,6 +4,11 @@ An install runs in two stages so that a bad source never leaves a half-built tab
 every source file of every requested benchmark is fetched and verified (one progress bar over
 the files), then each benchmark is converted and written by :func:`write_tables`, whose own
 write is atomic.  A checksum error anywhere therefore writes nothing at all.
+
+One install runs at a time per ``$BENCHSIM_HOME``: both stages hold ``tables/.install.lock``
+(:mod:`benchsim.store._lock`), and what is still to install is decided once it is held, so a
+process that waited for another's install of the same tables finds them there and builds
+nothing.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from benchsim._paths import tables_dir
-from benchsim.errors import DataError, UnknownNameError
+from benchsim.errors import CorruptDataError, DataError, UnknownNameError
 from benchsim.store._builders import BUILDERS
 from benchsim.store._fetch import fetch, resolve_mirror, sha256_of
+from benchsim.store._lock import holding
 from benchsim.store._manifest import BENCHMARKS, SourceFile, files_for
 from benchsim.store._progress import Progress
 from benchsim.store._write import META_FILE, META_SUM, check_benchmark_name, write_tables
@@ -86,24 +92,33 @@ def install(
     [PosixPath('/home/me/.cache/benchsim/tables/tnb101-macro')]
     """
     benchmarks = _expand(names)
-    todo = [b for b in benchmarks if force or not is_installed(b)]
-    if todo:
+    if force or not all(is_installed(b) for b in benchmarks):
         source = resolve_mirror(mirror)
-        entries: dict[str, SourceFile] = {}
-        for benchmark in todo:
-            entries.update({e.id: e for e in files_for(benchmark)})
-        with Progress(enabled=progress, total=len(entries) + len(todo)) as bar:
-            paths: dict[str, Path] = {}
-            for entry in entries.values():
-                bar.step(f"{'verifying' if source else 'fetching'} {entry.path}")
-                byte_bar = None if source else bar.byte_bar(entry.path)
-                paths[entry.id] = fetch(entry, mirror=source, bar=byte_bar)
-            for benchmark in todo:
-                bar.step(f"converting {benchmark}")
-                tables = BUILDERS.get(benchmark)(paths)
-                sources = [e.to_dict() for e in files_for(benchmark)]
-                write_tables(benchmark, benchmark, tables, sources)
+        with holding(tables_dir(), "install", "installing tables"):
+            # Checked again under the lock: a process we waited for may have installed them.
+            todo = [b for b in benchmarks if force or not is_installed(b)]
+            _build(todo, source, progress)
     return [table_dir(b) for b in benchmarks]
+
+
+def _build(todo: list[str], source: Path | None, progress: bool) -> None:
+    """Fetch and verify every source file of ``todo``, then convert and write each table."""
+    if not todo:
+        return
+    entries: dict[str, SourceFile] = {}
+    for benchmark in todo:
+        entries.update({e.id: e for e in files_for(benchmark)})
+    with Progress(enabled=progress, total=len(entries) + len(todo)) as bar:
+        paths: dict[str, Path] = {}
+        for entry in entries.values():
+            bar.step(f"{'verifying' if source else 'fetching'} {entry.path}")
+            byte_bar = None if source else bar.byte_bar(entry.path)
+            paths[entry.id] = fetch(entry, mirror=source, bar=byte_bar)
+        for benchmark in todo:
+            bar.step(f"converting {benchmark}")
+            tables = BUILDERS.get(benchmark)(paths)
+            sources = [e.to_dict() for e in files_for(benchmark)]
+            write_tables(benchmark, benchmark, tables, sources)
 
 
 def ensure_installed(
@@ -147,9 +162,11 @@ def _read_meta(folder: Path) -> dict:
     try:
         meta = json.loads((folder / META_FILE).read_text())
     except (OSError, ValueError) as exc:
-        raise DataError(f"{folder / META_FILE} is unreadable ({exc})") from None
+        raise CorruptDataError(f"{folder / META_FILE} is unreadable ({exc})") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("tables"), dict):
-        raise DataError(f"{folder / META_FILE} has no 'tables' mapping; reinstall the benchmark")
+        raise CorruptDataError(
+            f"{folder / META_FILE} has no 'tables' mapping; reinstall the benchmark"
+        )
     return meta
 
 

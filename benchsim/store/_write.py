@@ -10,6 +10,9 @@ either the previous complete install or nothing:
 2. the old ``meta.json`` is removed (the folder no longer counts as installed), each table file
    is renamed into place with :func:`os.replace`, and the new ``meta.json`` is renamed last.
 
+Both phases run holding the folder's lock (:mod:`benchsim.store._lock`), so two processes
+writing one table take turns instead of renaming their files over each other's.
+
 Every file the table backend reads is checked against these hashes when it is first used
 (:mod:`benchsim._integrity`), so a modified or damaged table never answers a query.
 """
@@ -37,6 +40,7 @@ from benchsim._version import __version__
 from benchsim.errors import ConfigError, DataError, UnknownNameError
 from benchsim.store import _archs, _schema
 from benchsim.store._fetch import sha256_of
+from benchsim.store._lock import holding
 
 SCHEMA_VERSION = 1
 TABLE_FILES = ("final.parquet", "final.arrow", "seeds.parquet", "epochs.parquet")
@@ -111,7 +115,15 @@ def write_tables(
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"sources must be JSON-serialisable dicts ({exc})") from None
 
-    folder = (Path(root) if root is not None else tables_dir()) / benchmark
+    parent = Path(root) if root is not None else tables_dir()
+    with holding(parent, benchmark, f"writing the {benchmark} tables"):
+        return _write_folder(parent / benchmark, arrays, benchmark, space, sources_json)
+
+
+def _write_folder(
+    folder: Path, arrays: dict[str, pa.Table], benchmark: str, space: str, sources: list
+) -> Path:
+    """Phases 1 and 2 of the module docstring, under the folder's lock."""
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -125,7 +137,7 @@ def write_tables(
             "space": space,
             "size": _archs.space_size(space),
             "tasks": [asdict(info) for info in _schema.task_infos(space).values()],
-            "sources": sources_json,
+            "sources": sources,
             "tables": {name: sha256_of(path) for name, path in temps.items()},
             "rows": {name: arrays[name].num_rows for name in arrays},
             "benchsim_version": __version__,

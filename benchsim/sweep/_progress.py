@@ -1,8 +1,15 @@
-"""One rich progress bar for a whole sweep: runs done of all, failures so far, time left."""
+"""One progress display for a whole sweep: runs done of all, failures so far, time left.
+
+A rich bar on stderr when it is a terminal; elsewhere (a log, a batch job) a plain line a few
+seconds apart (:class:`benchsim._ticker.Ticker`).
+"""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+from benchsim._ticker import Ticker, on_terminal
 
 
 class SweepProgress:
@@ -12,11 +19,19 @@ class SweepProgress:
         self.enabled = enabled
         self._bar: Any = None
         self._task: Any = None
+        self._ticker: Ticker | None = None
         self.failed = 0
+        self.done = 0
+        self.total = 0
 
     def start(self, total: int, done: int) -> None:
         """Show the bar for ``total`` runs, of which ``done`` are already finished."""
         if not self.enabled:
+            return
+        self.total, self.done = total, done
+        if not on_terminal(sys.stderr):
+            self._ticker = Ticker("benchsim sweep")
+            self._line()
             return
         from rich.console import Console
         from rich.progress import (
@@ -45,8 +60,19 @@ class SweepProgress:
     def advance(self, failed: bool) -> None:
         """One more run finished (``failed``: it failed)."""
         self.failed += int(failed)
+        self.done += 1
         if self._bar is not None:
             self._bar.update(self._task, advance=1, failed=self.failed)
+        if self._ticker is not None and self._ticker.due():
+            self._line()
+
+    def _line(self) -> None:
+        if self._ticker is None:
+            return
+        self._ticker.line(
+            f"{self.done} of {self.total} runs done, {self.failed} failed, "
+            f"{self._ticker.elapsed():.0f} s"
+        )
 
     def __enter__(self) -> SweepProgress:
         return self

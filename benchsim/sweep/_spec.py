@@ -34,6 +34,10 @@ from benchsim.errors import ConfigError
 
 SPEC_FILE = "sweep.json"
 SPEC_FORMAT = "benchsim-sweep-1"
+MAX_SEEDS = 10_000
+"""The most seeds one sweep takes.  Planning costs about 0.1 ms per run (10,000 seeds: about
+a second), and no published protocol comes near it (NAS-Bench-201: 500 runs per method); a
+larger study is split into sweeps of its own."""
 _RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
 
 
@@ -48,7 +52,7 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     >>> parse_seeds("0-2,7")
     (0, 1, 2, 7)
     """
-    seeds: list[int] = []
+    ranges: list[range] = []
     parts = str(text).split(",")
     for part in parts:
         match = _RANGE.match(part.strip())
@@ -61,7 +65,14 @@ def parse_seeds(text: str) -> tuple[int, ...]:
         high = int(match[2]) if match[2] is not None else low
         if high < low:
             raise ConfigError(f"--seeds range {part.strip()!r} is empty; write it low-high")
-        seeds.extend(range(low, high + 1))
+        ranges.append(range(low, high + 1))
+    count = sum(len(r) for r in ranges)  # counted before any list of that length is made
+    if count > MAX_SEEDS:
+        raise ConfigError(
+            f"--seeds {text!r} is {count:,} seeds, more than the {MAX_SEEDS:,} one sweep takes; "
+            "split the study into several sweeps (each its own --out)"
+        )
+    seeds = [seed for r in ranges for seed in r]
     seen: set[int] = set()
     for seed in seeds:
         if seed in seen:
@@ -215,12 +226,36 @@ def load_spec(out: Path) -> SweepSpec:
     """The spec stored in ``out``; a clear error when ``out`` is not a sweep folder."""
     path = Path(out) / SPEC_FILE
     if not path.is_file():
-        raise ConfigError(
-            f"{str(out)!r} is not a sweep folder (no {SPEC_FILE}); run `benchsim sweep --out "
-            f"{out}` first"
-        )
+        raise ConfigError(_not_a_sweep(Path(out)))
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as err:
         raise ConfigError(f"{str(path)!r} is unreadable: {type(err).__name__}") from None
     return SweepSpec.from_dict(data)
+
+
+def _not_a_sweep(out: Path) -> str:
+    """Why ``out`` holds no sweep, and what to do: a single run's folder (of ``benchsim run``,
+    or one run inside a sweep) is told apart from a folder holding neither."""
+    if not out.exists():
+        return f"{str(out)!r} does not exist; give a sweep folder (`benchsim sweep --out DIR`)"
+    if (out / "config.json").is_file():
+        root = next((p for p in out.resolve().parents if (p / SPEC_FILE).is_file()), None)
+        if root is not None:
+            return (
+                f"{str(out)!r} is one run of the sweep in {str(root)!r}; report the whole sweep "
+                f"with `benchsim report {root}`"
+            )
+        summary = (
+            f"its summary is {out / 'result.json'}"
+            if (out / "result.json").is_file()
+            else f"it has not finished (continue it with `benchsim run --resume {out}`)"
+        )
+        return (
+            f"{str(out)!r} is a single run's folder (`benchsim run`), not a sweep: {summary}; "
+            "`benchsim report` reads a sweep folder (`benchsim sweep --out DIR`)"
+        )
+    return (
+        f"{str(out)!r} is not a sweep folder (no {SPEC_FILE}); run `benchsim sweep --out {out}` "
+        "first"
+    )

@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from benchsim._files import check_output_path
 from benchsim.errors import ConfigError
 from benchsim.runner._checkpoint import has_checkpoint
 from benchsim.runner._signals import StopSignals, signal_name
@@ -274,9 +275,7 @@ def run_sweep(
 
     t0 = time.perf_counter()
     check_executor(executor, jobs, address)
-    out = Path(out).resolve()
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {str(out)!r} is a file; give a folder")
+    out = check_output_path(Path(out).resolve(), "--out", folder=True)
     out.mkdir(parents=True, exist_ok=True)
     pool = None
     waiting = False

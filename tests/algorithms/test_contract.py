@@ -8,7 +8,8 @@ written here by :data:`SUPPLIERS` with made-up values labelled as test inputs: L
 distance matrix; without them the run is refused in one line); the same seed gives a
 byte-identical trajectory; a run interrupted and resumed ends as an uninterrupted one; the
 run's config.json runs again to the same result; a bad hyperparameter is a one-line
-ConfigError.
+ConfigError; a problem the algorithm cannot search (a task list naming no task, more
+architectures than the space has) is refused in one line before the run folder exists.
 """
 
 from __future__ import annotations
@@ -114,3 +115,55 @@ def test_a_table_run_without_its_required_inputs_is_one_line(name, space, instal
     message = str(excinfo.value)
     assert "\n" not in message
     assert all(key in message for key in algorithm_class(name).required_inputs())
+
+
+ARCHITECTURE_COUNTS = ("population_size", "source_evaluations", "meta_queries",
+                       "baseline_evaluations")  # fmt: skip
+"""Hyperparameters that count distinct architectures of the space (per population or per
+source task): one more than the space holds is a problem the searcher must refuse."""
+
+
+def _refused_probes(name: str, space: str) -> list[dict]:
+    """Settings that make any problem on ``space`` one ``name`` cannot search: a task list
+    naming no task of the benchmark, and an architecture count larger than the space."""
+    from benchsim.spaces import get_space
+
+    size = get_space(space).size
+    probes = []
+    for key, default in algorithm_class(name).hyperparameters().items():
+        if key.endswith("_tasks") and default is None:
+            probes.append({key: ["no-such-task"]})
+        if key in ARCHITECTURE_COUNTS:
+            probes.append({key: size + 1})
+    return probes
+
+
+REFUSABLE = [(name, space) for name, space in CASES if _refused_probes(name, space)]
+
+
+@pytest.mark.parametrize(("name", "space"), REFUSABLE)
+def test_a_refused_problem_leaves_no_run_folder(name, space, installed_home, tmp_path):
+    """Every refusal that depends on the problem happens in ``check_problem``, which the
+    runner calls before it writes anything: one line, and no folder left behind."""
+    for k, probe in enumerate(_refused_probes(name, space)):
+        config = _config(name, space, tmp_path)
+        config.params = {**config.params, **probe}
+        out = tmp_path / f"run{k}"
+        with pytest.raises(ConfigError) as excinfo:
+            execute_run(config, out)
+        message = str(excinfo.value)
+        assert "\n" not in message and next(iter(probe)) in message, (probe, message)
+        assert not out.exists(), f"{name} refused {probe} after writing {sorted(out.iterdir())}"
+
+
+@pytest.mark.parametrize("name", available())
+def test_every_check_problem_is_exercised(name):
+    """An algorithm with refusals of its own has a probe above that reaches them."""
+    from benchsim.algorithms import Searcher
+
+    cls = algorithm_class(name)
+    if cls.check_problem is not Searcher.check_problem:
+        assert any(_refused_probes(name, space) for space in cls.benchmarks), (
+            f"{name} overrides check_problem: name its refusable hyperparameter in "
+            "ARCHITECTURE_COUNTS, or give it a probe in _refused_probes"
+        )

@@ -268,3 +268,22 @@ def test_run_on_tnb101_micro_and_resume(installed_home, tmp_path):
         execute_run(config, tmp_path / "run", stop_after=9)
     resumed = execute_run(config, tmp_path / "run", resume=True)
     assert resumed.result["tasks"] == out.result["tasks"]
+
+
+def test_without_node2vec_an_uncached_run_is_refused_before_its_folder(
+    installed_home, tmp_path, monkeypatch
+):
+    """node2vec missing (``None`` in sys.modules makes it unimportable here) used to be found
+    at set-up, after config.json was written; an embedding cached already needs no node2vec."""
+    monkeypatch.setitem(sys.modules, "node2vec", None)
+    params = {**SMALL_PARAMS, "embedding_seed": 4321, "generations": 2}  # cached nowhere
+    config = RunConfig(algo="ktnas", benchmark="tnb101-micro", params=params)
+    with pytest.raises(ConfigError, match=r"node2vec package: pip install 'benchsim\[embed\]'"):
+        execute_run(config, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    cached = {**params, "embedding_seed": 0}
+    monkeypatch.delitem(sys.modules, "node2vec")
+    execute_run(RunConfig(algo="ktnas", benchmark="tnb101-micro", params=cached))  # computes it
+    monkeypatch.setitem(sys.modules, "node2vec", None)
+    execute_run(RunConfig(algo="ktnas", benchmark="tnb101-micro", params=cached), tmp_path / "ok")
+    assert (tmp_path / "ok" / "result.json").is_file()

@@ -153,8 +153,21 @@ def test_bad_hyperparameters_raise_one_line(params: dict) -> None:
 def test_unknown_source_task_and_too_many_sources_are_refused() -> None:
     with pytest.raises(ConfigError, match="not source tasks"):
         make(source_tasks=("s1", "nope"))
-    with pytest.raises(ConfigError, match="distinct architectures"):
+    with pytest.raises(ConfigError, match=r"source_evaluations == 2000, .* \[0, 1628\]"):
         make("tnb101-macro", source_evaluations=2000)
+
+
+@pytest.mark.parametrize(
+    "params", [{"source_evaluations": 10_000}, {"source_tasks": ["cifar100", "nope"]}]
+)
+def test_a_refused_source_setting_leaves_no_run_folder(params, installed_home, tmp_path):
+    """Checked in check_problem, before the runner writes config.json (it used to be checked
+    at set-up, after the folder and its config.json existed)."""
+    config = RunConfig(algo="xfernas", tasks=("cifar10",), params=params)
+    with pytest.raises(ConfigError) as info:
+        execute_run(config, tmp_path / "run")
+    assert next(iter(params)) in str(info.value) and "\n" not in str(info.value)
+    assert not (tmp_path / "run").exists()
 
 
 def test_surrogate_ranks_held_out_cifar10_from_cifar100_and_imagenet(installed_home) -> None:

@@ -107,3 +107,18 @@ def test_run_reads_the_environment(runner, installed_home, script):
     done = runner.invoke(main, ["compat", "run", str(script), "--", "proxy", "1"], env=env)
     assert done.exit_code == 0, done.output
     assert "(seed 9); emulated answers (labelled): eval-time 2, hp12-proxy 1" in done.output
+
+
+def test_provenance_into_a_missing_folder_is_refused_before_the_script_runs(
+    runner, installed_home, tmp_path
+):
+    """It used to be found after the script had run (its work lost to a raw error)."""
+    marker = tmp_path / "ran"
+    script = tmp_path / "touch.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    target = tmp_path / "no-such-folder" / "provenance.json"
+    done = runner.invoke(main, ["compat", "run", str(script), "--provenance", str(target)])
+    assert done.exit_code == 2, done.output
+    (line,) = done.output.strip().splitlines()
+    assert "--provenance" in line and "does not exist" in line
+    assert not marker.exists()

@@ -187,8 +187,9 @@ def test_missing_mirror_dir_exits_2(tmp_path: Path) -> None:
     assert str(missing) in error_line(result)
 
 
-def test_a_corrupted_table_exits_2_with_the_repair_command(installed_home, tmp_path):
-    """Flipped bytes in final.arrow once answered valid_acc 99.99 (really 81.98) with exit 0."""
+def test_a_corrupted_table_exits_1_with_the_repair_command(installed_home, tmp_path):
+    """Flipped bytes in final.arrow once answered valid_acc 99.99 (really 81.98) with exit 0.
+    Damaged data is a failure, not bad input: exit 1 (README), where it used to be 2."""
     import shutil
 
     home = tmp_path / "home"
@@ -198,7 +199,7 @@ def test_a_corrupted_table_exits_2_with_the_repair_command(installed_home, tmp_p
     data[len(data) // 2 : len(data) // 2 + 8] = b"\x7f" * 8
     path.write_bytes(bytes(data))
     result = query(home, "--task", "cifar10", "-m", "valid_acc", "0")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     line = error_line(result)
     assert "final.arrow does not match the SHA-256 recorded in meta.json" in line
     assert "`benchsim data install nb201 --force`" in line

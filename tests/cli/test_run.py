@@ -1,6 +1,7 @@
 """``benchsim run`` through click: outputs, summary, one-line errors, resume."""
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -50,6 +51,79 @@ def test_bad_inputs_exit_2_with_one_line(installed_home, tmp_path):
         assert res.exit_code == 2, (args, res.output)
         lines = [line for line in res.output.splitlines() if line.strip()]
         assert len(lines) == 1 and message in lines[0], (args, res.output)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--algo", "emtnas", "--param", "population_size=100000000"],
+         "population_size == 100000000, must be an integer in [2, 15625]"),
+        (["--algo", "emtnas", "--param", "population_size=15626", "--param", "generations=2"],
+         "population_size == 15626, must be an integer in [2, 15625]"),
+        (["--algo", "jt-s", "--param", "population_size=15626", "--param", "generations=2"],
+         "population_size == 15626, must be an integer in [2, 15625]"),
+        (["--algo", "rea", "--param", "population_size=15626", "--budget", "20"],
+         "population_size == 15626, must be an integer in [2, 15625]"),
+        (["--algo", "rs", "--workers", "100000000"],
+         "workers == 100000000, must be an integer in [1, 15625]"),
+        (["--algo", "rs", "--workers", "15626", "--budget", "20"],
+         "workers == 15626, must be an integer in [1, 15625]"),
+        (["--algo", "rs", "--benchmark", "tnb101-macro", "--workers", "3257", "--budget", "20"],
+         "workers == 3257, must be an integer in [1, 3256]"),
+    ],
+)  # fmt: skip
+def test_sizes_beyond_the_space_are_refused_before_any_work(
+    installed_home, tmp_path, args, message
+):
+    """A population or worker count larger than the space used to be accepted silently: a
+    hundred million held the run for minutes with no output (or raised at the 32,768th
+    worker); now one line names the value and the allowed range, and nothing is written."""
+    res = _run(*args, "--out", str(tmp_path / "never"))
+    assert res.exit_code == 2, (args, res.output)
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], (args, res.output)
+    assert not (tmp_path / "never").exists()
+
+
+def test_out_under_a_file_is_one_line_before_any_work(installed_home, tmp_path):
+    """It used to run the whole search and then fail on a raw NotADirectoryError."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = _run("--algo", "rs", "--budget", "5", "--out", str(blocker / "run"))
+    assert res.exit_code == 2, res.output
+    (line,) = [x for x in res.output.splitlines() if x.strip()]
+    assert f"--out '{blocker / 'run'}' lies under '{blocker}', which is a file" in line
+
+
+def test_an_interrupted_run_folder_is_named_as_such(installed_home, tmp_path):
+    """A checkpointed run's folder was called one 'that stopped before its first checkpoint'."""
+    with pytest.raises(RunInterrupted):
+        execute_run(RunConfig(algo="rs", budget="30"), tmp_path / "cut", stop_after=5)
+    res = _run("--algo", "rs", "--budget", "30", "--out", str(tmp_path / "cut"))
+    assert res.exit_code == 2
+    assert (
+        f"holds an interrupted run; continue it with `benchsim run --resume {tmp_path / 'cut'}`"
+        in res.output
+    )
+
+
+def test_off_a_terminal_progress_is_plain_lines_and_the_table_full_width(installed_home, tmp_path):
+    """Piped or logged (CliRunner is not a terminal), `benchsim run` printed nothing until
+    the end and cut its table to 80 columns, wrapping each metric onto a second line."""
+    tasks = "class_object,segmentsemantic,autoencoder"
+    args = ["--algo", "rs", "--benchmark", "tnb101-micro", "--tasks", tasks, "--budget", "20"]
+    res = CliRunner().invoke(main, ["run", *args, "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    progress = [x for x in res.stderr.splitlines() if x.startswith("benchsim run: ")]
+    assert progress and re.fullmatch(
+        r"benchsim run: [\d,]+ evaluations?, [\d.]+ simulated GPU-h, \d+ s", progress[0]
+    ), res.stderr
+    rows = {line.split("│")[1].strip(): line for line in res.stdout.splitlines() if "│" in line}
+    for task, metric in (("class_object", "valid_top1"), ("segmentsemantic", "valid_mIoU")):
+        assert re.search(rf"│ {metric} \d+\.\d{{4}} +│", rows[task]), res.stdout  # one line
+    assert max(len(line) for line in res.stdout.splitlines()) > 80  # not cut to 80 columns
+    quiet = CliRunner().invoke(main, ["run", *args, "--no-progress", "--out", str(tmp_path / "q")])
+    assert quiet.exit_code == 0 and "benchsim run: " not in quiet.stderr
 
 
 def test_second_run_into_nonempty_out_is_refused(installed_home, tmp_path):

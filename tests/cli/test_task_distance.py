@@ -43,6 +43,7 @@ def test_writes_the_matrix_csv_and_heatmap(tmp_path, monkeypatch):
         (["--tasks", TASKS, "--repeats", "0"], "repeats == 0"),
         (["--tasks", TASKS, "--option", "epocs=2"], "unknown task-distance setting 'epocs'"),
         (["--tasks", TASKS, "--out", "d.csv"], "must end in .json"),
+        (["--tasks", TASKS, "--out", f"{__file__}/d.json"], "which is a file, not a folder"),
     ],
 )
 def test_bad_inputs_are_one_line(tmp_path, monkeypatch, args, message):

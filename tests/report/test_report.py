@@ -110,6 +110,25 @@ def test_bad_times_are_refused(text):
         parse_times(text)
 
 
+def test_report_of_a_run_folder_says_what_it_is(finished_sweep, installed_home, tmp_path):
+    """A single run's folder was answered with 'run `benchsim sweep --out ...` first'."""
+    from benchsim.runner import RunConfig, execute_run
+
+    execute_run(RunConfig(algo="rs", budget="5"), tmp_path / "run")
+    res = CliRunner().invoke(main, ["report", str(tmp_path / "run")])
+    assert res.exit_code == 2
+    (line,) = [x for x in res.output.splitlines() if x.strip()]
+    assert "is a single run's folder (`benchsim run`), not a sweep" in line
+    assert str(tmp_path / "run" / "result.json") in line and "first" not in line
+    one = next((finished_sweep / "runs").glob("*/*/seed=*"))
+    res = CliRunner().invoke(main, ["report", str(one)])
+    assert res.exit_code == 2
+    assert f"is one run of the sweep in '{finished_sweep.resolve()}'" in res.output
+    assert f"`benchsim report {finished_sweep.resolve()}`" in res.output
+    res = CliRunner().invoke(main, ["report", str(tmp_path / "nowhere")])
+    assert res.exit_code == 2 and "'" + str(tmp_path / "nowhere") + "' does not exist" in res.output
+
+
 def test_report_cli(finished_sweep, tmp_path):
     res = CliRunner().invoke(main, ["report", str(finished_sweep), "--no-plots", "--times", "1h"])
     assert res.exit_code == 0, res.output

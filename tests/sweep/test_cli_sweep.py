@@ -49,6 +49,18 @@ def test_bad_input_exits_2_with_one_line(installed_home, tmp_path, args, message
     assert not (tmp_path / "sw").exists()
 
 
+def test_out_under_a_file_and_too_many_seeds_are_one_line(installed_home, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = _sweep("--algo", "rs", "--seeds", "0-1", "--out", str(blocker / "sw"))
+    assert result.exit_code == 2, result.output
+    assert f"lies under '{blocker}', which is a file" in _one_line(result)
+    result = _sweep("--algo", "rs", "--seeds", "0-100000000", "--out", str(tmp_path / "sw"))
+    assert result.exit_code == 2, result.output
+    assert "is 100,000,001 seeds, more than the 10,000" in _one_line(result)
+    assert not (tmp_path / "sw").exists()
+
+
 def test_success_prints_a_summary_and_a_rerun_skips(installed_home, tmp_path):
     args = ["--algo", "rs", "--seeds", "0-2", "--budget", "5", "--jobs", "1"]
     first = _sweep(*args, "--out", str(tmp_path / "sw"))

@@ -16,6 +16,7 @@ from benchsim.sweep import (
     run_dir,
     run_id,
 )
+from benchsim.sweep._spec import MAX_SEEDS
 
 
 @pytest.mark.parametrize(
@@ -49,6 +50,16 @@ def test_parse_seeds(text, seeds):
 def test_bad_seed_specs_say_what_is_wrong(text, message):
     with pytest.raises(ConfigError, match=message):
         parse_seeds(text)
+
+
+@pytest.mark.parametrize("text", ["0-10000", "0-100000000", "0-5000,10000-15000"])
+def test_more_seeds_than_a_sweep_takes_are_refused_before_listing_them(text):
+    """``0-100000000`` used to be planned silently for a minute; now it is one line, at once."""
+    with pytest.raises(ConfigError) as info:
+        parse_seeds(text)
+    message = str(info.value)
+    assert f"--seeds {text!r}" in message and f"more than the {MAX_SEEDS:,}" in message
+    assert parse_seeds(f"0-{MAX_SEEDS - 1}") == tuple(range(MAX_SEEDS))
 
 
 @given(st.sets(st.integers(0, 500), min_size=1, max_size=60))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from benchsim._checks import check_int
-from benchsim._files import atomic_write_json, package_versions
+from benchsim._files import atomic_write_json, check_output_path, package_versions
 from benchsim.errors import ConfigError
 
 RETRAIN_FILE = "retrain.json"
@@ -119,6 +119,7 @@ def retrain_run(
         "device_type": bench.device.type,
     }
     path = Path(out) if out is not None else folder / RETRAIN_FILE
+    check_output_path(path, "--out", folder=False, parents=False)  # before any training
     record = _previous(path, signature) or {
         **signature,
         "run": {k: config.get(k) for k in ("algo", "backend", "benchmark", "seed")},

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from benchsim.backends.table._read import open_parquet, read_rows
-from benchsim.errors import DataError
+from benchsim.errors import CorruptDataError
 
 _KEYS = ("benchmark", "task", "arch_index", "schedule", "seed", "epoch")
 MEAN_SEED = -1
@@ -106,7 +106,7 @@ class EpochTable:
         bad = (arch < 0) | (arch >= self.size) | (epoch < 0) | (epoch >= schedule)
         if bad.any():
             r = int(np.flatnonzero(bad)[0])
-            raise DataError(
+            raise CorruptDataError(
                 f"{path} row (task {task}, arch_index {arch[r]}, schedule {schedule[r]}, "
                 f"epoch {epoch[r]}) is out of range; {fix}"
             )
@@ -120,7 +120,7 @@ class EpochTable:
             shape = (len(archs), len(seeds), length)
             flat = np.ravel_multi_index((a, s, e), shape)
             if np.unique(flat).size != flat.size:
-                raise DataError(f"{path} records an epoch of task {task} twice; {fix}")
+                raise CorruptDataError(f"{path} records an epoch of task {task} twice; {fix}")
             values = {}
             for metric, column in columns.items():
                 picked = column[rows]

@@ -6,7 +6,8 @@ metric column becomes a read-only numpy view of the mapped pages the first time 
 for.  Nothing is copied, pandas is never imported and the Parquet files are not touched (see
 ``_seeds.py`` and ``_epochs.py`` for the lazily read per-seed and per-epoch tables).
 
-Every problem with a folder is a :class:`~benchsim.errors.DataError` whose one line names the
+Every problem with a folder is a :class:`~benchsim.errors.CorruptDataError` (exit 1; a missing
+folder: :class:`~benchsim.errors.DataError`) whose one line names the
 file, what is wrong and the command that fixes it.
 """
 
@@ -23,7 +24,7 @@ import pyarrow.ipc
 
 from benchsim._integrity import check_file
 from benchsim.catalog import CATALOG, TaskInfo
-from benchsim.errors import DataError
+from benchsim.errors import CorruptDataError, DataError
 
 SCHEMA_VERSION = 1
 META_SUM = "meta.json.sha256"
@@ -51,7 +52,7 @@ def verify_meta(folder: Path, name: str) -> None:
     try:
         expected = sums.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
-        raise DataError(
+        raise CorruptDataError(
             f"{sums} is missing or unreadable, so {folder / 'meta.json'} cannot be checked "
             f"(a table written by an older benchsim, or a damaged one); {fix}"
         ) from None
@@ -63,7 +64,9 @@ def verify_table_file(path: Path, tables: Mapping[str, object], name: str) -> No
     expected = tables.get(path.name) if isinstance(tables, Mapping) else None
     fix = repair_hint(name)
     if not isinstance(expected, str):
-        raise DataError(f"{path.parent / 'meta.json'} records no SHA-256 of {path.name}; {fix}")
+        raise CorruptDataError(
+            f"{path.parent / 'meta.json'} records no SHA-256 of {path.name}; {fix}"
+        )
     check_file(path, expected, recorded_in="meta.json", fix=fix)
 
 
@@ -94,20 +97,24 @@ def read_meta(folder: Path, name: str) -> Meta:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(
+        raise CorruptDataError(
             f"{path} is unreadable ({exc}); delete {folder} and {install_hint(name)}"
         ) from None
     if not isinstance(raw, dict):
-        raise DataError(f"{path} holds no JSON object; delete {folder} and {install_hint(name)}")
+        raise CorruptDataError(
+            f"{path} holds no JSON object; delete {folder} and {install_hint(name)}"
+        )
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION:
-        raise DataError(
+        raise CorruptDataError(
             f"{path} has schema_version {version!r}, this benchsim reads {SCHEMA_VERSION}; "
             f"delete {folder} and {install_hint(name)}"
         )
     space = raw.get("space")
     if not isinstance(space, str):
-        raise DataError(f"{path} names no search space; delete {folder} and {install_hint(name)}")
+        raise CorruptDataError(
+            f"{path} names no search space; delete {folder} and {install_hint(name)}"
+        )
     tasks = _task_infos(raw.get("tasks"), str(space), path, folder, name)
     return Meta(benchmark=str(raw.get("benchmark", name)), space=space, tasks=tasks, raw=raw)
 
@@ -120,13 +127,15 @@ def _task_infos(
     if isinstance(entries, dict):
         entries = [{"name": k, **v} if isinstance(v, dict) else k for k, v in entries.items()]
     if not isinstance(entries, list) or not entries:
-        raise DataError(f"{path} lists no tasks; {fix}")
+        raise CorruptDataError(f"{path} lists no tasks; {fix}")
     out: dict[str, TaskInfo] = {}
     for entry in entries:
         if isinstance(entry, str):
             info = CATALOG.get(benchmark, {}).get(entry)
             if info is None:
-                raise DataError(f"{path} names task {entry!r} that no catalog describes; {fix}")
+                raise CorruptDataError(
+                    f"{path} names task {entry!r} that no catalog describes; {fix}"
+                )
         elif isinstance(entry, dict):
             kept = {k: v for k, v in entry.items() if k in _TASK_FIELDS}
             for key in ("metrics", "aliases"):
@@ -135,7 +144,9 @@ def _task_infos(
             try:
                 info = TaskInfo(**kept)
             except TypeError as exc:
-                raise DataError(f"{path} has a malformed task entry ({exc}); {fix}") from None
+                raise CorruptDataError(
+                    f"{path} has a malformed task entry ({exc}); {fix}"
+                ) from None
             current = CATALOG.get(benchmark, {}).get(info.name)
             if current is not None and current.metrics == info.metrics:
                 # Same columns: the code's catalog is authoritative for the task's description
@@ -143,10 +154,12 @@ def _task_infos(
                 # silently change how costs are charged.
                 info = current
         else:
-            raise DataError(f"{path} has a task entry {entry!r} that is not an object; {fix}")
+            raise CorruptDataError(
+                f"{path} has a task entry {entry!r} that is not an object; {fix}"
+            )
         for metric in (info.search_metric, info.test_metric):
             if metric not in info.metrics:
-                raise DataError(
+                raise CorruptDataError(
                     f"{path}: task {info.name} names metric {metric!r} it does not carry; {fix}"
                 )
         out[info.name] = info
@@ -169,19 +182,19 @@ class FinalColumns:
             batches = [reader.get_batch(i) for i in range(reader.num_record_batches)]
         except (OSError, pa.ArrowException) as exc:
             reason = "missing" if not path.exists() else f"not a readable Arrow file ({exc})"
-            raise DataError(f"{path} is {reason}; {self._fix}") from None
+            raise CorruptDataError(f"{path} is {reason}; {self._fix}") from None
         self._schema = reader.schema
         self._batches = batches
         self._cache: dict[str, np.ndarray] = {}
         rows = sum(b.num_rows for b in batches)
         if rows != n_tasks * size:
-            raise DataError(
+            raise CorruptDataError(
                 f"{path} has {rows} rows, the schema needs {n_tasks} tasks x {size} "
                 f"architectures = {n_tasks * size}; {self._fix}"
             )
         index = self._array("arch_index", np.int32).reshape(n_tasks, size)
         if not (index == np.arange(size, dtype=np.int32)).all():
-            raise DataError(
+            raise CorruptDataError(
                 f"{path} rows are not ordered by task, then arch_index 0..{size - 1}; {self._fix}"
             )
 
@@ -204,18 +217,18 @@ class FinalColumns:
         viewing the value buffer directly needs nothing but the checks below.
         """
         if self._schema.get_field_index(name) < 0:
-            raise DataError(f"{self.path} lacks column {name!r}; {self._fix}")
+            raise CorruptDataError(f"{self.path} lacks column {name!r}; {self._fix}")
         want = pa.from_numpy_dtype(dtype)
         parts = []
         for batch in self._batches:
             col = batch.column(name)
             if col.type != want:
-                raise DataError(
+                raise CorruptDataError(
                     f"{self.path} column {name!r} has type {col.type}, the schema needs {want}; "
                     f"{self._fix}"
                 )
             if col.null_count:
-                raise DataError(
+                raise CorruptDataError(
                     f"{self.path} column {name!r} holds {col.null_count} Arrow nulls where the "
                     f"schema stores NaN; {self._fix}"
                 )

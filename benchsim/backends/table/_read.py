@@ -17,13 +17,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchsim.errors import DataError
+from benchsim.errors import CorruptDataError
 
 
 def open_parquet(
     path: Path, fix: str, verify: Callable[[Path], None] | None = None
 ) -> pq.ParquetFile:
-    """Open ``path`` (footer only); any failure is a one-line :class:`DataError`.
+    """Open ``path`` (footer only); any failure is a one-line :class:`CorruptDataError`.
 
     ``verify`` (e.g. the check against ``meta.json``'s SHA-256) runs first when the file exists.
     """
@@ -33,7 +33,7 @@ def open_parquet(
         return pq.ParquetFile(str(path))
     except (OSError, pa.ArrowException) as exc:
         reason = "missing" if not path.exists() else f"not a readable Parquet file ({exc})"
-        raise DataError(f"{path} is {reason}; {fix}") from None
+        raise CorruptDataError(f"{path} is {reason}; {fix}") from None
 
 
 def read_rows(
@@ -49,7 +49,7 @@ def read_rows(
     names = pf.schema_arrow.names
     missing = [c for c in ["task", *columns] if c not in names]
     if missing:
-        raise DataError(f"{path} lacks column(s) {missing}; {fix}")
+        raise CorruptDataError(f"{path} lacks column(s) {missing}; {fix}")
     groups = range(pf.num_row_groups)
     if task is not None:
         position = names.index("task")
@@ -57,7 +57,7 @@ def read_rows(
     try:
         parts = [pf.read_row_group(g, columns=["task", *columns]) for g in groups]
     except (OSError, pa.ArrowException) as exc:
-        raise DataError(f"{path} cannot be read ({exc}); {fix}") from None
+        raise CorruptDataError(f"{path} cannot be read ({exc}); {fix}") from None
     codes = [_codes(p["task"], tasks, path, fix) for p in parts]
     out = {"task": np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)}
     for name, dtype in columns.items():
@@ -88,7 +88,7 @@ def _numbers(column: pa.ChunkedArray | pa.Array, dtype: type, name: str, path: P
         try:
             arr = arr.cast(want)
         except pa.ArrowException:
-            raise DataError(
+            raise CorruptDataError(
                 f"{path} column {name!r} has type {arr.type}, expected a number"
             ) from None
     if len(arr) == 0:
@@ -99,7 +99,7 @@ def _numbers(column: pa.ChunkedArray | pa.Array, dtype: type, name: str, path: P
     )
     if arr.null_count:
         if np.dtype(dtype).kind != "f":
-            raise DataError(f"{path} column {name!r} has {arr.null_count} missing keys")
+            raise CorruptDataError(f"{path} column {name!r} has {arr.null_count} missing keys")
         bits = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
         valid = np.unpackbits(bits, bitorder="little")[arr.offset : arr.offset + len(arr)]
         values = np.where(valid.astype(bool), values, np.nan)
@@ -111,10 +111,12 @@ def _codes(column: pa.ChunkedArray, tasks: Sequence[str], path: Path, fix: str) 
     arr = column.combine_chunks()
     encoded = arr if pa.types.is_dictionary(arr.type) else arr.dictionary_encode()
     if encoded.null_count:
-        raise DataError(f"{path} has rows without a task; {fix}")
+        raise CorruptDataError(f"{path} has rows without a task; {fix}")
     names = encoded.dictionary.to_pylist()
     unknown = [n for n in names if n not in tasks]
     if unknown:
-        raise DataError(f"{path} has rows of task {unknown[0]!r}, not one of {list(tasks)}; {fix}")
+        raise CorruptDataError(
+            f"{path} has rows of task {unknown[0]!r}, not one of {list(tasks)}; {fix}"
+        )
     lookup = np.array([list(tasks).index(n) for n in names], dtype=np.int64)
     return lookup[_numbers(encoded.indices, np.int64, "task", path)]

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from benchsim.backends.table._read import open_parquet, read_rows
-from benchsim.errors import DataError
+from benchsim.errors import CorruptDataError
 
 _KEYS = ("benchmark", "task", "arch_index", "seed")
 
@@ -52,13 +52,13 @@ class SeedTable:
         table = read_rows(pf, path, wanted, tasks, fix)
         codes, arch, seed = table["task"], table["arch_index"], table["seed"]
         if arch.size and (arch.min() < 0 or arch.max() >= size):
-            raise DataError(f"{path} has arch_index outside 0..{size - 1}; {fix}")
+            raise CorruptDataError(f"{path} has arch_index outside 0..{size - 1}; {fix}")
         n_rows = len(tasks) * size
         rows = codes * size + arch
         order = np.lexsort((seed, rows))
         rows, seed = rows[order], seed[order]
         if rows.size > 1 and ((rows[1:] == rows[:-1]) & (seed[1:] == seed[:-1])).any():
-            raise DataError(f"{path} records a (task, arch_index, seed) twice; {fix}")
+            raise CorruptDataError(f"{path} records a (task, arch_index, seed) twice; {fix}")
         self.counts = np.bincount(rows, minlength=n_rows).astype(np.int64)
         width = max(int(self.counts.max(initial=0)), 1)
         slot = np.arange(rows.size) - (np.cumsum(self.counts) - self.counts)[rows]

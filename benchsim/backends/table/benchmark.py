@@ -45,7 +45,12 @@ from benchsim.backends.table._layout import (
 )
 from benchsim.backends.table._seeds import SeedTable
 from benchsim.backends.table._weight_sharing import SupernetEmulator, WeightSharingSettings
-from benchsim.errors import ConfigError, DataError, FidelityError, UnknownNameError
+from benchsim.errors import (
+    ConfigError,
+    CorruptDataError,
+    FidelityError,
+    UnknownNameError,
+)
 from benchsim.spaces import get_space
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -121,13 +126,13 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         try:
             self.space = get_space(meta.space)
         except UnknownNameError:
-            raise DataError(
+            raise CorruptDataError(
                 f"{self.folder_ / 'meta.json'} names unknown search space {meta.space!r}; "
                 f"{self._fix}"
             ) from None
         size = self.space.size
         if meta.raw.get("size", size) != size:
-            raise DataError(
+            raise CorruptDataError(
                 f"{self.folder_ / 'meta.json'} says size {meta.raw['size']}, space {meta.space} "
                 f"has {size} architectures; {self._fix}"
             )
