@@ -54,7 +54,6 @@ def fit_estimators() -> dict[str, dict[str, object]]:
 EMT_NAS_BATCH = 128
 """The supernet's training mini-batch of EMT-NAS's official code (PengLiao12/EMT-NAS
 ``config.py``, ``default_config_cnn()['batch_size']``): how many SGD steps a pass is."""
-DEFAULT_TRAIN_SIZE = 50_000
 
 
 def training_constants(
@@ -75,7 +74,6 @@ def training_constants(
         "unit": "SGD steps: passes x ceil(train examples / batch_size)",
         "batch_size": EMT_NAS_BATCH,
         "batch_size_source": "PengLiao12/EMT-NAS config.py default_config_cnn()['batch_size']",
-        "default_train_size": DEFAULT_TRAIN_SIZE,
         "rank_shape": float(fit["rank_shape"]),
         "rank_scale": anchored_scale(steps, float(anchor["rank_fraction"]), fit["rank_shape"]),
         "level_shape": float(fit["level_shape"]),

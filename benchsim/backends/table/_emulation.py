@@ -34,11 +34,14 @@ import numpy as np
 
 from benchsim._checks import check_number
 from benchsim.backends.base import BatchResult
-from benchsim.backends.table._weight_sharing import SupernetEmulator, TaskData
+from benchsim.backends.table._weight_sharing import (
+    DEFAULT_TRAIN_SIZE,
+    SupernetEmulator,
+    TaskData,
+)
 from benchsim.backends.table._ws_model import supernet_fit
 from benchsim.catalog import SEED_METRICS
 
-_DEFAULT_TRAIN_SIZE = 50_000
 _FORWARD_FRACTION = 1.0 / 3.0
 _NB201_SHORT_SCHEDULE = 12
 
@@ -199,7 +202,7 @@ class TableEmulationMixin(_Table):
         emulator = self.weight_sharing_
         values, source = emulator.estimates(data, indices)
         epoch_times = self._epoch_times(task, indices)
-        train_size = info.train_size or _DEFAULT_TRAIN_SIZE
+        train_size = info.train_size or DEFAULT_TRAIN_SIZE
         if batch_size is None:  # the whole validation split: the estimate itself
             examples = info.valid_size or train_size
         else:

@@ -87,7 +87,6 @@ CURVE_SETTINGS = (
     "level_shape",
     "level_start",
     "batch_size",
-    "default_train_size",
 )
 """The settings of the training curves (defaults in ``supernet_model.json``)."""
 PARTLY_TRAINED = "partly-trained"
@@ -210,22 +209,14 @@ class WeightSharingSettings:
         if self.estimator == UPPER_BOUND:
             return {**out, "note": "stand-alone values: an upper bound, no supernet"}
         fit, curve = supernet_fit(self.estimator), model_file()["training"]
-        own = {
-            "rank_scale": self.rank_scale,
-            "rank_shape": self.rank_shape,
-            "level_scale": self.level_scale,
-            "level_shape": self.level_shape,
-            "level_start": self.level_start,
-            "batch_size": self.batch_size,
-            "default_train_size": None,
-        }
         return {
             **out,
             "source": self.source,
             "tau": fit.tau if self.tau is None else float(self.tau),
             "structure": fit.structure if self.structure is None else float(self.structure),
-            **{name: _default(own[name], curve[name]) for name in CURVE_SETTINGS},
+            **{name: _default(getattr(self, name), curve[name]) for name in CURVE_SETTINGS},
             "train_size": self.train_size,
+            "default_train_size": DEFAULT_TRAIN_SIZE,
             "example_sd": self.example_sd,
             "training_curve": curve["about"],
         }
