@@ -41,6 +41,8 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Benchmark])
+NO_TRAITS = Traits()
+"""Every facet off: a backend that declares none."""
 
 
 class Outline(Protocol):
@@ -77,11 +79,9 @@ class BackendInfo:
         The registered name (``--backend``).
     open
         ``open(name, *, seed, install, mirror, **options) -> Benchmark``.
-    tabular
-        Answers are lookups in recorded tables: a simulated clock, test metrics recorded for
-        free, a table optimum for regret, cross-task lookups.
-    tasks_are_datasets
-        A run's tasks name the datasets the backend trains on (passed as ``datasets``).
+    traits
+        The backend's :class:`Traits` (what its benchmarks' ``traits`` are, devices aside):
+        read by a report or a sweep's parent without opening anything.
     flags
         Options the command line offers as flags of their own (``--device``, ``--smoke``).
     option_example
@@ -90,8 +90,7 @@ class BackendInfo:
 
     name: str
     open: Callable[..., Benchmark]
-    tabular: bool = False
-    tasks_are_datasets: bool = False
+    traits: Traits = NO_TRAITS
     flags: tuple[str, ...] = ()
     option_example: str = ""
 
@@ -110,8 +109,7 @@ OUTLINES: Registry[Callable[..., Outline]] = Registry("backend outline")
 def register_backend(
     name: str,
     *,
-    tabular: bool = False,
-    tasks_are_datasets: bool = False,
+    traits: Traits = NO_TRAITS,
     flags: tuple[str, ...] = (),
     option_example: str = "",
 ) -> Callable[[F], F]:
@@ -119,10 +117,7 @@ def register_backend(
     a taken name is refused."""
 
     def decorate(factory: F) -> F:
-        BACKENDS.add(
-            name,
-            BackendInfo(name, factory, tabular, tasks_are_datasets, tuple(flags), option_example),
-        )
+        BACKENDS.add(name, BackendInfo(name, factory, traits, tuple(flags), option_example))
         return factory
 
     return decorate
@@ -206,7 +201,7 @@ def live_options(
     options already do; a table backend carries its tasks and takes the options as they are.
     """
     options = dict(options)
-    if backend_info(backend).tasks_are_datasets and tasks and "datasets" not in options:
+    if backend_info(backend).traits.tasks_are_datasets and tasks and "datasets" not in options:
         options["datasets"] = tuple(tasks)
     return options
 

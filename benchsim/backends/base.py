@@ -188,21 +188,46 @@ class BatchResult:
 
 @dataclass(frozen=True)
 class Traits:
-    """How a backend's runs are scheduled and recorded: the one place the runner, sweeps and
-    reports ask, instead of comparing backend names.
+    """What the runner, sweeps, reports and command line know of a backend, one facet per
+    decision: the one place they ask, instead of comparing backend names or reading one flag
+    for unrelated things.
+
+    A backend declares its facets once, as the value it registers
+    (:func:`benchsim.backends.register_backend`), which is also what its benchmarks answer
+    (a live backend adds the devices it was opened on).
 
     Attributes
     ----------
-    tabular
-        Answers are free lookups in recorded tables: a simulated clock (checkpoints by wall
-        time), test metrics recorded for every trajectory row, a table optimum for regret.
+    simulated_time
+        Answers are charged recorded seconds on a simulated clock: a run reports simulated
+        GPU-hours and its progress in simulated time (else real seconds of real work).
+    checkpoint_at_milestones
+        A searcher's milestone (an EMT-NAS generation) costs real minutes: a run saves a
+        checkpoint at each one, not only by wall time.
+    recorded_costs
+        Every architecture's cost is known before a run: a time budget that cannot buy one
+        answer, or that no search of the space could spend, is refused up front.
+    free_test_lookups
+        The test metric of any architecture on any task is a free lookup: recorded for every
+        trajectory row, and for a found architecture on the benchmark's other tasks
+        (``result.json``'s ``test_metric_on``, ``benchsim report --report-tasks``).
+    recorded_optimum
+        The best test value over the whole space is known: reports give regret against it.
+    tasks_are_datasets
+        A run's tasks name the datasets the backend opens (passed as ``datasets``), so a run
+        without tasks searches all it was opened with (else the catalog's default tasks).
     gpus_per_run
         GPUs one run occupies (what a Ray sweep reserves per run).
     device_slots
         GPUs a local pool of runs may spread its workers over; ``None``: runs need none.
     """
 
-    tabular: bool = False
+    simulated_time: bool = False
+    checkpoint_at_milestones: bool = False
+    recorded_costs: bool = False
+    free_test_lookups: bool = False
+    recorded_optimum: bool = False
+    tasks_are_datasets: bool = False
     gpus_per_run: int = 0
     device_slots: tuple[str, ...] | None = None
 
@@ -694,13 +719,9 @@ class Benchmark(ABC):
             )
 
     # ------------------------------------------------------------------ scheduling
-    @property
-    def traits(self) -> Traits:
-        """How runs on this benchmark are scheduled and recorded (:class:`Traits`): whether it
-        is tabular (declared once, where the backend registers), and what devices it uses."""
-        from benchsim.backends import backend_info
-
-        return Traits(tabular=backend_info(self.backend).tabular)
+    traits: Traits = Traits()
+    """How runs on this benchmark are scheduled and recorded (:class:`Traits`): the value the
+    backend registered, devices added by a live one."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}: tasks {', '.join(self.tasks)}>"

@@ -91,7 +91,7 @@ def _live(backend: str | None) -> bool:
     """Whether ``backend`` trains for real (a progress bar of real time, not simulated)."""
     from benchsim.backends import backend_info
 
-    return backend is not None and not backend_info(backend).tabular
+    return backend is not None and not backend_info(backend).traits.simulated_time
 
 
 def _summary(result: dict[str, Any], out: Path | None) -> None:

@@ -67,7 +67,7 @@ def _open_benchmark(config: RunConfig, seed: int) -> Benchmark:
 def resolve_tasks(bench: Benchmark, tasks: tuple[str, ...] | None) -> tuple[str, ...]:
     """Canonical task names; default per benchmark (NB201: cifar10 + cifar100)."""
     if tasks is None:
-        if not bench.traits.tabular:  # a live backend answers for the datasets it was opened with
+        if bench.traits.tasks_are_datasets:  # it answers for the datasets it was opened with
             return bench.tasks
         tasks = DEFAULT_TASKS.get(bench.space.name, bench.tasks[:2])
     return tuple(bench.resolve_task(t) for t in tasks)
@@ -217,7 +217,7 @@ def _execute(
 
     last_save = time.perf_counter()
     answered = 0
-    live = not bench.traits.tabular  # a generation costs real minutes: save at each one
+    at_milestones = bench.traits.checkpoint_at_milestones  # a generation costs real minutes
     while state.search_index < len(state.searchers):
         searcher, problem = state.searchers[state.search_index]
         if state.loop is None:
@@ -233,7 +233,7 @@ def _execute(
             stop = interrupt.signum is not None or asked
             reached = searcher.milestone()
             due = (checkpoint_every is not None and now - last_save >= checkpoint_every) or (
-                live and reached != milestone
+                at_milestones and reached != milestone
             )
             milestone = reached
             if checkpointer is not None and (stop or due):
@@ -343,8 +343,8 @@ def check_budget_scale(
     nothing evaluated.  Too large: more than
     :data:`REPEATS_ALLOWED` evaluations of every architecture, in evaluations or in the
     simulated time they cost, is unbounded work (memory and checkpoints grow with it) that
-    no search of a finite space needs.  Time bounds need recorded costs, so they are checked
-    on a table only.
+    no search of a finite space needs.  Time bounds need costs known ahead, so they are
+    checked where the backend records them (``Traits.recorded_costs``).
     """
     size = bench.space.size
     limit = REPEATS_ALLOWED * size
@@ -354,7 +354,7 @@ def check_budget_scale(
             f"evaluations of each of the {size:,} architectures of {bench.space.name}; allowed: "
             f"at most {limit:,}"
         )
-    if budget.seconds is None or not bench.traits.tabular:
+    if budget.seconds is None or not bench.traits.recorded_costs:
         return
     protocols = _protocols(bench, tasks, override)
     archs = np.arange(size)
@@ -561,7 +561,7 @@ def _cross_task(bench: Benchmark, arch: int, searched: str) -> dict[str, dict[st
     """The found architecture's recorded test metric on every other task of a table benchmark
     (how the NAS-Bench-201 paper reports one CIFAR-10 search on three datasets); ``{}`` on a
     live backend, where it would mean training the architecture on each task."""
-    if not bench.traits.tabular:
+    if not bench.traits.free_test_lookups:
         return {}
     out: dict[str, dict[str, Any]] = {}
     for task in bench.tasks:
@@ -619,7 +619,7 @@ def _trajectory(bench: Benchmark, traj: Trajectory):
     names = {int(a): bench.space.format(int(a)) for a in uniq}
     arch_str = [names.get(int(a), "") for a in archs]
     test_value = None
-    if bench.traits.tabular and archs.size:
+    if bench.traits.free_test_lookups and archs.size:
         test_value = np.full(archs.shape, np.nan)
         tasks = np.asarray(traj.task)
         for task in np.unique(tasks):

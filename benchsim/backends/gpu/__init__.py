@@ -21,6 +21,7 @@ import importlib
 from typing import Any
 
 from benchsim.backends import register_backend, register_outline
+from benchsim.backends.gpu._traits import LIVE_TRAITS
 
 __all__ = [
     "GPU_SPACES",
@@ -62,7 +63,7 @@ the backend costs nothing, so listing backends or reading a gpu sweep's report n
 
 
 @register_backend(
-    "gpu", tasks_are_datasets=True, flags=("device", "smoke"), option_example="bn_eval=recalibrate"
+    "gpu", traits=LIVE_TRAITS, flags=("device", "smoke"), option_example="bn_eval=recalibrate"
 )
 def open_gpu(name: str, **options: Any):
     """Open the live benchmark over space ``name`` (:func:`._open.open_gpu`)."""

@@ -33,7 +33,7 @@ import numpy as np
 
 from benchsim._checks import check_int
 from benchsim._paths import tables_dir
-from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, TaskInfo
+from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, TaskInfo, Traits
 from benchsim.backends.table._emulation import TableEmulationMixin
 from benchsim.backends.table._epochs import MEAN_SEED, EpochTable
 from benchsim.backends.table._layout import (
@@ -100,6 +100,9 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
     """
 
     backend = "table"
+    traits = Traits(
+        simulated_time=True, recorded_costs=True, free_test_lookups=True, recorded_optimum=True
+    )
 
     def __init__(
         self,
