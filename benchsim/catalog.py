@@ -222,3 +222,23 @@ DEFAULT_TASKS: dict[str, tuple[str, ...]] = {
 }
 """Search space name -> the tasks a run searches when none are given (two, so that the default
 run of a multi-task algorithm is multi-task)."""
+
+
+@dataclass(frozen=True)
+class ProxySchedule:
+    """A benchmark paper's cheaper stand-in for full training when a search evaluates.
+
+    NAS-Bench-201's baselines score a candidate by the validation accuracy of a separate
+    ``epochs``-epoch run (``hp='12'``, its own cosine schedule) of one randomly drawn training
+    seed, charged that run's time.  The public tables hold neither, so a table answers with the
+    recorded standard-schedule search metric of one sampled seed (the seed mean on tasks
+    without per-seed values, :data:`SEED_METRICS`), charged ``train_time_s * epochs /
+    TaskInfo.epochs`` (README, "The NB201 12-epoch proxy").
+    """
+
+    epochs: int
+
+
+PROXY_SCHEDULES: dict[str, ProxySchedule] = {"nb201": ProxySchedule(epochs=12)}
+"""Search space name -> the proxy its paper evaluates searches with; a space not listed is
+evaluated by its recorded value, charged the recorded training time."""

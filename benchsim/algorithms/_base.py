@@ -32,6 +32,7 @@ Hyperparameters are dataclass fields (constructors only store them); learned sta
 from __future__ import annotations
 
 import dataclasses
+import typing
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -52,6 +53,154 @@ class TaskSpec:
     name: str
     metric: str
     epochs: int
+
+
+@dataclass(frozen=True)
+class Evaluate:
+    """Train ``arch`` on ``task`` with the run's protocol; the outcome value is its metric."""
+
+    kind: ClassVar[str] = "evaluate"
+    """The job's kind: what :attr:`Problem.capabilities` lists when the backend answers it."""
+    task: str
+    arch: int
+
+    @property
+    def label(self) -> str:
+        """The trajectory's ``kind`` of this job's rows."""
+        return "evaluate"
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return (self.task,)
+
+    @property
+    def size(self) -> int:
+        return 1
+
+
+@dataclass(frozen=True)
+class TrainPass:
+    """One pass over ``task``'s training data; each mini-batch trains one of ``archs``.
+
+    ``weights`` (optional, same length) are selection probabilities per mini-batch, e.g. from a
+    binary tournament; ``None`` = uniform.  ``planned_passes`` is how many passes the searcher
+    plans for this task in all (EMT-NAS: its generations), for a learning-rate schedule that
+    needs to know; it never buys training: an emulated supernet is as trained as the passes it
+    has had (docs/weight_sharing.md).  The outcome carries no values, only the cost.
+    """
+
+    kind: ClassVar[str] = "train_pass"
+    task: str
+    archs: tuple[int, ...]
+    weights: tuple[float, ...] | None = None
+    planned_passes: int | None = None
+
+    @property
+    def label(self) -> str:
+        return "train_pass"
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return (self.task,)
+
+    @property
+    def size(self) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class JointTrainPass:
+    """One pass over the union of ``tasks``' training data through ONE supernet they share.
+
+    Every mini-batch of every task is used once, in one random order that mixes the tasks; a
+    mini-batch of ``tasks[i]`` trains one of ``archs[i]`` (through that task's head), drawn with
+    the probabilities ``weights[i]`` (``None``, or a ``None`` entry: uniform).  The tasks'
+    shared weights are those of one supernet, formed on the first joint pass over them (the
+    backends refuse a joint pass over tasks already trained apart).  What EMT-NAS's JT-S and
+    JT-D baselines do (supplementary appendix D: "combine data from all tasks and jointly train
+    them"); ``planned_passes`` as for :class:`TrainPass`.  The outcome carries only the cost.
+    """
+
+    kind: ClassVar[str] = "joint_train_pass"
+    tasks: tuple[str, ...]
+    archs: tuple[tuple[int, ...], ...]
+    weights: tuple[tuple[float, ...] | None, ...] | None = None
+    planned_passes: int | None = None
+
+    @property
+    def label(self) -> str:
+        return "joint_pass"
+
+    @property
+    def size(self) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class SampledEval:
+    """Estimate each of ``archs`` on ``task`` from one random validation mini-batch.
+
+    ``batch_size=None`` asks for the whole validation split instead (EMT-NAS Alg. 1 line 12:
+    the best individual evaluated with the shared weights); such answers count as full
+    evaluations for :meth:`Searcher.recommend`.
+    """
+
+    kind: ClassVar[str] = "sampled_eval"
+    task: str
+    archs: tuple[int, ...]
+    batch_size: int | None = 256
+
+    @property
+    def label(self) -> str:
+        """``"full_eval"`` for a whole-split evaluation, else ``"sampled_eval"``."""
+        return "full_eval" if self.batch_size is None else "sampled_eval"
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return (self.task,)
+
+    @property
+    def full(self) -> bool:
+        """Whether this is a whole-validation-split evaluation."""
+        return self.batch_size is None
+
+    @property
+    def size(self) -> int:
+        return len(self.archs)
+
+
+@dataclass(frozen=True)
+class TaskDistance:
+    """How far each of ``sources`` is from ``task`` (LD-NAS, Le et al. Eq. 2-3).
+
+    The outcome's ``values[k]`` is d[sources[k] -> task], the log-determinant distance of
+    diagonal Fisher information matrices, averaged over ``repeats`` initialisations of the
+    epsilon-approximation networks.  Only a backend holding the tasks' data answers it
+    (``"task_distance" in Problem.capabilities``).  No architecture is evaluated (size 0).
+    """
+
+    kind: ClassVar[str] = "task_distance"
+    task: str
+    sources: tuple[str, ...]
+    repeats: int = 1
+
+    @property
+    def label(self) -> str:
+        return "task_distance"
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return (self.task,)
+
+    @property
+    def size(self) -> int:
+        return 0
+
+
+Job = Evaluate | TrainPass | SampledEval | JointTrainPass | TaskDistance
+"""The questions a searcher may ask: the one list of job kinds (each class says its ``kind``;
+the runner answers each through one table, :mod:`benchsim.runner._execute`)."""
+JOBS: tuple[type, ...] = typing.get_args(Job)
 
 
 @dataclass(frozen=True)
@@ -81,9 +230,8 @@ class Problem:
     tasks: tuple[TaskSpec, ...]
     benchmark: str
     source_tasks: tuple[TaskSpec, ...] = ()
-    capabilities: frozenset[str] = frozenset(
-        {"evaluate", "train_pass", "sampled_eval", "joint_train_pass"}
-    )
+    capabilities: frozenset[str] = frozenset(job.kind for job in JOBS if job is not TaskDistance)
+    """Default (a problem built by hand): what a table answers, every kind but distances."""
 
     def task(self, name: str) -> TaskSpec:
         for spec in (*self.tasks, *self.source_tasks):
@@ -92,121 +240,6 @@ class Problem:
         raise UnknownNameError("task", name, [t.name for t in self.tasks], "in this search")
 
 
-@dataclass(frozen=True)
-class Evaluate:
-    """Train ``arch`` on ``task`` with the run's protocol; the outcome value is its metric."""
-
-    task: str
-    arch: int
-
-    @property
-    def tasks(self) -> tuple[str, ...]:
-        return (self.task,)
-
-    @property
-    def size(self) -> int:
-        return 1
-
-
-@dataclass(frozen=True)
-class TrainPass:
-    """One pass over ``task``'s training data; each mini-batch trains one of ``archs``.
-
-    ``weights`` (optional, same length) are selection probabilities per mini-batch, e.g. from a
-    binary tournament; ``None`` = uniform.  ``planned_passes`` is how many passes the searcher
-    plans for this task in all (EMT-NAS: its generations), for a learning-rate schedule that
-    needs to know; it never buys training: an emulated supernet is as trained as the passes it
-    has had (docs/weight_sharing.md).  The outcome carries no values, only the cost.
-    """
-
-    task: str
-    archs: tuple[int, ...]
-    weights: tuple[float, ...] | None = None
-    planned_passes: int | None = None
-
-    @property
-    def tasks(self) -> tuple[str, ...]:
-        return (self.task,)
-
-    @property
-    def size(self) -> int:
-        return 0
-
-
-@dataclass(frozen=True)
-class JointTrainPass:
-    """One pass over the union of ``tasks``' training data through ONE supernet they share.
-
-    Every mini-batch of every task is used once, in one random order that mixes the tasks; a
-    mini-batch of ``tasks[i]`` trains one of ``archs[i]`` (through that task's head), drawn with
-    the probabilities ``weights[i]`` (``None``, or a ``None`` entry: uniform).  The tasks'
-    shared weights are those of one supernet, formed on the first joint pass over them (the
-    backends refuse a joint pass over tasks already trained apart).  What EMT-NAS's JT-S and
-    JT-D baselines do (supplementary appendix D: "combine data from all tasks and jointly train
-    them"); ``planned_passes`` as for :class:`TrainPass`.  The outcome carries only the cost.
-    """
-
-    tasks: tuple[str, ...]
-    archs: tuple[tuple[int, ...], ...]
-    weights: tuple[tuple[float, ...] | None, ...] | None = None
-    planned_passes: int | None = None
-
-    @property
-    def size(self) -> int:
-        return 0
-
-
-@dataclass(frozen=True)
-class SampledEval:
-    """Estimate each of ``archs`` on ``task`` from one random validation mini-batch.
-
-    ``batch_size=None`` asks for the whole validation split instead (EMT-NAS Alg. 1 line 12:
-    the best individual evaluated with the shared weights); such answers count as full
-    evaluations for :meth:`Searcher.recommend`.
-    """
-
-    task: str
-    archs: tuple[int, ...]
-    batch_size: int | None = 256
-
-    @property
-    def tasks(self) -> tuple[str, ...]:
-        return (self.task,)
-
-    @property
-    def full(self) -> bool:
-        """Whether this is a whole-validation-split evaluation."""
-        return self.batch_size is None
-
-    @property
-    def size(self) -> int:
-        return len(self.archs)
-
-
-@dataclass(frozen=True)
-class TaskDistance:
-    """How far each of ``sources`` is from ``task`` (LD-NAS, Le et al. Eq. 2-3).
-
-    The outcome's ``values[k]`` is d[sources[k] -> task], the log-determinant distance of
-    diagonal Fisher information matrices, averaged over ``repeats`` initialisations of the
-    epsilon-approximation networks.  Only a backend holding the tasks' data answers it
-    (``"task_distance" in Problem.capabilities``).  No architecture is evaluated (size 0).
-    """
-
-    task: str
-    sources: tuple[str, ...]
-    repeats: int = 1
-
-    @property
-    def tasks(self) -> tuple[str, ...]:
-        return (self.task,)
-
-    @property
-    def size(self) -> int:
-        return 0
-
-
-Job = Evaluate | TrainPass | SampledEval | JointTrainPass | TaskDistance
 FINISHED = "finished"
 """Returned by :meth:`Searcher.ask` when the searcher has no more work."""
 

@@ -15,10 +15,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
+from typing import Protocol as Interface
 
 from benchsim._registry import Registry
-from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, TaskInfo, Traits
+from benchsim.backends.base import (
+    BatchResult,
+    Benchmark,
+    Protocol,
+    Result,
+    SeedLike,
+    TaskInfo,
+    Traits,
+)
 from benchsim.errors import BackendError, ConfigError
 
 __all__ = [
@@ -27,6 +36,7 @@ __all__ = [
     "BatchResult",
     "Benchmark",
     "Outline",
+    "Protocol",
     "Result",
     "SeedLike",
     "TaskInfo",
@@ -45,7 +55,7 @@ NO_TRAITS = Traits()
 """Every facet off: a backend that declares none."""
 
 
-class Outline(Protocol):
+class Outline(Interface):
     """What :func:`outline` returns: the part of :class:`Benchmark` that names things.
 
     A :class:`Benchmark` is itself an outline; a backend whose opening is expensive registers

@@ -17,7 +17,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -230,6 +230,60 @@ class Traits:
     tasks_are_datasets: bool = False
     gpus_per_run: int = 0
     device_slots: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How a search's "evaluate this architecture" is answered on one task, and charged.
+
+    A property of the run, not of the algorithm: the backend proposes one per task
+    (:meth:`Benchmark.evaluation_protocol`), a run's config may override ``seed``,
+    ``cost_scale`` and ``schedule`` (:meth:`overridden`), and ``config.json`` records it.
+
+    Attributes
+    ----------
+    metric
+        The metric an evaluation reads (the task's search metric).
+    seed
+        Which recorded training seed (:data:`SeedLike`).
+    cost_scale
+        Fraction of the reported cost charged (NB201's 12-epoch proxy: 12 / 200).
+    note
+        One line saying what the protocol is.
+    schedule
+        Schedule length in epochs (the live backend trains the architecture alone for that
+        many); ``None``: the task's standard one.
+    source
+        Where the answers come from, in every trajectory row (``recorded:standalone``, ...).
+    """
+
+    metric: str
+    seed: SeedLike = None
+    cost_scale: float = 1.0
+    note: str = ""
+    schedule: int | None = None
+    source: str = "standalone"
+
+    def __post_init__(self) -> None:
+        scale = self.cost_scale
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
+            raise ConfigError(f"protocol cost_scale == {scale!r}, must be a number > 0")
+        object.__setattr__(self, "cost_scale", float(scale))
+        check_int("protocol schedule", self.schedule, 1, allow_none=True)
+        if self.seed is not None:
+            _check_seed(self.seed)
+
+    def overridden(self, override: Mapping[str, object]) -> Protocol:
+        """This protocol with a run config's ``seed`` / ``cost_scale`` / ``schedule``, its
+        note saying which were overridden."""
+        if not override:
+            return self
+        changes = dict(override)
+        changes["note"] = f"{self.note} (overridden: {sorted(override)})"
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
 
 
 class Benchmark(ABC):
@@ -672,19 +726,11 @@ class Benchmark(ABC):
         kinds = ("evaluate", "train_pass", "sampled_eval", "joint_train_pass", "task_distance")
         return frozenset(k for k in kinds if self.supports(k))
 
-    def evaluation_protocol(self, task: str) -> dict[str, object]:
-        """Default way a search's "evaluate this architecture" is answered on ``task``.
-
-        Keys: ``seed`` (see :data:`SeedLike`), ``cost_scale`` (fraction of the reported cost
-        charged), ``note`` (one line saying what the protocol is, stored with the run) and
-        ``source`` (a short label of where the answers come from, in every trajectory row).
-        """
-        return {
-            "seed": None,
-            "cost_scale": 1.0,
-            "note": "full training, reported cost",
-            "source": "standalone",
-        }
+    def evaluation_protocol(self, task: str) -> Protocol:
+        """How a search's "evaluate this architecture" is answered on ``task`` by default
+        (:class:`Protocol`): the search metric, full training, the reported cost."""
+        info = self.task_info(task)
+        return Protocol(info.search_metric, note="full training, reported cost")
 
     def provenance(self) -> dict[str, object]:
         """What a run must record to be reproducible from this backend (e.g. data checksums)."""

@@ -3,13 +3,12 @@
 The evaluation protocol is a property of the run, not of the algorithm: which training seed an
 :class:`~benchsim.algorithms.Evaluate` reads (``seed``), which schedule (``schedule``: on the
 live backend, train the architecture alone for that many epochs) and what fraction of the
-recorded training time it is charged (``cost_scale``).  Backends propose a default per task
-(``Benchmark.evaluation_protocol``); a config file may override both.
+recorded training time it is charged (``cost_scale``): a
+:class:`~benchsim.backends.base.Protocol`.  Backends propose one per task
+(``Benchmark.evaluation_protocol``); a config file may override it.
 """
 
 from __future__ import annotations
-
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -22,24 +21,11 @@ from benchsim.algorithms._base import (
     TaskDistance,
     TrainPass,
 )
-from benchsim.backends.base import Benchmark, SeedLike
+from benchsim.backends.base import Benchmark, Protocol
+
+__all__ = ["JobExecutor", "Protocol"]
 
 _EMPTY = np.empty(0, dtype=np.float64)
-
-
-@dataclass(frozen=True)
-class Protocol:
-    """How one task's :class:`Evaluate` jobs are answered and charged."""
-
-    metric: str
-    seed: SeedLike = None
-    cost_scale: float = 1.0
-    note: str = ""
-    schedule: int | None = None
-    source: str = "standalone"
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 class JobExecutor:

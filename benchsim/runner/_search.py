@@ -20,27 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from benchsim.algorithms._base import (
-    Evaluate,
-    Job,
-    JointTrainPass,
-    Outcome,
-    SampledEval,
-    Searcher,
-    TaskDistance,
-    TrainPass,
-)
+from benchsim.algorithms._base import Evaluate, Job, Outcome, Searcher
 from benchsim.errors import DeadlockError
 from benchsim.runner._budget import Budget
 from benchsim.runner._clock import SimClock
 
-_KIND = {
-    Evaluate: "evaluate",
-    SampledEval: "sampled_eval",
-    TrainPass: "train_pass",
-    JointTrainPass: "joint_pass",
-    TaskDistance: "task_distance",
-}
 TRAINING_KINDS = ("train_pass", "joint_pass")
 """Trajectory kinds of training passes (no architecture, no value: only a cost)."""
 
@@ -79,10 +63,8 @@ class Trajectory:
     def add(
         self, search: int, job: Job, outcome: Outcome, worker: int, start: float, end: float
     ) -> None:
-        kind = _KIND[type(job)]
+        kind = job.label
         sources = None
-        if kind == "sampled_eval" and job.batch_size is None:
-            kind = "full_eval"
         if kind in TRAINING_KINDS:
             tasks = list(job.tasks)
             archs, values = [-1] * len(tasks), [float("nan")] * len(tasks)

@@ -19,14 +19,14 @@ import numpy as np
 
 from benchsim._checks import check_int
 from benchsim.algorithms._base import Problem, Searcher, TaskSpec, algorithm_class, create
-from benchsim.backends.base import Benchmark
+from benchsim.backends.base import Benchmark, Protocol
 from benchsim.catalog import DEFAULT_TASKS
 from benchsim.errors import BenchsimWarning, ConfigError, EmptyResultError, RunInterrupted
 from benchsim.runner._budget import Budget, parse_budget
 from benchsim.runner._checkpoint import Checkpointer, discard_uncommitted, has_checkpoint
 from benchsim.runner._checkpoint import load as load_saved
 from benchsim.runner._config import RunConfig, load_config_file, merge_config
-from benchsim.runner._execute import JobExecutor, Protocol
+from benchsim.runner._execute import JobExecutor
 from benchsim.runner._results import (
     atomic_write_json,
     json_default,
@@ -74,26 +74,8 @@ def resolve_tasks(bench: Benchmark, tasks: tuple[str, ...] | None) -> tuple[str,
 
 
 def _protocols(bench: Benchmark, tasks: tuple[str, ...], override: dict) -> dict[str, Protocol]:
-    out = {}
-    for task in tasks:
-        base = bench.evaluation_protocol(task)
-        merged = {**base, **override}
-        if override:
-            merged["note"] = f"{base.get('note', '')} (overridden: {sorted(override)})"
-        scale = merged.get("cost_scale", 1.0)
-        if not isinstance(scale, (int, float)) or not scale > 0:
-            raise ConfigError(f"protocol cost_scale == {scale!r}, must be a number > 0")
-        schedule = merged.get("schedule")
-        check_int("protocol schedule", schedule, 1, allow_none=True)
-        out[task] = Protocol(
-            metric=bench.task_info(task).search_metric,
-            seed=merged.get("seed"),
-            cost_scale=float(scale),
-            note=str(merged.get("note", "")),
-            schedule=schedule,
-            source=str(merged.get("source", "standalone")),
-        )
-    return out
+    """Each task's evaluation protocol: the backend's, with the config's overrides."""
+    return {task: bench.evaluation_protocol(task).overridden(override) for task in tasks}
 
 
 def _spec(bench: Benchmark, task: str) -> TaskSpec:

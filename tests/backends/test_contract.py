@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import benchsim
-from benchsim.backends import BACKENDS, BatchResult, Benchmark, Result, backend_info
+from benchsim.backends import BACKENDS, BatchResult, Benchmark, Protocol, Result, backend_info
 from benchsim.catalog import CATALOG, SEED_METRICS
 from benchsim.errors import (
     BackendError,
@@ -60,7 +60,8 @@ def test_traits_are_what_the_backend_registered(bench):
     assert traits == backend_info(bench.backend).traits  # declared once, where it registers
     json.dumps(bench.provenance(), default=str)
     protocol = bench.evaluation_protocol(bench.tasks[0])
-    assert {"seed", "cost_scale", "note", "source"} <= set(protocol)
+    assert isinstance(protocol, Protocol) and protocol.note and protocol.source
+    assert protocol.metric == bench.task_info(bench.tasks[0]).search_metric
 
 
 def test_tasks_and_their_metrics(bench):

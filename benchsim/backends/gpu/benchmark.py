@@ -53,6 +53,7 @@ from benchsim._checks import check_int
 from benchsim.backends.base import (
     BatchResult,
     Benchmark,
+    Protocol,
     Result,
     SeedLike,
     TaskInfo,
@@ -520,28 +521,22 @@ class GpuBenchmark(EvaluationMixin, RankingMixin, StateMixin, Benchmark):
         return BatchResult(values=values, cost=cost)
 
     # ------------------------------------------------------------------ protocol and records
-    def evaluation_protocol(self, task: str) -> dict[str, object]:
+    def evaluation_protocol(self, task: str) -> Protocol:
         """How an ``Evaluate`` is answered: training alone for ``evaluate_epochs`` (default) or
         the supernet's accuracy (``evaluate="supernet"``), charged real seconds either way."""
-        self.resolve_task(task)
+        metric = self.task_info(task).search_metric
         s = self.settings
         if s.evaluate == "standalone":
-            return {
-                "seed": None,
-                "cost_scale": 1.0,
-                "schedule": s.evaluate_epochs,
-                "note": f"each architecture trained alone for {s.evaluate_epochs} epochs "
-                "(cosine schedule), its valid_acc; charged the real seconds",
-                "source": "live:standalone",
-            }
-        return {
-            "seed": None,
-            "cost_scale": 1.0,
-            "schedule": None,
-            "note": f"supernet valid_acc on the full validation split ({s.bn_eval} BN), charged "
-            "the real seconds of evaluating it",
-            "source": "live:supernet",
-        }
+            note = (
+                f"each architecture trained alone for {s.evaluate_epochs} epochs (cosine "
+                "schedule), its valid_acc; charged the real seconds"
+            )
+            return Protocol(metric, None, 1.0, note, s.evaluate_epochs, "live:standalone")
+        note = (
+            f"supernet valid_acc on the full validation split ({s.bn_eval} BN), charged the "
+            "real seconds of evaluating it"
+        )
+        return Protocol(metric, None, 1.0, note, None, "live:supernet")
 
     def answer_notes(self) -> dict[str, object]:
         """Which tasks share a supernet (after a run: as joint passes left them)."""

@@ -40,10 +40,8 @@ from benchsim.backends.table._weight_sharing import (
     TaskData,
 )
 from benchsim.backends.table._ws_model import supernet_fit
-from benchsim.catalog import SEED_METRICS
 
 _FORWARD_FRACTION = 1.0 / 3.0
-_NB201_SHORT_SCHEDULE = 12
 
 
 if TYPE_CHECKING:  # the mixin's ``self`` is the benchmark it is mixed into
@@ -60,32 +58,6 @@ class TableEmulationMixin(_Table):
     """
 
     weight_sharing_: SupernetEmulator
-
-    def evaluation_protocol(self, task: str) -> dict[str, object]:
-        """NB201: the NAS-Bench-201 paper's protocol, as closely as the recorded data allows.
-
-        The paper's baselines read the validation accuracy of ONE randomly drawn training seed
-        of the separate 12-epoch schedule and are charged that run's time.  The tables carry
-        200-epoch validation accuracies (per seed for cifar10, seed means for cifar100 and
-        ImageNet16-120) and 200-epoch training times, so the proxy is: the recorded validation
-        accuracy of one sampled seed where per-seed values exist (the seed mean otherwise),
-        charged ``train_time_s * 12 / 200``.  Other benchmarks: the recorded (best-epoch) value,
-        charged the recorded training time.
-        """
-        name = self.resolve_task(task)
-        source = "recorded:standalone"
-        if self.space.name != "nb201":
-            note = "recorded value, full training time"
-            return {"seed": None, "cost_scale": 1.0, "note": note, "source": source}
-        info = self.task_info(name)
-        per_seed = info.search_metric in SEED_METRICS.get("nb201", {}).get(name, ())
-        scale = _NB201_SHORT_SCHEDULE / info.epochs
-        if per_seed:
-            note = "one sampled seed's 200-epoch valid_acc, charged train_time_s * 12/200"
-        else:
-            note = "seed-mean 200-epoch valid_acc (no per-seed values), charged train_time_s*12/200"
-        seed = "sample" if per_seed else None
-        return {"seed": seed, "cost_scale": scale, "note": note, "source": source}
 
     def answer_notes(self) -> dict[str, object]:
         """How weight-sharing jobs are answered (settings; per task: recorded or modelled, and

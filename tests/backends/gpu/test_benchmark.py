@@ -43,7 +43,7 @@ def test_opens_through_the_registry(data_root):
     )  # fmt: skip
     assert isinstance(bench, GpuBenchmark) and bench.tasks == ("synthetic-shapes",)
     assert bench.settings.cells_per_stage == 1 and bench.settings.channels == 4
-    assert not bench.traits.tabular and bench.space.name == "nb201"
+    assert not bench.traits.simulated_time and bench.space.name == "nb201"
 
 
 def test_task_info_and_protocol(make_bench):
@@ -54,7 +54,7 @@ def test_task_info_and_protocol(make_bench):
     assert info.test_metric == "test_acc" and info.epochs == 4 and info.train_size == 2000
     assert set(info.metrics) == {"train_acc", "valid_acc", "test_acc", "train_time_s"}
     protocol = bench.evaluation_protocol("synthetic-shapes")
-    assert protocol["seed"] is None and protocol["cost_scale"] == 1.0
+    assert protocol.seed is None and protocol.cost_scale == 1.0
     prov = bench.provenance()
     record = prov["datasets"]["synthetic-shapes"]
     assert len(record["sha256"]) == 64 and len(record["source_sha256"]) == 64
