@@ -1,4 +1,11 @@
-"""Turn a searcher's jobs into backend calls, and say how an evaluation is charged.
+"""Turn a searcher's jobs into backend calls, through one table of job kinds.
+
+:data:`KINDS` says, for each kind of job (:data:`benchsim.algorithms.JOBS`), which part of a
+benchmark answers it (the lookup contract itself, or a capability component:
+``bench.weight_sharing``, ``bench.task_distances``) and how; :func:`capabilities` reads it to
+tell a searcher beforehand which kinds this benchmark answers, and :class:`JobExecutor`
+dispatches through it.  A new job kind is a class in :mod:`benchsim.algorithms._base` and a row
+here (a test checks that every job has one).
 
 The evaluation protocol is a property of the run, not of the algorithm: which training seed an
 :class:`~benchsim.algorithms.Evaluate` reads (``seed``), which schedule (``schedule``: on the
@@ -9,6 +16,11 @@ recorded training time it is charged (``cost_scale``): a
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -22,14 +34,111 @@ from benchsim.algorithms._base import (
     TrainPass,
 )
 from benchsim.backends.base import Benchmark, Protocol
+from benchsim.errors import BackendError
 
-__all__ = ["JobExecutor", "Protocol"]
+__all__ = ["KINDS", "JobExecutor", "JobKind", "Protocol", "capabilities"]
 
 _EMPTY = np.empty(0, dtype=np.float64)
 
 
+def _evaluate(run: JobExecutor, bench: Benchmark, job: Evaluate) -> Outcome:
+    proto = run.protocols[job.task]
+    result = bench.query(job.arch, job.task, proto.metric, seed=proto.seed, schedule=proto.schedule)
+    return Outcome(
+        values=np.array([result.value], dtype=np.float64),
+        cost=float(result.cost) * proto.cost_scale,
+        source=proto.source,
+    )
+
+
+def _sampled_eval(run: JobExecutor, ws: Any, job: SampledEval) -> Outcome:
+    batch = ws.sampled_eval(job.task, np.asarray(job.archs), rng=run.rng, batch_size=job.batch_size)
+    return Outcome(
+        values=np.asarray(batch.values, dtype=np.float64),
+        cost=float(np.sum(batch.cost)),
+        source=batch.source,
+    )
+
+
+def _train_pass(run: JobExecutor, ws: Any, job: TrainPass) -> Outcome:
+    cost = ws.train_pass(
+        job.task,
+        np.asarray(job.archs),
+        rng=run.rng,
+        weights=job.weights,
+        planned_passes=job.planned_passes,
+    )
+    return Outcome(values=_EMPTY, cost=cost)
+
+
+def _joint_train_pass(run: JobExecutor, ws: Any, job: JointTrainPass) -> Outcome:
+    cost = ws.joint_train_pass(
+        job.tasks,
+        [np.asarray(archs) for archs in job.archs],
+        rng=run.rng,
+        weights=job.weights,
+        planned_passes=job.planned_passes,
+    )
+    return Outcome(values=_EMPTY, cost=cost)
+
+
+def _task_distance(run: JobExecutor, distances: Any, job: TaskDistance) -> Outcome:
+    batch = distances.task_distance(job.task, job.sources, repeats=job.repeats, rng=run.rng)
+    return Outcome(
+        values=np.asarray(batch.values, dtype=np.float64),
+        cost=float(np.sum(batch.cost)),
+        source=batch.source,
+    )
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """How the runner answers one kind of job.
+
+    Attributes
+    ----------
+    component
+        The benchmark attribute that answers it (``None``: the benchmark's lookup contract).
+    answer
+        ``answer(executor, answerer, job) -> Outcome``.
+    refusal
+        What a search that asks it of a benchmark without the component is told.
+    """
+
+    component: str | None
+    answer: Callable[[JobExecutor, Any, Any], Outcome]
+    refusal: str = ""
+
+
+_NO_WEIGHT_SHARING = "backend {backend} does not support weight-sharing steps"
+KINDS: dict[type, JobKind] = {
+    Evaluate: JobKind(None, _evaluate),
+    SampledEval: JobKind("weight_sharing", _sampled_eval, _NO_WEIGHT_SHARING),
+    TrainPass: JobKind("weight_sharing", _train_pass, _NO_WEIGHT_SHARING),
+    JointTrainPass: JobKind("weight_sharing", _joint_train_pass, _NO_WEIGHT_SHARING),
+    TaskDistance: JobKind(
+        "task_distances",
+        _task_distance,
+        "backend {backend} holds no task data (images) to compute task distances from; give "
+        "the algorithm a distance file made by `benchsim task-distance --tasks A,B,... --out "
+        "FILE`",
+    ),
+}
+"""Job class -> :class:`JobKind`: the one table of what answers each kind of job."""
+
+
+def _answerer(bench: Benchmark, kind: JobKind) -> Any:
+    return bench if kind.component is None else getattr(bench, kind.component, None)
+
+
+def capabilities(bench: Benchmark) -> frozenset[str]:
+    """The job kinds ``bench`` answers (what :attr:`Problem.capabilities` tells a searcher)."""
+    return frozenset(job.kind for job, kind in KINDS.items() if _answerer(bench, kind) is not None)
+
+
 class JobExecutor:
-    """Answers jobs through the backend contract only (no backend-specific branches)."""
+    """Answers jobs through the backend contract and its components only (no backend-specific
+    branches): each job goes to the answer its kind's row of :data:`KINDS` names."""
 
     def __init__(
         self, bench: Benchmark, protocols: dict[str, Protocol], rng: np.random.Generator
@@ -37,52 +146,21 @@ class JobExecutor:
         self.bench = bench
         self.protocols = protocols
         self.rng = rng
+        self._answers: dict[type, Callable[[Job], Outcome]] = {}
+        for job, kind in KINDS.items():
+            answerer = _answerer(bench, kind)
+            if answerer is None:
+                message = kind.refusal.format(backend=bench.backend or type(bench).__name__)
+                self._answers[job] = partial(_refuse, message)
+            else:
+                self._answers[job] = partial(kind.answer, self, answerer)
 
     def __call__(self, job: Job) -> Outcome:
-        if isinstance(job, Evaluate):
-            proto = self.protocols[job.task]
-            result = self.bench.query(
-                job.arch, job.task, proto.metric, seed=proto.seed, schedule=proto.schedule
-            )
-            return Outcome(
-                values=np.array([result.value], dtype=np.float64),
-                cost=float(result.cost) * proto.cost_scale,
-                source=proto.source,
-            )
-        if isinstance(job, SampledEval):
-            batch = self.bench.sampled_eval(
-                job.task, np.asarray(job.archs), rng=self.rng, batch_size=job.batch_size
-            )
-            return Outcome(
-                values=np.asarray(batch.values, dtype=np.float64),
-                cost=float(np.sum(batch.cost)),
-                source=batch.source,
-            )
-        if isinstance(job, TrainPass):
-            cost = self.bench.train_pass(
-                job.task,
-                np.asarray(job.archs),
-                rng=self.rng,
-                weights=job.weights,
-                planned_passes=job.planned_passes,
-            )
-            return Outcome(values=_EMPTY, cost=cost)
-        if isinstance(job, TaskDistance):
-            batch = self.bench.task_distance(
-                job.task, job.sources, repeats=job.repeats, rng=self.rng
-            )
-            return Outcome(
-                values=np.asarray(batch.values, dtype=np.float64),
-                cost=float(np.sum(batch.cost)),
-                source=batch.source,
-            )
-        if isinstance(job, JointTrainPass):
-            cost = self.bench.joint_train_pass(
-                job.tasks,
-                [np.asarray(archs) for archs in job.archs],
-                rng=self.rng,
-                weights=job.weights,
-                planned_passes=job.planned_passes,
-            )
-            return Outcome(values=_EMPTY, cost=cost)
-        raise TypeError(f"a searcher returned {job!r}, which is not a job")
+        answer = self._answers.get(type(job))
+        if answer is None:
+            raise TypeError(f"a searcher returned {job!r}, which is not a job")
+        return answer(job)
+
+
+def _refuse(message: str, job: Job) -> Outcome:
+    raise BackendError(message)

@@ -26,7 +26,7 @@ from benchsim.runner._budget import Budget, parse_budget
 from benchsim.runner._checkpoint import Checkpointer, discard_uncommitted, has_checkpoint
 from benchsim.runner._checkpoint import load as load_saved
 from benchsim.runner._config import RunConfig, load_config_file, merge_config
-from benchsim.runner._execute import JobExecutor
+from benchsim.runner._execute import JobExecutor, capabilities
 from benchsim.runner._results import (
     atomic_write_json,
     json_default,
@@ -437,7 +437,7 @@ def _build_searchers(
 ) -> list[tuple[Searcher, Problem]]:
     family = bench.space.name
     specs = tuple(_spec(bench, t) for t in tasks)
-    kinds = bench.capabilities()
+    kinds = capabilities(bench)
     if cls.multi_task:
         others = tuple(_spec(bench, t) for t in bench.tasks if t not in tasks)
         problem = Problem(bench.space, specs, family, others, kinds)

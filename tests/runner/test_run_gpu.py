@@ -74,11 +74,11 @@ def test_a_table_run_checkpoints_by_wall_time_only(installed_home, tmp_path, mon
 
 def test_a_crash_resumes_from_the_last_generation(tmp_path, config, monkeypatch):
     """No chance to save at the crash: the generation checkpoint is what resumes."""
-    from benchsim.backends.gpu import GpuBenchmark
+    from benchsim.backends.gpu._weight_sharing import LiveWeightSharing
 
     execute_run(config, tmp_path / "full", checkpoint_every=None)
     passes = []
-    train = GpuBenchmark._train_pass
+    train = LiveWeightSharing._train_pass
 
     def crash_in_generation_3(self, *args, **kwargs):
         passes.append(1)
@@ -86,10 +86,10 @@ def test_a_crash_resumes_from_the_last_generation(tmp_path, config, monkeypatch)
             raise MemoryError("simulated crash")
         return train(self, *args, **kwargs)
 
-    monkeypatch.setattr(GpuBenchmark, "_train_pass", crash_in_generation_3)
+    monkeypatch.setattr(LiveWeightSharing, "_train_pass", crash_in_generation_3)
     with pytest.raises(MemoryError):
         execute_run(config, tmp_path / "cut", checkpoint_every=None)
-    monkeypatch.setattr(GpuBenchmark, "_train_pass", train)
+    monkeypatch.setattr(LiveWeightSharing, "_train_pass", train)
     saved = load_checkpoint(tmp_path / "cut")
     assert saved.searchers[0][0].milestone() == 3
     execute_run(config, tmp_path / "cut", resume=True, checkpoint_every=None)

@@ -11,7 +11,8 @@ Example
 >>> bench = benchsim.benchmark(  # doctest: +SKIP
 ...     "nb201", backend="gpu", device="cpu", smoke=True, seed=0,
 ...     datasets=("synthetic-shapes", "synthetic-shapes-b"))
->>> bench.train_pass("synthetic-shapes", [0, 7, 42], rng=np.random.default_rng(0))  # doctest: +SKIP
+>>> bench.weight_sharing.train_pass(  # doctest: +SKIP
+...     "synthetic-shapes", [0, 7, 42], rng=np.random.default_rng(0))
 0.41
 """
 
@@ -51,7 +52,7 @@ _LAZY = {
     "GpuSettings": "_settings",
     "RankCorrelation": "_ranking",
     "StandaloneNet": "_standalone",
-    "StandaloneResult": "_ranking",
+    "StandaloneResult": "_standalone",
     "SuperNet": "_supernet",
     "load_from_supernet": "_standalone",
     "ranking_sample": "_ranking",

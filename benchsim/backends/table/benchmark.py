@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,7 @@ from benchsim.backends.base import (
     TaskInfo,
     Traits,
 )
-from benchsim.backends.table._emulation import TableEmulationMixin
+from benchsim.backends.table._emulation import TableWeightSharing
 from benchsim.backends.table._epochs import MEAN_SEED, EpochTable
 from benchsim.backends.table._layout import (
     FinalColumns,
@@ -73,7 +74,7 @@ def _check_rng_seed(seed: object) -> None:
         raise ConfigError(f"seed == {seed!r}, must be an int or None (fresh OS entropy)")
 
 
-class TableBenchmark(TableEmulationMixin, Benchmark):
+class TableBenchmark(Benchmark):
     """A benchmark answered from the tables in ``<root>/<name>/``.
 
     Parameters
@@ -98,8 +99,9 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         Parsed ``meta.json`` (sources, checksums, creation time).
     rng_
         ``numpy.random.Generator`` drawing recorded seeds; see :meth:`reseed`.
-    weight_sharing_
-        The run's :class:`~._weight_sharing.SupernetEmulator` (training passes so far).
+    weight_sharing
+        The weight-sharing steps (:class:`~._emulation.TableWeightSharing`), answered by the
+        run's :class:`~._weight_sharing.SupernetEmulator` (``weight_sharing.emulator``).
 
     Examples
     --------
@@ -167,7 +169,8 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         self.rng_ = np.random.default_rng(seed)
         settings = WeightSharingSettings() if weight_sharing is None else weight_sharing
         entropy = np.random.SeedSequence(seed).entropy
-        self.weight_sharing_ = SupernetEmulator(settings, entropy)  # type: ignore[arg-type]
+        emulator = SupernetEmulator(settings, entropy)  # type: ignore[arg-type]
+        self.weight_sharing: TableWeightSharing = TableWeightSharing(self, self.final_, emulator)
 
     def reseed(self, seed: int | np.random.Generator | None) -> None:
         """Replace :attr:`rng_` (an int, ``None`` or a Generator to share with the caller)."""
@@ -178,7 +181,7 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
     def state_dict(self) -> dict[str, object]:
         """The generator behind ``seed="sample"`` and the emulated supernets' training state
         (all a run checkpoint needs: the emulation re-draws its estimates from its entropy)."""
-        ws = self.weight_sharing_
+        ws = self.weight_sharing.emulator
         return {
             "rng": self.rng_.bit_generator.state,
             "weight_sharing": {**ws.state_dict(), "entropy": ws.entropy},
@@ -189,11 +192,12 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         self.rng_.bit_generator.state = state["rng"]
         ws = state.get("weight_sharing")
         if isinstance(ws, dict):
-            if int(ws["entropy"]) != self.weight_sharing_.entropy:
-                self.weight_sharing_ = SupernetEmulator(
-                    self.weight_sharing_.settings, ws["entropy"]
+            emulator = self.weight_sharing.emulator
+            if int(ws["entropy"]) != emulator.entropy:
+                emulator = self.weight_sharing.emulator = SupernetEmulator(
+                    emulator.settings, ws["entropy"]
                 )
-            self.weight_sharing_.load_state_dict(ws)
+            emulator.load_state_dict(ws)
 
     def __reduce__(self):
         # Memory maps do not pickle: a copy (e.g. in a worker process) reopens the folder and
@@ -202,12 +206,20 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
             self.name,
             self.folder_.parent,
             self.seed,
-            self.weight_sharing_.settings,
+            self.weight_sharing.emulator.settings,
             self.state_dict(),
         )
 
     # ------------------------------------------------------------------ hooks of Benchmark
-    # (answer_notes, _train_pass, _sampled_eval: TableEmulationMixin)
+    def answer_notes(self) -> dict[str, object]:
+        """How weight-sharing jobs are answered (:meth:`TableWeightSharing.describe`)."""
+        return {"weight_sharing": self.weight_sharing.describe()}
+
+    def check_run(self, tasks: Sequence[str]) -> list[str]:
+        """An unreachable ``ws_tau`` is refused before a run writes anything
+        (:meth:`TableWeightSharing.check_tasks`); warnings where a setting has no effect."""
+        return self.weight_sharing.check_tasks(tasks)
+
     def evaluation_protocol(self, task: str) -> Protocol:
         """The protocol of the paper that made the benchmark, as closely as the recorded data
         allows: NB201's 12-epoch proxy (:data:`~benchsim.catalog.PROXY_SCHEDULES`): the
