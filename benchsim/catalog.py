@@ -215,6 +215,16 @@ SEED_METRICS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 """Metrics that seeds.parquet records per training seed (the rest exist as seed means only)."""
 
+SEARCH_BUDGETS: dict[str, str] = {
+    "nb201": "12000s",
+    "tnb101-micro": "50",
+    "tnb101-macro": "50",
+}
+"""Search space name -> the per-task budget of its benchmark's search protocol, the default of
+a searcher the runner stops: NAS-Bench-201's 12,000 simulated seconds (its paper's
+experiments), TransNAS-Bench-101's 50 evaluations (docs/catch.md).  A run on a space not listed
+names its budget."""
+
 DEFAULT_TASKS: dict[str, tuple[str, ...]] = {
     "nb201": ("cifar10", "cifar100"),
     "tnb101-micro": ("class_object", "class_scene"),

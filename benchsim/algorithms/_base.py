@@ -42,8 +42,9 @@ import numpy as np
 
 from benchsim._checks import check_int
 from benchsim._registry import Registry
+from benchsim.catalog import SEARCH_BUDGETS
 from benchsim.errors import ConfigError, UnknownNameError
-from benchsim.spaces import SearchSpace
+from benchsim.spaces import SearchSpace, get_space
 
 
 @dataclass(frozen=True)
@@ -210,12 +211,11 @@ class Problem:
     Attributes
     ----------
     space
-        The search space (sample, mutate, crossover, encode, ...).
+        The search space (sample, mutate, crossover, encode, ...): all a searcher knows of the
+        benchmark (never its name or backend: it does not know whether answers are looked up
+        or trained).
     tasks
         The tasks of this search, in order; a single-task searcher gets exactly one.
-    benchmark
-        Name of the benchmark, so defaults can differ per benchmark (never used to branch on the
-        backend kind: a searcher does not know whether answers are looked up or trained).
     source_tasks
         Other tasks of the benchmark whose observations a transfer method may use
         (XferNAS), with the :class:`Job`-level API: the runner answers :class:`Evaluate` on them.
@@ -228,7 +228,6 @@ class Problem:
 
     space: SearchSpace
     tasks: tuple[TaskSpec, ...]
-    benchmark: str
     source_tasks: tuple[TaskSpec, ...] = ()
     capabilities: frozenset[str] = frozenset(job.kind for job in JOBS if job is not TaskDistance)
     """Default (a problem built by hand): what a table answers, every kind but distances."""
@@ -271,12 +270,18 @@ class Searcher(ABC):
     evaluations have the best mean over the tasks (JT-S); results stores then follow the same
     rule for the incumbent (``benchsim.sweep.joint_incumbents``).  ``benchmarks`` names the
     search spaces it is written for (the algorithm contract suite runs it on each).
+    ``paper_defaults`` holds, per search space (by its registered name), the hyperparameters
+    of the paper whose table the algorithm reproduces there (the class defaults elsewhere);
+    ``stops_itself`` says that the searcher ends its search by returning :data:`FINISHED`
+    (EMT-NAS after its generations), so the runner imposes no default budget.
     """
 
     multi_task: ClassVar[bool] = False
     shared_architecture: ClassVar[bool] = False
+    stops_itself: ClassVar[bool] = False
     name: ClassVar[str] = ""
     benchmarks: ClassVar[tuple[str, ...]] = ("nb201", "tnb101-micro", "tnb101-macro")
+    paper_defaults: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
 
     # ------------------------------------------------------------------ life cycle
     def setup(self, problem: Problem, rng: np.random.Generator) -> None:
@@ -349,18 +354,29 @@ class Searcher(ABC):
         return out
 
     @classmethod
-    def defaults_for(cls, benchmark: str) -> dict[str, Any]:
-        """Hyperparameters of the paper whose table this algorithm reproduces on ``benchmark``."""
-        return {}
+    def defaults_for(cls, space: SearchSpace) -> dict[str, Any]:
+        """Hyperparameters of the paper whose table this algorithm reproduces on ``space``
+        (:attr:`paper_defaults`; ``{}``, the class defaults, on a space it names none for)."""
+        return dict(cls.paper_defaults.get(space.name, {}))
 
     @classmethod
-    def default_budget(cls, benchmark: str) -> str | None:
-        """Default per-task budget on ``benchmark`` (see :mod:`benchsim.runner.budget`).
+    def default_budget(cls, space: SearchSpace) -> str | None:
+        """Default per-task budget on ``space`` (see :mod:`benchsim.runner._budget`).
 
-        ``None``: no runner-imposed limit, for searchers that stop themselves (EMT-NAS ends after
-        its generations by returning :data:`FINISHED`).
+        ``None`` for a searcher that stops itself (:attr:`stops_itself`); else the budget of
+        the protocol of the space's benchmark (:data:`~benchsim.catalog.SEARCH_BUDGETS`), and a
+        one-line :class:`ConfigError` asking for one on a space that has none.
         """
-        return "12000s" if benchmark.startswith("nb201") else "50"
+        if cls.stops_itself:
+            return None
+        budget = SEARCH_BUDGETS.get(space.name)
+        if budget is None:
+            raise ConfigError(
+                f"no default budget for {cls.name or cls.__name__} on space {space.name!r} (the "
+                f"catalog has one for {', '.join(SEARCH_BUDGETS)}); give one: evaluations "
+                "('100'), simulated time ('3600s') or both"
+            )
+        return budget
 
     @classmethod
     def required_inputs(cls) -> dict[str, str]:
@@ -402,13 +418,13 @@ SMOKE_EVALUATIONS = 4
 
 
 def smoke_settings(
-    cls: type[Searcher], benchmark: str, params: Mapping[str, Any], budget: str | None
+    cls: type[Searcher], params: Mapping[str, Any], budget: str | None
 ) -> tuple[dict[str, Any], str | None]:
     """``params`` and ``budget`` of a ``--smoke`` run: the user's values win, then the
     searcher's :meth:`Searcher.smoke_params`, and a budget of :data:`SMOKE_EVALUATIONS`
-    evaluations where the searcher is stopped by one (its default budget is not None)."""
+    evaluations where the searcher is stopped by one (it does not stop itself)."""
     merged = {**cls.smoke_params(), **params}
-    if budget is None and cls.default_budget(benchmark) is not None:
+    if budget is None and not cls.stops_itself:
         budget = str(SMOKE_EVALUATIONS)
     return merged, budget
 
@@ -464,8 +480,13 @@ def algorithm_class(name: str) -> type[Searcher]:
     return ALGORITHMS.get(name)
 
 
-def create(name: str, benchmark: str = "", params: Mapping[str, Any] | None = None) -> Searcher:
-    """Instantiate ``name`` with the benchmark's defaults overridden by ``params``.
+def create(
+    name: str,
+    space: SearchSpace | str | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> Searcher:
+    """Instantiate ``name`` with its defaults on ``space`` (a :class:`SearchSpace` or a
+    registered space's name; ``None``: the class defaults) overridden by ``params``.
 
     Raises :class:`ConfigError` naming any key that is not a hyperparameter, and any value
     whose kind differs from its default's (a string for an int, say), before the algorithm's
@@ -474,7 +495,9 @@ def create(name: str, benchmark: str = "", params: Mapping[str, Any] | None = No
     """
     cls = algorithm_class(name)
     allowed = cls.hyperparameters()
-    values = {**allowed, **cls.defaults_for(benchmark)}
+    if isinstance(space, str):
+        space = get_space(space)
+    values = {**allowed, **({} if space is None else cls.defaults_for(space))}
     for key, value in (params or {}).items():
         if key not in allowed:
             raise ConfigError(

@@ -69,7 +69,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -161,15 +161,14 @@ class EMTNAS(Searcher):
             if not isinstance(getattr(self, flag), (bool, np.bool_)):
                 raise ConfigError(f"{flag} == {getattr(self, flag)!r}, must be a bool")
 
-    @classmethod
-    def defaults_for(cls, benchmark: str) -> dict[str, Any]:
-        """T = 300 on NB201 (Table G, CIFAR); T = 100 on TNB101 (the MedMNIST setting, C.1)."""
-        return {"generations": 100} if benchmark.startswith("tnb101") else {"generations": 300}
-
-    @classmethod
-    def default_budget(cls, benchmark: str) -> str | None:
-        """No runner budget: the search ends itself after ``generations``."""
-        return None
+    stops_itself = True  # after ``generations``: no runner budget
+    paper_defaults: ClassVar[
+        dict[str, dict[str, int]]
+    ] = {  # T = 300 on NB201 (Table G, CIFAR); 100 on TNB101 (MedMNIST, C.1)
+        "nb201": {"generations": 300},
+        "tnb101-micro": {"generations": 100},
+        "tnb101-macro": {"generations": 100},
+    }
 
     @classmethod
     def smoke_params(cls) -> dict[str, Any]:

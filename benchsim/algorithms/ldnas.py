@@ -179,10 +179,7 @@ class LDNAS(Searcher):
         check_number("alpha_step", self.alpha_step, 0.0, low_open=True)
         check_int("batch_size", self.batch_size, 1, allow_none=True)
 
-    @classmethod
-    def default_budget(cls, benchmark: str) -> str | None:
-        """None: LD-NAS stops itself (rounds, patience, or nothing new left to fuse)."""
-        return None
+    stops_itself = True  # rounds, patience, or nothing new left to fuse
 
     @classmethod
     def smoke_params(cls) -> dict[str, Any]:
@@ -229,7 +226,7 @@ class LDNAS(Searcher):
             distances = {b: matrix.distance(b, target) for b in names}
         elif "task_distance" not in problem.capabilities:
             raise ConfigError(
-                f"ld-nas needs distances=FILE on benchmark {problem.benchmark} (its backend "
+                f"ld-nas needs distances=FILE on space {space.name} (its backend "
                 "holds no images to compute task distances from): make the file with `"
                 + MAKE_DISTANCES.format(tasks=",".join((*names, target)))
                 + "` where the datasets are (or write one, docs/ldnas.md) and pass "

@@ -133,10 +133,7 @@ class XferNAS(Searcher):
         if self.batch_size is not None:
             check_number("batch_size", self.batch_size, 1, integer=True)
 
-    @classmethod
-    def default_budget(cls, benchmark: str) -> str | None:
-        """None: XferNAS stops itself (sources + ``target_evaluations``; module docstring)."""
-        return None
+    stops_itself = True  # sources + ``target_evaluations`` (module docstring)
 
     @classmethod
     def smoke_params(cls) -> dict[str, Any]:

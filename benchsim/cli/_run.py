@@ -259,9 +259,7 @@ def run(
 
             if config.tasks is None:
                 config.tasks = SMOKE_DATASETS
-            config.params, config.budget = smoke_settings(
-                cls, config.benchmark, config.params, config.budget
-            )
+            config.params, config.budget = smoke_settings(cls, config.params, config.budget)
         config.backend_options = options
     target = out if out is not None else _default_out(config.algo, config.benchmark, config.seed)
     total = None

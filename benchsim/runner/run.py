@@ -286,9 +286,7 @@ def _new_state(
 ) -> _RunState:
     cls = algorithm_class(config.algo)
     tasks = resolve_tasks(bench, config.tasks)
-    budget_text = (
-        config.budget if config.budget is not None else cls.default_budget(bench.space.name)
-    )
+    budget_text = config.budget if config.budget is not None else cls.default_budget(bench.space)
     check_budget_scale(
         bench, tasks, parse_budget(budget_text), dict(config.protocol), cls.multi_task
     )
@@ -435,13 +433,13 @@ def _plain(value: Any) -> Any:
 def _build_searchers(
     cls: type[Searcher], config: RunConfig, bench: Benchmark, tasks: tuple[str, ...]
 ) -> list[tuple[Searcher, Problem]]:
-    family = bench.space.name
+    space = bench.space
     specs = tuple(_spec(bench, t) for t in tasks)
     kinds = capabilities(bench)
     if cls.multi_task:
         others = tuple(_spec(bench, t) for t in bench.tasks if t not in tasks)
-        problem = Problem(bench.space, specs, family, others, kinds)
-        searcher = create(config.algo, family, config.params)
+        problem = Problem(space, specs, others, kinds)
+        searcher = create(config.algo, space, config.params)
         searcher.check_problem(problem)
         return [(searcher, problem)]
     out = []
@@ -449,8 +447,8 @@ def _build_searchers(
         others = tuple(_spec(bench, t) for t in bench.tasks if t != spec.name)
         out.append(
             (
-                create(config.algo, family, config.params),
-                Problem(bench.space, (spec,), family, others, kinds),
+                create(config.algo, space, config.params),
+                Problem(space, (spec,), others, kinds),
             )
         )
     for searcher, problem in out:
