@@ -213,7 +213,7 @@ def run(
     after checking the checkpoint's SHA-256 checksums.
     """
     from benchsim.algorithms import algorithm_class, available
-    from benchsim.runner import execute_run, load_config_file, merge_config
+    from benchsim.runner import execute_run, load_config_file, merge_config, resume_run
 
     if list_algos:
         for name in available():
@@ -231,7 +231,7 @@ def run(
                 "--algo/--config/--param/--out/--backend-option"
             )
         with _Progress(show, None, _live(_saved_backend(resume))) as hook:
-            output = execute_run(None, resume, progress=hook, resume=True)  # type: ignore[arg-type]
+            output = resume_run(resume, progress=hook)
         _summary(output.result, resume)
         return
     file_values = load_config_file(config_file) if config_file else {}
