@@ -27,6 +27,11 @@ emulated supernet (docs/weight_sharing.md); the live backend answers all of them
 joint pass).
 
 Hyperparameters are dataclass fields (constructors only store them); learned state ends in ``_``.
+Which check goes where: a rule on one hyperparameter is declared in ``_parameter_constraints``
+and checked when the searcher is built, by this base class; a rule relating several goes in the
+``_check_parameters`` hook, run right after; a rule that depends on the problem (its space's
+size, its tasks, what the backend answers) goes in ``check_problem``, run before a run writes
+anything.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from benchsim._checks import check_int
+from benchsim._checks import ParameterConstraints, check_int, validate_parameters
 from benchsim._registry import Registry
 from benchsim.catalog import SEARCH_BUDGETS
 from benchsim.errors import ConfigError, UnknownNameError
@@ -279,11 +284,30 @@ class Searcher(ABC):
     multi_task: ClassVar[bool] = False
     shared_architecture: ClassVar[bool] = False
     stops_itself: ClassVar[bool] = False
+    _parameter_constraints: ClassVar[ParameterConstraints] = {}
+    """Hyperparameter -> the constraints it may satisfy (:mod:`benchsim._checks`); every
+    hyperparameter declares some (the registry contract test checks it)."""
     name: ClassVar[str] = ""
     benchmarks: ClassVar[tuple[str, ...]] = ("nb201", "tnb101-micro", "tnb101-macro")
     paper_defaults: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
 
     # ------------------------------------------------------------------ life cycle
+    def __post_init__(self) -> None:
+        """Check every hyperparameter against its declared constraints, in one place for every
+        algorithm (and store normalised values: task lists become tuples), then
+        :meth:`_check_parameters`.  A bad value is one line naming it, the algorithm and the
+        rule."""
+        caller = f"algorithm {self.name or type(self).__name__}"
+        checked = validate_parameters(type(self)._parameter_constraints, self.config(), caller)
+        for key, value in checked.items():
+            setattr(self, key, value)
+        self._check_parameters()
+
+    def _check_parameters(self) -> None:  # noqa: B027 - a hook that does nothing by default
+        """Hook: rules that relate several hyperparameters (REA: ``sample_size <=
+        population_size``), or need more than a value's kind and range; one-line
+        :class:`ConfigError`."""
+
     def setup(self, problem: Problem, rng: np.random.Generator) -> None:
         """Store the problem and the Generator, then call :meth:`_setup`."""
         self.problem_ = problem
@@ -430,30 +454,6 @@ def smoke_settings(
 
 
 # ---------------------------------------------------------------------- registry
-def _check_kind(algo: str, key: str, value: Any, default: Any) -> None:
-    """Refuse a value of another kind than the hyperparameter's default (bool, int, float, str).
-
-    An int default takes ints only; a float default ints or floats; bools are never numbers.
-    Defaults of other kinds (``None``, tuples) are left to the algorithm's own checks.
-    """
-    is_bool = isinstance(value, (bool, np.bool_))
-    if isinstance(default, bool):
-        ok, kind = is_bool, "a bool (true or false)"
-    elif isinstance(default, int):
-        ok, kind = isinstance(value, (int, np.integer)) and not is_bool, "an integer"
-    elif isinstance(default, float):
-        number = isinstance(value, (int, float, np.integer, np.floating))
-        ok, kind = number and not is_bool, "a number"
-    elif isinstance(default, str):
-        ok, kind = isinstance(value, str), "a string"
-    else:
-        return
-    if not ok:
-        raise ConfigError(
-            f"{key} == {value!r} for algorithm {algo}, must be {kind} (default {default!r})"
-        )
-
-
 ALGORITHMS: Registry[type[Searcher]] = Registry("algorithm", discover="benchsim.algorithms")
 """Name -> :class:`Searcher` class; every public module of :mod:`benchsim.algorithms` is
 imported on the first lookup, so a new algorithm registers itself by existing."""
@@ -488,10 +488,10 @@ def create(
     """Instantiate ``name`` with its defaults on ``space`` (a :class:`SearchSpace` or a
     registered space's name; ``None``: the class defaults) overridden by ``params``.
 
-    Raises :class:`ConfigError` naming any key that is not a hyperparameter, and any value
-    whose kind differs from its default's (a string for an int, say), before the algorithm's
-    own range checks run: so ``population_size=abc`` is refused as such, never by a comparison
-    deep inside the algorithm.
+    Raises :class:`ConfigError` naming any key that is not a hyperparameter, and any value its
+    declared constraints refuse (a string for an int, say, or a number out of range), before
+    the algorithm uses it: so ``population_size=abc`` is refused as such, never by a
+    comparison deep inside the algorithm.
     """
     cls = algorithm_class(name)
     allowed = cls.hyperparameters()
@@ -504,9 +504,10 @@ def create(
                 f"unknown hyperparameter {key!r} for algorithm {name}; "
                 f"allowed: {', '.join(sorted(allowed)) or '(none)'}"
             )
-        _check_kind(name, key, value, allowed[key])
         values[key] = value
     try:
         return cls(**values)
+    except ConfigError:
+        raise
     except (TypeError, ValueError) as err:
         raise ConfigError(f"bad hyperparameters for {name}: {err}") from None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
+from benchsim._checks import Boolean, ParameterConstraints
 from benchsim.algorithms._base import (
     FINISHED,
     Evaluate,
@@ -26,6 +28,8 @@ class RandomSearch(Searcher):
     """
 
     replace: bool = True
+
+    _parameter_constraints: ClassVar[ParameterConstraints] = {"replace": [Boolean()]}
 
     def _setup(self) -> None:
         self.order_ = None if self.replace else self.problem_.space.enumerate()

@@ -14,6 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import ClassVar
 
+from benchsim._checks import Interval, ParameterConstraints
 from benchsim.algorithms._base import (
     Evaluate,
     Job,
@@ -34,10 +35,13 @@ class RegularizedEvolution(Searcher):
     population_size: int = 10
     sample_size: int = 3
 
-    def __post_init__(self) -> None:
-        if self.population_size < 2:
-            raise ConfigError(f"population_size == {self.population_size}, must be >= 2")
-        if not 1 <= self.sample_size <= self.population_size:
+    _parameter_constraints: ClassVar[ParameterConstraints] = {
+        "population_size": [Interval(2, integer=True)],
+        "sample_size": [Interval(1, integer=True)],
+    }
+
+    def _check_parameters(self) -> None:
+        if self.sample_size > self.population_size:
             raise ConfigError(
                 f"sample_size == {self.sample_size}, must be in 1..population_size "
                 f"({self.population_size})"
