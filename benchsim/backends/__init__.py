@@ -12,6 +12,7 @@ every dataset onto the GPU and build supernets only to throw them away.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from benchsim.backends.base import (
     TaskInfo,
     Traits,
 )
-from benchsim.errors import BackendError, ConfigError
+from benchsim.errors import BackendError, UnknownNameError
 
 __all__ = [
     "BACKENDS",
@@ -151,7 +152,18 @@ def backend_info(backend: str) -> BackendInfo:
 
 def _call(backend: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``function(*args, **kwargs)`` with the two ways a backend's opening fails made one line:
-    an optional dependency missing, an option it does not take."""
+    an option it does not take (found by binding its signature before calling, so a
+    ``TypeError`` raised inside the backend is never mistaken for one), an optional dependency
+    missing."""
+    try:
+        inspect.signature(function).bind(*args, **kwargs)
+    except TypeError:
+        parameters = inspect.signature(function).parameters
+        takes = [n for n, p in parameters.items() if p.kind is p.KEYWORD_ONLY]
+        unknown = sorted(set(kwargs) - set(parameters)) or ["(positional)"]
+        raise UnknownNameError(
+            "backend option", unknown[0], takes, f"of backend {backend!r}"
+        ) from None
     try:
         return function(*args, **kwargs)
     except ImportError as exc:
@@ -159,10 +171,6 @@ def _call(backend: str, function: Callable[..., Any], *args: Any, **kwargs: Any)
             f"backend {backend!r} cannot be loaded ({exc}); install its extra (the gpu "
             "backend: pip install 'benchsim[gpu]')"
         ) from None
-    except TypeError as exc:
-        if "unexpected keyword argument" not in str(exc):
-            raise
-        raise ConfigError(f"backend {backend!r} does not accept option(s) {exc}") from None
 
 
 def benchmark(

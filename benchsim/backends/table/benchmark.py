@@ -373,7 +373,8 @@ class TableBenchmark(Benchmark):
         if not recorded:
             raise FidelityError(
                 f"architecture {index} has no per-seed record on task {task} of {self.name}; "
-                "use seed=None for its seed mean"
+                "use seed=None for its seed mean",
+                arch=index,
             )
         slot = self._pick_seed(recorded, seed, index, f"on task {task} of {self.name}")
         values = {m: float(table.values[m][row, slot]) for m in metrics}
@@ -407,7 +408,8 @@ class TableBenchmark(Benchmark):
         if slot < 0:
             raise FidelityError(
                 f"architecture {index} has no per-epoch record in {where}: "
-                f"{curves.coverage(self.space.size)}; {self._epochs.describe(task)}"
+                f"{curves.coverage(self.space.size)}; {self._epochs.describe(task)}",
+                arch=index,
             )
         lacking = [m for m in metrics if m not in curves.values]
         if lacking:
@@ -420,7 +422,8 @@ class TableBenchmark(Benchmark):
             if MEAN_SEED not in present:
                 raise FidelityError(
                     f"{where} records no seed-mean curve for architecture {index}, only seeds "
-                    f"{present}; give seed= one of them"
+                    f"{present}; give seed= one of them",
+                    arch=index,
                 )
             used = MEAN_SEED
         else:
@@ -428,7 +431,8 @@ class TableBenchmark(Benchmark):
             if not runs:
                 raise FidelityError(
                     f"{where} records only the seed-mean curve for architecture {index}; "
-                    "use seed=None"
+                    "use seed=None",
+                    arch=index,
                 )
             used = runs[self._pick_seed(runs, seed, index, f"in {where}")]
         k = curves.seeds.index(used)
@@ -454,7 +458,8 @@ class TableBenchmark(Benchmark):
         if int(seed) not in recorded:
             raise FidelityError(
                 f"seed {int(seed)} is not recorded for architecture {index} {where}; "
-                f"recorded seeds: {', '.join(map(str, recorded))}"
+                f"recorded seeds: {', '.join(map(str, recorded))}",
+                arch=index,
             )
         return recorded.index(int(seed))
 
@@ -474,7 +479,8 @@ class TableBenchmark(Benchmark):
         known = int(np.count_nonzero(~np.isnan(self._time[code * size : (code + 1) * size])))
         raise FidelityError(
             f"architecture {index} has no recorded {TIME} on task {task} of {self.name}, so "
-            f"the query has no cost; the table records it for {known} of {size} architectures"
+            f"the query has no cost; the table records it for {known} of {size} architectures",
+            arch=index,
         )
 
     def _seed_table(self) -> SeedTable:
