@@ -41,14 +41,24 @@ __all__ = ["KINDS", "JobExecutor", "JobKind", "Protocol", "capabilities"]
 _EMPTY = np.empty(0, dtype=np.float64)
 
 
-def _evaluate(run: JobExecutor, bench: Benchmark, job: Evaluate) -> Outcome:
-    proto = run.protocols[job.task]
-    result = bench.query(job.arch, job.task, proto.metric, seed=proto.seed, schedule=proto.schedule)
-    return Outcome(
-        values=np.array([result.value], dtype=np.float64),
-        cost=float(result.cost) * proto.cost_scale,
-        source=proto.source,
-    )
+def _evaluate(run: JobExecutor, bench: Benchmark) -> Callable[[Evaluate], Outcome]:
+    query, array, float64 = bench.query, np.array, np.float64  # the hot path: looked up once
+
+    def answer(job: Evaluate) -> Outcome:
+        proto = run.protocols[job.task]
+        result = query(job.arch, job.task, proto.metric, seed=proto.seed, schedule=proto.schedule)
+        return Outcome(
+            values=array([result.value], dtype=float64),
+            cost=float(result.cost) * proto.cost_scale,
+            source=proto.source,
+        )
+
+    return answer
+
+
+def _each(answer: Callable[[JobExecutor, Any, Any], Outcome]) -> Callable[..., Any]:
+    """A kind's answer factory from ``answer(executor, answerer, job)``."""
+    return lambda run, answerer: partial(answer, run, answerer)
 
 
 def _sampled_eval(run: JobExecutor, ws: Any, job: SampledEval) -> Outcome:
@@ -100,25 +110,26 @@ class JobKind:
     component
         The benchmark attribute that answers it (``None``: the benchmark's lookup contract).
     answer
-        ``answer(executor, answerer, job) -> Outcome``.
+        ``answer(executor, answerer)``: the function that answers a job of this kind
+        (``job -> Outcome``), built once per run.
     refusal
         What a search that asks it of a benchmark without the component is told.
     """
 
     component: str | None
-    answer: Callable[[JobExecutor, Any, Any], Outcome]
+    answer: Callable[[JobExecutor, Any], Callable[[Any], Outcome]]
     refusal: str = ""
 
 
 _NO_WEIGHT_SHARING = "backend {backend} does not support weight-sharing steps"
 KINDS: dict[type, JobKind] = {
     Evaluate: JobKind(None, _evaluate),
-    SampledEval: JobKind("weight_sharing", _sampled_eval, _NO_WEIGHT_SHARING),
-    TrainPass: JobKind("weight_sharing", _train_pass, _NO_WEIGHT_SHARING),
-    JointTrainPass: JobKind("weight_sharing", _joint_train_pass, _NO_WEIGHT_SHARING),
+    SampledEval: JobKind("weight_sharing", _each(_sampled_eval), _NO_WEIGHT_SHARING),
+    TrainPass: JobKind("weight_sharing", _each(_train_pass), _NO_WEIGHT_SHARING),
+    JointTrainPass: JobKind("weight_sharing", _each(_joint_train_pass), _NO_WEIGHT_SHARING),
     TaskDistance: JobKind(
         "task_distances",
-        _task_distance,
+        _each(_task_distance),
         "backend {backend} holds no task data (images) to compute task distances from; give "
         "the algorithm a distance file made by `benchsim task-distance --tasks A,B,... --out "
         "FILE`",
@@ -153,7 +164,7 @@ class JobExecutor:
                 message = kind.refusal.format(backend=bench.backend or type(bench).__name__)
                 self._answers[job] = partial(_refuse, message)
             else:
-                self._answers[job] = partial(kind.answer, self, answerer)
+                self._answers[job] = kind.answer(self, answerer)
 
     def __call__(self, job: Job) -> Outcome:
         answer = self._answers.get(type(job))
