@@ -28,7 +28,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     for names in (
         "errors _version",
         "_paths",
-        "_checks _integrity _registry _files _ticker",
+        "_checks _integrity _registry _files _ticker _linalg",
         "catalog spaces distances",
         "store algorithms",
         "datasets importers",
