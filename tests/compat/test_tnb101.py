@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from benchsim.compat import CompatEmulationWarning
 from benchsim.compat._tnb101_values import NASLIB_VALID
 from benchsim.compat.tnb101 import METRICS_DICT, TASK_LIST, TransNASBenchAPI
 from benchsim.errors import (
@@ -204,8 +205,11 @@ def test_best_epoch_status_holds_the_best_value(api):
 
 
 def test_best_as_final_is_opt_in_and_labelled(installed_home):
+    from benchsim.compat import _config
+
+    _config._WARNED.discard("best-as-final")  # warned once per process
     plain = TransNASBenchAPI()
-    with pytest.warns(UserWarning, match="best-as-final"):
+    with pytest.warns(CompatEmulationWarning, match="best-as-final"):
         emulating = TransNASBenchAPI(emulate="best-as-final")
         got = emulating.get_single_metric("64-41414-1_02_333", "jigsaw", "test_top1", "final")
     assert got == plain.get_single_metric("64-41414-1_02_333", "jigsaw", "test_top1")
