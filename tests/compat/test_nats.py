@@ -405,3 +405,39 @@ def test_record_views_answer_what_the_tables_hold(api, bench):
     run = api.query_by_index(5, "cifar10-valid", hp="200")[1]
     with pytest.raises(UnavailableError, match=r"get_train\(iepoch=10\): 'accuracy' is not"):
         run.train_acc1es[10]
+
+
+def test_bohb_budgets_refused_loudly_even_when_caught(emulating, capsys, one_line):
+    """NATS-Bench's bohb.py asks simulate_train_eval(arch, dataset, iepoch=int(budget) - 1,
+    hp="12") for budgets 1..12 and hpbandster's worker catches what it raises: the refusal
+    names iepoch and is said on stderr once per API object even though it is caught."""
+    answered, refused = [], []
+    for budget in (1.33, 4.0, 12.0, 4.0):  # eta=3, min_budget=1, max_budget=12
+        try:  # what hpbandster.core.worker.Worker does with compute's exception
+            answered.append(emulating.simulate_train_eval(0, "cifar10", int(budget) - 1, "12"))
+        except UnavailableError as err:
+            refused.append(str(err))
+    assert len(answered) == 1 and len(refused) == 3  # iepoch 11 (the last) is the proxy's
+    assert "simulate_train_eval(arch=0, dataset='cifar10', iepoch=0, hp='12')" in refused[0]
+    assert "not in benchsim's data at iepoch=0 of the 12-epoch schedule" in refused[0]
+    assert "answers its last epoch only (iepoch=None or 11)" in refused[0]
+    err = capsys.readouterr().err
+    assert err.count("simulate_train_eval refused (said once") == 1 and refused[0] in err
+    assert emulating.compat_record()["refusals"] == {"simulate_train_eval": 3}
+    with pytest.raises(UnavailableError) as excinfo:
+        emulating.simulate_train_eval(0, "cifar10", 3, "12")
+    assert "iepoch=3" in one_line(excinfo)
+
+
+def test_default_per_seed_refusals_name_is_random(api):
+    """At the official defaults (hp='12', is_random=True) the hint names what to pass."""
+    info = api.get_more_info(0, "cifar10")
+    with pytest.raises(UnavailableError, match=r"ask is_random=False for the mean of the runs"):
+        info["test-accuracy"]
+    assert api.get_more_info(0, "cifar10", is_random=False)["test-accuracy"] == 69.55
+    info = api.get_more_info(0, "cifar10-valid")
+    with pytest.raises(UnavailableError, match=r"emulate='hp12-proxy'"):
+        info["valid-accuracy"]
+    info = api.get_more_info(6111, "cifar10-valid", hp="200")
+    with pytest.raises(UnavailableError, match=r"\(is_random=False gives the mean of the runs\)"):
+        info["train-accuracy"]
