@@ -99,24 +99,6 @@ def check_epoch(iepoch: object, epochs: int, call: Call) -> int | None:
     return None if iepoch == epochs - 1 else int(iepoch)
 
 
-_OFFICIAL_TERMS = (
-    ("(seed=None gives the mean)", "(is_random=False gives the mean of the runs)"),
-    ("; use seed=None", "; ask is_random=False for the mean of the runs"),
-    ("; give seed= one of them", "; give is_random= one of them"),
-    ("(final values only: epoch=None)", "(final values only: iepoch=None)"),
-)
-"""benchsim's query arguments in a backend refusal -> the official API's, so that a hint names
-what the caller can pass (``is_random``, ``iepoch``), not an internal argument."""
-
-
-def official_terms(text: str) -> str:
-    """``text`` with benchsim's ``seed=`` / ``epoch=`` hints in the official API's terms."""
-    if "=None" in text or "seed=" in text:
-        for ours, theirs in _OFFICIAL_TERMS:
-            text = text.replace(ours, theirs)
-    return text
-
-
 def reason(metric: str | None, refused: Mapping[str, str], v: DatasetView) -> str:
     """Why ``metric`` (``None``: the view maps the key to nothing) has no value."""
     if metric is None:
@@ -124,7 +106,6 @@ def reason(metric: str | None, refused: Mapping[str, str], v: DatasetView) -> st
     why = refused.get(metric)
     if why is None:
         return "is not in benchsim's data"
-    why = official_terms(why)
     return why if why.startswith("is ") else f"is not in benchsim's data here ({why})"
 
 
@@ -186,7 +167,7 @@ class AnswersMixin:
         if refused and epoch is not None:  # name the caller's iepoch, not a backend epoch
             refused = {
                 m: f"is not in benchsim's data at iepoch={epoch} of the {epochs}-epoch schedule "
-                f"({official_terms(why)})"
+                f"({why})"
                 for m, why in refused.items()
             }
             if hp == "12" and v.sets[0].role == "valid" and v.sets[0].metric in refused:
