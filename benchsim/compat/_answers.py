@@ -40,6 +40,12 @@ NO_EVAL_TIME = (
 
 
 HINT_HP12 = "; opt in to benchsim's 12-epoch proxy with emulate='hp12-proxy'"
+HINT_HP12_EPOCH = (
+    "; no public source holds the 12-epoch run's per-epoch validation accuracy, and "
+    "benchsim's 12-epoch proxy (emulate='hp12-proxy') answers its last epoch only (iepoch=None "
+    "or 11); an import of the official NATS-Bench files (`benchsim data import "
+    "nats-tss-simple`) holds every epoch"
+)
 
 
 class Call:
@@ -158,6 +164,14 @@ class AnswersMixin:
             values, refused = self._from_last_epoch(
                 index, v.task, metrics, seed, used, epochs, values, refused
             )
+        if refused and epoch is not None:  # name the caller's iepoch, not a backend epoch
+            refused = {
+                m: f"is not in benchsim's data at iepoch={epoch} of the {epochs}-epoch schedule "
+                f"({why})"
+                for m, why in refused.items()
+            }
+            if hp == "12" and v.sets[0].role == "valid" and v.sets[0].metric in refused:
+                refused[v.sets[0].metric] += HINT_HP12_EPOCH
         if static:
             refused = {**static, **refused}
         emulated: dict[str, str] = {}
@@ -316,15 +330,22 @@ class AnswersMixin:
         call charges; ``total_time`` is the running total (:attr:`used_time`) when
         ``account_time``.
         """
-        call = Call("simulate_train_eval", {"arch": arch, "dataset": dataset, "hp": hp})
+        args = {"arch": arch, "dataset": dataset, "hp": hp}
+        if iepoch is not None:
+            args = {"arch": arch, "dataset": dataset, "iepoch": iepoch, "hp": hp}
+        call = Call("simulate_train_eval", args)
         index = self._index(arch, call)
         name = SEARCH_DATASETS.get(dataset) if isinstance(dataset, str) else None
         if name is None:
             raise UnknownNameError("dataset", dataset, SEARCH_DATASETS, f"in {call}")
-        info = self._more_info(index, name, iepoch, hp, True, call)
-        valid_acc = info["valid-accuracy"]
-        time_cost = info["train-all-time"] + info["valid-per-time"]
-        latency = self._latency(index, name, call)
+        try:
+            info = self._more_info(index, name, iepoch, hp, True, call)
+            valid_acc = info["valid-accuracy"]
+            time_cost = info["train-all-time"] + info["valid-per-time"]
+            latency = self._latency(index, name, call)
+        except UnavailableError as err:
+            self.record_.refused(err, "simulate_train_eval")
+            raise
         if account_time:
             self._used_time += time_cost
         return valid_acc, latency, time_cost, self._used_time
@@ -349,7 +370,14 @@ class AnswersMixin:
         call = Call("get_cost_info", {"index": index, "dataset": dataset, "hp": hp})
         arch = self._index(index, call)
         hp, _ = check_hp(hp, call)
-        v, values, refused, emulated, done = self._record(arch, dataset, hp, None, None, call)
+        return self._cost_info(arch, dataset, hp, call)
+
+    def _cost_info(
+        self, arch: int, dataset: str, hp: str, call: Call, seed: int | None = None
+    ) -> CompatInfo:
+        """:meth:`get_cost_info` of validated arguments (of one training run with ``seed``):
+        also ``ArchResults.get_compute_costs`` and ``ResultsCount.get_times``."""
+        v, values, refused, emulated, done = self._record(arch, dataset, hp, None, seed, call)
         out: dict[str, Any] = {}
         missing: dict[str, str] = {"flops": NO_FLOPS}
         labels: dict[str, str] = {}

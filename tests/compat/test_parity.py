@@ -152,3 +152,52 @@ def test_nb201_api_equals_the_official_nas_201_api(shim, nats_fixture_home, monk
                     ours.get_more_info(index, dataset, hp=hp, is_random=False),
                     f"{index} {dataset} hp={hp}",
                 )
+
+
+@pytest.mark.parametrize("index", FIXTURE_ARCHS)
+@pytest.mark.parametrize("hp", ["12", "200"])
+def test_record_views_equal_the_official_records(official, shim, index, hp):
+    """``query_meta_info_by_index`` / ``query_by_index``: the same datasets, seeds, metrics
+    and costs as the official ``ArchResults`` / ``ResultsCount`` built from the same files."""
+    theirs = official.query_meta_info_by_index(index, hp=hp)
+    ours = shim.query_meta_info_by_index(index, hp=hp)
+    assert ours.arch_str == theirs.arch_str and ours.arch_idx_str() == theirs.arch_idx_str()
+    assert ours.get_total_epoch() == theirs.get_total_epoch()
+    checked = 0
+    for dataset in DATASETS:
+        seeds = theirs.get_dataset_seeds(dataset)
+        assert ours.get_dataset_seeds(dataset) == seeds, (dataset, hp)
+        sets = ["train", *theirs.query(dataset, seeds[0]).get_eval_set()]
+        for setname in sets:
+            for is_random in (False, *seeds):
+                for iepoch in (None, 3):
+                    where = f"{index} {dataset} {setname} hp={hp} {is_random} {iepoch}"
+                    mine = ours.get_metrics(dataset, setname, iepoch, is_random)
+                    try:
+                        official_info = theirs.get_metrics(dataset, setname, iepoch, is_random)
+                    except KeyError:  # the official record has no such epoch: neither do we
+                        assert "accuracy" not in mine, where
+                        continue
+                    for key, value in official_info.items():
+                        if key in mine:
+                            assert mine[key] == pytest.approx(value, rel=1e-9), (where, key)
+                            checked += 1
+                        else:  # losses, evaluation times, the cifar10 run's training
+                            assert key in ("loss", "cur_time", "all_time", "accuracy"), where
+                            with pytest.raises(UnavailableError):
+                                mine[key]
+        runs = shim.query_by_index(index, dataset, hp=hp)
+        assert list(runs) == seeds
+        for seed, run in runs.items():
+            official_run = official.query_by_index(index, dataset, hp=hp)[seed]
+            assert sorted(run.get_eval_set()) == sorted(official_run.get_eval_set())
+            for name in run.get_eval_set():
+                assert run.get_eval(name)["accuracy"] == pytest.approx(
+                    official_run.get_eval(name)["accuracy"], rel=1e-9
+                )
+                checked += 1
+    assert checked > 100
+    costs = ours.get_compute_costs("cifar10-valid")
+    official_costs = theirs.get_compute_costs("cifar10-valid")
+    assert costs["params"] == pytest.approx(official_costs["params"], rel=1e-9)
+    assert costs["T-train@total"] == pytest.approx(official_costs["T-train@total"], rel=1e-9)
