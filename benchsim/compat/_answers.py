@@ -137,6 +137,20 @@ class AnswersMixin:
         return self.settings.emulate  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ one record
+    def _held(self, task: str, metric: str) -> bool:
+        """Whether the table holds ``metric`` for any architecture of ``task``: only tables
+        imported from the official files hold the evaluation times and the latency, so the
+        installed ones are not asked for them on every call (decided once per task)."""
+        key = ("held", task, metric)
+        held = self._plans.get(key)
+        if held is None:
+            held = metric in self.bench.task_info(task).metrics
+            if held:
+                archs = np.arange(self.bench.space.size)
+                held = bool(np.isfinite(self.bench.query_many(archs, task, metric).values).any())
+            self._plans[key] = held
+        return held
+
     def _plan(self, dataset: str, hp: str, epoch: int | None, call: Call) -> tuple:
         """Per (dataset, hp, epoch): the view, the query fidelity, the metrics to fetch and
         the refusals known without asking (metrics the task does not carry)."""
@@ -149,10 +163,10 @@ class AnswersMixin:
             schedule = None if epochs == info.epochs else epochs
             wanted = [v.train_metric, TIME, *(s.metric for s in v.sets)]
             metrics = tuple(dict.fromkeys(m for m in wanted if m and m in info.metrics))
-            # recorded evaluation times, where the table carries the column (else the
-            # eval-time emulation or a refusal answers: no refusal is noted for them here)
+            # recorded evaluation times, where the table holds any (else the eval-time
+            # emulation or a refusal answers: no refusal is noted for them here)
             metrics += tuple(
-                m for m in (eval_time_metric(s.metric) for s in v.sets) if m in info.metrics
+                m for m in (eval_time_metric(s.metric) for s in v.sets) if self._held(v.task, m)
             )
             static = {
                 m: f"is not in benchsim's data (task {v.task} has no metric {m!r})"
@@ -361,7 +375,7 @@ class AnswersMixin:
 
     def _recorded_latency(self, index: int, v: DatasetView) -> float | None:
         """The official files' latency of ``index`` in seconds, where the table holds it."""
-        if LATENCY not in self.bench.task_info(v.task).metrics:
+        if not self._held(v.task, LATENCY):
             return None
         held, _, _ = self._fetch.fetch(index, v.task, (LATENCY,))
         return held[LATENCY] / 1000.0 if LATENCY in held else None
