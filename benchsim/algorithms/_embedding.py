@@ -32,13 +32,16 @@ import tempfile
 import types
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from benchsim._paths import home
 from benchsim.errors import ConfigError
 from benchsim.spaces import SearchSpace
+
+if TYPE_CHECKING:  # networkx costs ~0.1 s to import: only an embedding pays for it
+    import networkx as nx
 
 _FORMAT = 1
 _MEMORY: dict[str, np.ndarray] = {}
@@ -75,6 +78,8 @@ def union_graph(space: SearchSpace) -> tuple[nx.Graph, list[str], np.ndarray]:
     members = np.full((space.size, max(map(len, rows))), -1, dtype=np.int64)
     for index, row in enumerate(rows):
         members[index, : len(row)] = row
+    import networkx as nx
+
     union = nx.Graph()
     names = []
     for u, v, op in token_id:  # insertion order: deterministic
