@@ -10,7 +10,7 @@ given (``mkstemp`` alone makes it 0600 and hides results from the rest of a grou
 
 from __future__ import annotations
 
-import importlib.metadata
+import functools
 import json
 import os
 import sys
@@ -105,11 +105,22 @@ def json_default(value: Any) -> Any:
 
 
 def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages that can change a run's numbers."""
-    out = {"python": sys.version.split()[0]}
+    """Versions of Python and the packages that can change a run's numbers.
+
+    Read once per process (a sweep worker records them for every run): looking each package
+    up costs milliseconds, and the installed versions do not change under a running process.
+    """
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    import importlib.metadata  # ~25 ms to import: only a run that records its versions pays
+
+    out = [("python", sys.version.split()[0])]
     for name in ("benchsim", "numpy", "pyarrow", "pandas", "scipy", "networkx", "torch"):
         try:
-            out[name] = importlib.metadata.version(name)
+            out.append((name, importlib.metadata.version(name)))
         except importlib.metadata.PackageNotFoundError:
             continue
-    return out
+    return tuple(out)
