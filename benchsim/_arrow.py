@@ -16,6 +16,14 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+_NUMPY = {
+    pa.int16(): np.int16,
+    pa.int32(): np.int32,
+    pa.int64(): np.int64,
+    pa.float64(): np.float64,
+}
+"""numpy dtype of each Arrow type :func:`column` builds (besides strings)."""
+
 
 def numbers(values: np.ndarray | Sequence[float], dtype: type | None = None) -> pa.Array:
     """A numeric Arrow array with the values (NaN stays a value, as ``pa.array`` leaves it)."""
@@ -39,6 +47,17 @@ def strings(values: Sequence[str | None]) -> pa.Array:
     return pa.Array.from_buffers(
         pa.string(), n, [valid, pa.py_buffer(offsets.astype(np.int32)), data]
     )
+
+
+def column(values: Sequence[object], kind: pa.DataType) -> pa.Array:
+    """An array of Python values (``None`` becomes null) of a string, integer or float type."""
+    if pa.types.is_string(kind):
+        return strings(values)  # type: ignore[arg-type]
+    dtype = _NUMPY[kind]
+    missing = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+    data = np.array([0 if v is None else v for v in values], dtype=dtype)
+    valid = pa.py_buffer(np.packbits(~missing, bitorder="little")) if missing.any() else None
+    return pa.Array.from_buffers(kind, data.size, [valid, pa.py_buffer(data)])
 
 
 def repeated(value: str, n: int) -> pa.Array:

@@ -50,7 +50,8 @@ class RunTask:
 @dataclass
 class RunRecord:
     """What came back: ``status`` is ``ok``, ``failed`` or ``interrupted`` (then ``signal`` is
-    the number of the signal that stopped it, 0 when not known)."""
+    the number of the signal that stopped it, 0 when not known), and for a finished run its
+    rows of ``_runs.parquet``."""
 
     run_id: str
     status: str
@@ -60,6 +61,9 @@ class RunRecord:
     worker_pid: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     signal: int = 0
+    rows: list[dict[str, Any]] | None = None
+    """A finished run's ``_runs.parquet`` rows, made here from what the run holds in memory so
+    that the sweep's process need not read the run's files back."""
 
 
 def init_worker(
@@ -148,6 +152,7 @@ def run_task(task: RunTask) -> RunRecord:
     resumed = False
     timings: dict[str, float] = {}
     stopped_by = 0
+    rows = None
     try:
         config = RunConfig(**task.config)
         if task.resume:
@@ -170,6 +175,7 @@ def run_task(task: RunTask) -> RunRecord:
             config=output.config,
             table=output.trajectory,
         )
+        rows = _run_rows(task, output.config, output.result, output.trajectory)
         timings["store"] = time.perf_counter() - t1
         status, error = "ok", None
     except RunInterrupted as err:
@@ -194,7 +200,22 @@ def run_task(task: RunTask) -> RunRecord:
         worker_pid=os.getpid(),
         timings=timings,
         signal=stopped_by,
+        rows=rows,
     )
+
+
+def _run_rows(task: RunTask, config: dict, result: dict, table: Any) -> list[dict[str, Any]]:
+    """The run's ``_runs.parquet`` rows, as the sweep would read them from its files."""
+    import json
+
+    from benchsim._files import json_default
+    from benchsim.sweep._store import run_table_rows, task_seconds_of
+
+    tasks = list(task.config["tasks"])
+    shared = len(tasks) if config.get("resolved", {}).get("multi_task") else 1
+    seconds = task_seconds_of(table, list(config["tasks"]), shared)
+    written = json.loads(json.dumps(result, default=json_default))  # what result.json holds
+    return run_table_rows(task.run_id, task.algo, task.seed, tasks, written, config, seconds)
 
 
 def _set_aside(err: Any, folder: Path, sweep: Path, run_id: str) -> Any:
