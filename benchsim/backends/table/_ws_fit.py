@@ -32,7 +32,7 @@ from itertools import combinations
 
 import numpy as np
 
-from benchsim.backends.table._ws_stats import average_ranks, kendall_tau
+from benchsim.backends.table._ws_stats import average_ranks, kendall_tau, normal_quantile
 
 MEAN_CURVE_EDGES = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99,
                     0.995, 1.0)  # fmt: skip
@@ -42,14 +42,12 @@ VALUE_QUANTILES = 101
 
 def normal_scores(values: np.ndarray) -> np.ndarray:
     """``ndtri((rank - 0.5) / n)`` with average ranks for ties; NaN stays NaN."""
-    from scipy.special import ndtri  # ~0.15 s to import: paid by the first modelled estimate
-
     values = np.asarray(values, dtype=np.float64)
     out = np.full(values.shape, np.nan)
     finite = np.isfinite(values)
     n = int(finite.sum())
     if n:
-        out[finite] = ndtri((average_ranks(values[finite]) - 0.5) / n)
+        out[finite] = normal_quantile((average_ranks(values[finite]) - 0.5) / n)
     return out
 
 
