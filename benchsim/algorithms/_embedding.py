@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import importlib.metadata
 import importlib.util
 import json
 import os
@@ -178,11 +177,13 @@ def _save(path: os.PathLike, table: np.ndarray) -> None:
 
 
 def _cache_key(space: SearchSpace, settings: EmbeddingSettings) -> str:
+    from importlib import metadata  # ~20 ms: only an embedding pays, not the registry's scan
+
     versions = {}
     for package in ("node2vec", "gensim"):
         try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
             versions[package] = None
     blob = json.dumps(
         {
@@ -217,9 +218,11 @@ def _import_node2vec() -> types.ModuleType:
     for name in [m for m in sys.modules if m == "node2vec" or m.startswith("node2vec.")]:
         del sys.modules[name]  # a half-imported package from the failed attempt
 
+    from importlib import metadata
+
     class _Distribution:
         def __init__(self, name: str) -> None:
-            self.version = importlib.metadata.version(name)
+            self.version = metadata.version(name)
 
     shim = types.ModuleType("pkg_resources")
     shim.get_distribution = _Distribution  # type: ignore[attr-defined]
