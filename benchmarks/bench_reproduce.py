@@ -26,7 +26,7 @@ def reproduce(env: dict[str, str], out: Path, runs: int, jobs: int) -> float:
     command = [sys.executable, "-m", "benchsim.cli", "reproduce", "nb201-iclr2020",
                "--runs", str(runs), "--jobs", str(jobs), "--no-plots", "--no-progress",
                "--out", str(out)]  # fmt: skip
-    return timed(command, env)
+    return timed(command, env, ok=(0, 1))  # 1: a cell off by more than a paper std (the gate)
 
 
 def table(out: Path) -> dict:

@@ -23,7 +23,6 @@ library:
 from __future__ import annotations
 
 import math
-import statistics
 import sys
 from collections.abc import Callable
 
@@ -152,6 +151,8 @@ def normal_cdf(x: np.ndarray | float) -> np.ndarray:
 def normal_quantile(p: np.ndarray) -> np.ndarray:
     """The standard normal quantile function, element-wise (``scipy.special.ndtri``): -inf at
     0, inf at 1, NaN outside ``[0, 1]``."""
+    import statistics  # on first use: opening a table imports this module, not that one
+
     flat = np.asarray(p, dtype=np.float64).reshape(-1)
     inverse = statistics.NormalDist().inv_cdf
     inside = (flat > 0) & (flat < 1)
