@@ -1,8 +1,9 @@
 """What a worker process does for one run: execute it, write its result parts, report back.
 
 Everything here is importable at module level and every argument is plain data, so the same
-function serves a ``spawn``-started process pool and Ray.  A worker imports benchsim once (in
-:func:`init_worker`) and then runs many runs, so no run pays for interpreter start-up.
+function serves the local process pool (workers forked from a fork server, or spawned) and
+Ray.  A worker has benchsim imported once (by the fork server, or in :func:`init_worker`) and
+then runs many runs, so no run pays for interpreter start-up.
 
 A run never raises out of :func:`run_task`: an error becomes a :class:`RunRecord` with status
 ``failed`` (type, message and traceback), so one bad run cannot stop the sweep.
