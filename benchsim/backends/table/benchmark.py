@@ -43,7 +43,7 @@ from benchsim.backends.table._layout import (
     verify_meta,
     verify_table_file,
 )
-from benchsim.backends.table._seeds import SeedTable
+from benchsim.backends.table._seeds import SeedTable, read_seed_table
 from benchsim.backends.table._weight_sharing import SupernetEmulator, WeightSharingSettings
 from benchsim.errors import (
     ConfigError,
@@ -460,7 +460,7 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
 
     def _seed_table(self) -> SeedTable:
         if self._seeds is None:
-            self._seeds = SeedTable(
+            self._seeds = read_seed_table(
                 self.folder_ / "seeds.parquet", self.tasks, self.space.size, self._fix, self._verify
             )
         return self._seeds
