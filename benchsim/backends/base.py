@@ -24,118 +24,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from benchsim._checks import check_int
-from benchsim.backends._results import BatchResult, Result, SeedLike, check_seed
 from benchsim.backends._validate import batch_metric, metric_names, task_codes
+from benchsim.backends._values import BatchResult, Protocol, Result, SeedLike, Traits, check_seed
 from benchsim.backends.task_distances import TaskDistances
 from benchsim.backends.weight_sharing import WeightSharing
 from benchsim.catalog import TaskInfo
-from benchsim.errors import BackendError, ConfigError, UnknownMetricError, UnknownTaskError
+from benchsim.errors import BackendError, UnknownMetricError, UnknownTaskError
 from benchsim.spaces import ArchLike, SearchSpace
-
-
-@dataclass(frozen=True)
-class Traits:
-    """What the runner, sweeps, reports and command line know of a backend, one facet per
-    decision: the one place they ask, instead of comparing backend names or reading one flag
-    for unrelated things.
-
-    A backend declares its facets once, as the value it registers
-    (:func:`benchsim.backends.register_backend`), which is also what its benchmarks answer
-    (a live backend adds the devices it was opened on).
-
-    Attributes
-    ----------
-    simulated_time
-        Answers are charged recorded seconds on a simulated clock: a run reports simulated
-        GPU-hours and its progress in simulated time (else real seconds of real work).
-    checkpoint_at_milestones
-        A searcher's milestone (an EMT-NAS generation) costs real minutes: a run saves a
-        checkpoint at each one, not only by wall time.
-    recorded_costs
-        Every architecture's cost is known before a run: a time budget that cannot buy one
-        answer, or that no search of the space could spend, is refused up front.
-    free_test_lookups
-        The test metric of any architecture on any task is a free lookup: recorded for every
-        trajectory row, and for a found architecture on the benchmark's other tasks
-        (``result.json``'s ``test_metric_on``, ``benchsim report --report-tasks``).
-    recorded_optimum
-        The best test value over the whole space is known: reports give regret against it.
-    tasks_are_datasets
-        A run's tasks name the datasets the backend opens (passed as ``datasets``), so a run
-        without tasks searches all it was opened with (else the catalog's default tasks).
-    gpus_per_run
-        GPUs one run occupies (what a Ray sweep reserves per run).
-    device_slots
-        GPUs a local pool of runs may spread its workers over; ``None``: runs need none.
-    """
-
-    simulated_time: bool = False
-    checkpoint_at_milestones: bool = False
-    recorded_costs: bool = False
-    free_test_lookups: bool = False
-    recorded_optimum: bool = False
-    tasks_are_datasets: bool = False
-    gpus_per_run: int = 0
-    device_slots: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class Protocol:
-    """How a search's "evaluate this architecture" is answered on one task, and charged.
-
-    A property of the run, not of the algorithm: the backend proposes one per task
-    (:meth:`Benchmark.evaluation_protocol`), a run's config may override ``seed``,
-    ``cost_scale`` and ``schedule`` (:meth:`overridden`), and ``config.json`` records it.
-
-    Attributes
-    ----------
-    metric
-        The metric an evaluation reads (the task's search metric).
-    seed
-        Which recorded training seed (:data:`SeedLike`).
-    cost_scale
-        Fraction of the reported cost charged (NB201's 12-epoch proxy: 12 / 200).
-    note
-        One line saying what the protocol is.
-    schedule
-        Schedule length in epochs (the live backend trains the architecture alone for that
-        many); ``None``: the task's standard one.
-    source
-        Where the answers come from, in every trajectory row (``recorded:standalone``, ...).
-    """
-
-    metric: str
-    seed: SeedLike = None
-    cost_scale: float = 1.0
-    note: str = ""
-    schedule: int | None = None
-    source: str = "standalone"
-
-    def __post_init__(self) -> None:
-        scale = self.cost_scale
-        if not isinstance(scale, (int, float)) or not scale > 0:
-            raise ConfigError(f"protocol cost_scale == {scale!r}, must be a number > 0")
-        object.__setattr__(self, "cost_scale", float(scale))
-        check_int("protocol schedule", self.schedule, 1, allow_none=True)
-        if self.seed is not None:
-            check_seed(self.seed)
-
-    def overridden(self, override: Mapping[str, object]) -> Protocol:
-        """This protocol with a run config's ``seed`` / ``cost_scale`` / ``schedule``, its
-        note saying which were overridden."""
-        if not override:
-            return self
-        changes = dict(override)
-        changes["note"] = f"{self.note} (overridden: {sorted(override)})"
-        return replace(self, **changes)  # type: ignore[arg-type]
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 class Benchmark(ABC):
@@ -284,6 +183,38 @@ class Benchmark(ABC):
         if seed is not None:
             check_seed(seed)
         return self._query_many(indices, codes, resolved, seed=seed)
+
+    def recorded_seeds(
+        self,
+        arch: ArchLike,
+        task: str,
+        metric: str | None = None,
+        *,
+        schedule: int | None = None,
+    ) -> tuple[int, ...]:
+        """Training seeds whose final value of ``metric`` (default: the task's search metric)
+        the benchmark records for ``arch`` on ``task`` under ``schedule``, ascending: the ints
+        :meth:`query` accepts as ``seed`` there.  ``()`` where only the seed mean is recorded
+        (what a backend without per-seed data says, the default).
+
+        Examples
+        --------
+        >>> benchmark("nb201").recorded_seeds(0, "cifar10", "valid_acc")  # doctest: +SKIP
+        (0, 1, 2)
+        """
+        name = self.resolve_task(task)
+        (resolved,) = metric_names(metric, lambda m: self.resolve_metric(name, m))
+        index = (
+            arch if type(arch) is int and 0 <= arch < self.space.size else self.space.index(arch)
+        )
+        check_int("schedule", schedule, 1, allow_none=True)
+        return self._recorded_seeds(index, name, resolved, schedule)
+
+    def _recorded_seeds(
+        self, index: int, task: str, metric: str, schedule: int | None
+    ) -> tuple[int, ...]:
+        """Hook of :meth:`recorded_seeds` (validated arguments); no per-seed data by default."""
+        return ()
 
     @abstractmethod
     def _query(

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from benchsim._checks import check_int
-from benchsim.backends._results import BatchResult
+from benchsim.backends._values import BatchResult
 from benchsim.errors import ConfigError
 from benchsim.spaces import SearchSpace
 

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchsim._arrow import numbers, strings
 from benchsim._files import (
     atomic_path,
     atomic_write_bytes,
@@ -57,23 +58,23 @@ def _holds(path: Path) -> str:
 def trajectory_table(
     traj: Trajectory, arch_str: list[str], test_value: np.ndarray | None
 ) -> pa.Table:
-    """The trajectory as an Arrow table with a fixed schema."""
+    """The trajectory as an Arrow table with a fixed schema (built without pandas)."""
     columns = {
-        "step": pa.array(np.asarray(traj.step, dtype=np.int64)),
-        "search": pa.array(np.asarray(traj.search, dtype=np.int16)),
-        "task": pa.array(traj.task, pa.string()),
-        "kind": pa.array(traj.kind, pa.string()),
-        "worker": pa.array(np.asarray(traj.worker, dtype=np.int16)),
-        "start_time": pa.array(np.asarray(traj.start_time, dtype=np.float64)),
-        "end_time": pa.array(np.asarray(traj.end_time, dtype=np.float64)),
-        "arch": pa.array(np.asarray(traj.arch, dtype=np.int64)),
-        "arch_str": pa.array(arch_str, pa.string()),
-        "value": pa.array(np.asarray(traj.value, dtype=np.float64)),
-        "cost": pa.array(np.asarray(traj.cost, dtype=np.float64)),
-        "source": pa.array(traj.source, pa.string()),
+        "step": numbers(traj.step, np.int64),
+        "search": numbers(traj.search, np.int16),
+        "task": strings(traj.task),
+        "kind": strings(traj.kind),
+        "worker": numbers(traj.worker, np.int16),
+        "start_time": numbers(traj.start_time, np.float64),
+        "end_time": numbers(traj.end_time, np.float64),
+        "arch": numbers(traj.arch, np.int64),
+        "arch_str": strings(arch_str),
+        "value": numbers(traj.value, np.float64),
+        "cost": numbers(traj.cost, np.float64),
+        "source": strings(traj.source),
     }
     if test_value is not None:
-        columns["test_value"] = pa.array(np.asarray(test_value, dtype=np.float64))
+        columns["test_value"] = numbers(test_value, np.float64)
     return pa.table(columns)
 
 

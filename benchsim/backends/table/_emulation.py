@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from benchsim._checks import check_number
+from benchsim._linalg import dot
 from benchsim.backends.base import BatchResult, Benchmark
 from benchsim.backends.table._layout import FinalColumns
 from benchsim.backends.table._weight_sharing import (
@@ -146,7 +147,7 @@ class TableWeightSharing(WeightSharing):
         times = self._epoch_times(task, indices)
         if weights is None:
             return float(np.mean(times))
-        return float(np.dot(weights, times))
+        return dot(weights, times)
 
     def _train_pass(
         self,
