@@ -19,6 +19,7 @@ supernets, real seconds as costs.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -48,20 +49,38 @@ class LiveWeightSharing(WeightSharing):
         The benchmark's task-name resolution.
     """
 
-    def __init__(self, nets: Supernets, resolve_task) -> None:
+    def __init__(self, nets: Supernets, resolve_task: Callable[[str], str]) -> None:
         super().__init__(nets.space, resolve_task)
         self.nets = nets
 
-    def _train_pass(self, task, indices, *, rng, weights, planned_passes) -> float:
+    def _train_pass(
+        self,
+        task: str,
+        indices: np.ndarray,
+        *,
+        rng: np.random.Generator,
+        weights: np.ndarray | None,
+        planned_passes: int | None,
+    ) -> float:
         # ``planned_passes`` is not used: the cosine schedule spans the ``epochs`` setting.
         with self.nets.scope():
             return train_pass(self.nets, task, indices, rng=rng, weights=weights)
 
-    def _joint_train_pass(self, tasks, indices, *, rng, weights, planned_passes) -> float:
+    def _joint_train_pass(
+        self,
+        tasks: tuple[str, ...],
+        indices: list[np.ndarray],
+        *,
+        rng: np.random.Generator,
+        weights: list[np.ndarray | None],
+        planned_passes: int | None,
+    ) -> float:
         with self.nets.scope():
             return joint_train_pass(self.nets, tasks, indices, rng=rng, weights=weights)
 
-    def _sampled_eval(self, task, indices, *, rng, batch_size) -> BatchResult:
+    def _sampled_eval(
+        self, task: str, indices: np.ndarray, *, rng: np.random.Generator, batch_size: int | None
+    ) -> BatchResult:
         with self.nets.scope():
             return sampled_eval(self.nets, task, indices, rng=rng, batch_size=batch_size)
 
