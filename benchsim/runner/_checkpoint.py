@@ -179,7 +179,7 @@ def load(out_dir: Path, fix: str | None = None) -> tuple[Any, Checkpointer]:
         state = decode(payload["state"], arrays)
         traj = Trajectory()
         for part in payload["parts"]:
-            table = pq.read_table(pa.BufferReader(files[part]))
+            table = pq.ParquetFile(pa.BufferReader(files[part])).read()  # no pandas
             if tuple(table.column_names) != COLUMNS:
                 raise CodecError(f"{part} has columns {table.column_names}")
             traj.extend(table)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -24,7 +23,6 @@ from benchsim._files import (
 )
 from benchsim.errors import ConfigError
 from benchsim.runner._checkpoint import has_checkpoint
-from benchsim.runner._search import Trajectory
 
 
 def prepare_out_dir(out: str | Path, create: bool = True) -> Path:
@@ -54,29 +52,6 @@ def _holds(path: Path) -> str:
     return "is not empty; give a new or empty folder"
 
 
-def trajectory_table(
-    traj: Trajectory, arch_str: list[str], test_value: np.ndarray | None
-) -> pa.Table:
-    """The trajectory as an Arrow table with a fixed schema."""
-    columns = {
-        "step": pa.array(np.asarray(traj.step, dtype=np.int64)),
-        "search": pa.array(np.asarray(traj.search, dtype=np.int16)),
-        "task": pa.array(traj.task, pa.string()),
-        "kind": pa.array(traj.kind, pa.string()),
-        "worker": pa.array(np.asarray(traj.worker, dtype=np.int16)),
-        "start_time": pa.array(np.asarray(traj.start_time, dtype=np.float64)),
-        "end_time": pa.array(np.asarray(traj.end_time, dtype=np.float64)),
-        "arch": pa.array(np.asarray(traj.arch, dtype=np.int64)),
-        "arch_str": pa.array(arch_str, pa.string()),
-        "value": pa.array(np.asarray(traj.value, dtype=np.float64)),
-        "cost": pa.array(np.asarray(traj.cost, dtype=np.float64)),
-        "source": pa.array(traj.source, pa.string()),
-    }
-    if test_value is not None:
-        columns["test_value"] = pa.array(np.asarray(test_value, dtype=np.float64))
-    return pa.table(columns)
-
-
 def write_trajectory(path: Path, table: pa.Table) -> None:
     """Atomic, deterministic Parquet write (no timestamps, no pandas metadata)."""
     with atomic_path(path) as tmp:
@@ -89,6 +64,5 @@ __all__ = [
     "json_default",
     "package_versions",
     "prepare_out_dir",
-    "trajectory_table",
     "write_trajectory",
 ]
