@@ -51,18 +51,15 @@ class JobExecutor:
         self.bench = bench
         self.protocols = protocols
         self.rng = rng
+        self._evaluators: dict[str, tuple] = {}
 
     def __call__(self, job: Job) -> Outcome:
         if isinstance(job, Evaluate):
-            proto = self.protocols[job.task]
-            result = self.bench.query(
-                job.arch, job.task, proto.metric, seed=proto.seed, schedule=proto.schedule
-            )
-            return Outcome(
-                values=np.array([result.value], dtype=np.float64),
-                cost=float(result.cost) * proto.cost_scale,
-                source=proto.source,
-            )
+            answer = self._evaluators.get(job.task)
+            if answer is None:
+                answer = self._evaluator(job.task)
+            value, cost = answer[0](job.arch)
+            return Outcome(np.array([value], dtype=np.float64), float(cost) * answer[1], answer[2])
         if isinstance(job, SampledEval):
             batch = self.bench.sampled_eval(
                 job.task, np.asarray(job.archs), rng=self.rng, batch_size=job.batch_size
@@ -100,3 +97,11 @@ class JobExecutor:
             )
             return Outcome(values=_EMPTY, cost=cost)
         raise TypeError(f"a searcher returned {job!r}, which is not a job")
+
+    def _evaluator(self, task: str) -> tuple:
+        """The backend's evaluator for ``task`` under its protocol, its cost scale and source
+        (one per task, made on its first :class:`Evaluate`)."""
+        proto = self.protocols[task]
+        answer = self.bench.evaluator(task, proto.metric, seed=proto.seed, schedule=proto.schedule)
+        self._evaluators[task] = (answer, proto.cost_scale, proto.source)
+        return self._evaluators[task]
