@@ -92,9 +92,6 @@ class Problem:
         raise UnknownNameError("task", name, [t.name for t in self.tasks], "in this search")
 
 
-_set_attribute = object.__setattr__
-
-
 @dataclass(frozen=True, init=False)
 class Evaluate:
     """Train ``arch`` on ``task`` with the run's protocol; the outcome value is its metric."""
@@ -104,8 +101,11 @@ class Evaluate:
 
     def __init__(self, task: str, arch: int) -> None:
         # Hand-written instead of the generated frozen ``__init__`` (one ``object.__setattr__``
-        # per field): a search of a million evaluations builds a million of these.
-        _set_attribute(self, "__dict__", {"task": task, "arch": arch})
+        # per field): a search of a million evaluations builds a million of these.  Still
+        # frozen: only setting an attribute is refused, not filling the instance's dict.
+        fields = self.__dict__
+        fields["task"] = task
+        fields["arch"] = arch
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -232,7 +232,10 @@ class Outcome:
     source: str = ""
 
     def __init__(self, values: np.ndarray, cost: float, source: str = "") -> None:
-        _set_attribute(self, "__dict__", {"values": values, "cost": cost, "source": source})
+        fields = self.__dict__  # as Evaluate's: one per answer
+        fields["values"] = values
+        fields["cost"] = cost
+        fields["source"] = source
 
     @property
     def value(self) -> float:

@@ -9,6 +9,7 @@ recorded training time it is charged (``cost_scale``).  Backends propose a defau
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -51,15 +52,12 @@ class JobExecutor:
         self.bench = bench
         self.protocols = protocols
         self.rng = rng
-        self._evaluators: dict[str, tuple] = {}
+        self._evaluators: dict[str, Callable[[int], Outcome]] = {}
 
     def __call__(self, job: Job) -> Outcome:
         if isinstance(job, Evaluate):
-            answer = self._evaluators.get(job.task)
-            if answer is None:
-                answer = self._evaluator(job.task)
-            value, cost = answer[0](job.arch)
-            return Outcome(np.array([value], dtype=np.float64), float(cost) * answer[1], answer[2])
+            evaluate = self._evaluators.get(job.task) or self._evaluator(job.task)
+            return evaluate(job.arch)
         if isinstance(job, SampledEval):
             batch = self.bench.sampled_eval(
                 job.task, np.asarray(job.archs), rng=self.rng, batch_size=job.batch_size
@@ -98,10 +96,17 @@ class JobExecutor:
             return Outcome(values=_EMPTY, cost=cost)
         raise TypeError(f"a searcher returned {job!r}, which is not a job")
 
-    def _evaluator(self, task: str) -> tuple:
-        """The backend's evaluator for ``task`` under its protocol, its cost scale and source
-        (one per task, made on its first :class:`Evaluate`)."""
+    def _evaluator(self, task: str) -> Callable[[int], Outcome]:
+        """``arch -> Outcome`` for :class:`Evaluate` jobs on ``task``, under its protocol: the
+        backend's :meth:`~benchsim.backends.base.Benchmark.evaluator` (made on the task's
+        first job; a search asks the same question over and over)."""
         proto = self.protocols[task]
-        answer = self.bench.evaluator(task, proto.metric, seed=proto.seed, schedule=proto.schedule)
-        self._evaluators[task] = (answer, proto.cost_scale, proto.source)
-        return self._evaluators[task]
+        lookup = self.bench.evaluator(task, proto.metric, seed=proto.seed, schedule=proto.schedule)
+        scale, source, array, float64 = proto.cost_scale, proto.source, np.array, np.float64
+
+        def evaluate(arch: int) -> Outcome:
+            value, cost = lookup(arch)
+            return Outcome(array([value], dtype=float64), float(cost) * scale, source)
+
+        self._evaluators[task] = evaluate
+        return evaluate

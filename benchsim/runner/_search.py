@@ -317,9 +317,10 @@ class SearchLoop:
         if self.done:
             return False
         budget, stats, clock, own_tasks = self.budget, self.stats, self.clock, self.own_tasks
-        perf = time.perf_counter  # five readings a result: searcher, backend, searcher
+        timed = budget.seconds is not None
+        perf = time.perf_counter  # five clock readings a result: ask, answer, tell
         while self.free_workers and not self.stopped:
-            if budget.seconds is not None and clock.time() >= self._deadline():
+            if timed and clock.time() >= self._deadline():
                 self.stopped = True
                 break
             asked = perf()
@@ -361,7 +362,7 @@ class SearchLoop:
                 )
             return self._finish()
         end, _, worker, start, job, outcome = heapq.heappop(self.pending)
-        if budget.seconds is not None and end > self._deadline():
+        if timed and end > self._deadline():
             stats.dropped_after_deadline += 1 + len(self.pending)
             self.pending.clear()
             clock.advance_to(self._deadline())
