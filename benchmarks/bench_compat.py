@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -37,7 +36,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SUPPORT = ROOT / "tests" / "compat" / "support"
 EMULATE = "hp12-proxy,eval-time,no-latency"
 REA_ARGS = [
     "--dataset",
@@ -102,8 +100,6 @@ def single_calls() -> dict[str, float]:
 
 
 def compat_run(script: Path, args: list[str], cwd: Path) -> tuple[float, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SUPPORT), env.get("PYTHONPATH")]))
     command = [
         sys.executable,
         "-m",
@@ -117,7 +113,7 @@ def compat_run(script: Path, args: list[str], cwd: Path) -> tuple[float, str]:
         *args,
     ]
     began = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - began
     if done.returncode:
         raise SystemExit(f"{script.name} failed ({done.returncode}): {done.stderr[-2000:]}")

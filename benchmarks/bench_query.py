@@ -24,6 +24,11 @@ What is measured, and how:
 
 The machine is shared and noisy, so every timing is the best (or median) of repeats, and the
 ratios come from interleaved runs.
+
+``--baseline REV_OR_DIR`` (e.g. ``c4a903d``, main before issue #22) measures that code too: the
+whole measurement runs ``--repeat`` times per tree in fresh processes, alternating trees, and a
+table of both (the minimum over repeats of each figure) shows whether lookups got slower.
+``--json FILE`` writes the figures.
 """
 
 from __future__ import annotations
@@ -79,8 +84,13 @@ print(json.dumps({"first_ms": (time.perf_counter() - t0) * 1e3, "open_ms": opene
 
 
 def _env() -> dict[str, str]:
+    """This process's environment, with the benchsim it imported first on the path (so the
+    fresh process measures the same code, also when run against a baseline tree)."""
+    import benchsim
+
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    tree = Path(benchsim.__file__).resolve().parents[1]
+    env["PYTHONPATH"] = os.pathsep.join([str(tree), env.get("PYTHONPATH", "")])
     return env
 
 
@@ -211,7 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirror", help="offline mirror of the sources (installs if missing)")
     parser.add_argument("--pairs", type=int, default=10**6, help="query_many batch size")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--baseline", default=None, help="also measure this revision/folder")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per tree with --baseline")
     args = parser.parse_args(argv)
+    if args.baseline:
+        return compare(args)
 
     import benchsim
 
@@ -221,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     first = measure_first_open()
     many = measure_query_many(n=args.pairs)
     single = measure_single()
+    if args.json:
+        figures = {"open": opened, "first_open_ms": first, "query_many_s": many,
+                   "single_us": single}  # fmt: skip
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
 
     print(f"{'measure':<52} {'ours':>12}  {'target':<12} verdict")
     for name, ms in opened["warm_ms"].items():
@@ -263,6 +282,46 @@ def main(argv: list[str] | None = None) -> int:
         elif key == "int, seed='sample'":  # every NB201 search's lookup (its protocol)
             target, ok = "<= 3 us", us <= TARGETS["sample_us"]
         print(_row(f"single query, {key} (us, median)", us, target, ok))
+    return 0
+
+
+def _leaves(tree: dict, prefix: str = "") -> dict[str, float]:
+    out = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_leaves(value, f"{name} / "))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[name] = float(value)
+    return out
+
+
+def compare(args: argparse.Namespace) -> int:
+    """The whole measurement per tree, ``--repeat`` times each, alternating; min of each."""
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _baseline import baseline_tree, env_for, machine
+
+    runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
+    with baseline_tree(args.baseline) as tree, tempfile.TemporaryDirectory() as tmp:
+        envs = {"before": env_for(tree), "after": env_for(None)}
+        for i in range(args.repeat):
+            for key in ("before", "after") if i % 2 == 0 else ("after", "before"):
+                out = Path(tmp) / f"{key}{i}.json"
+                command = [sys.executable, str(Path(__file__).resolve()), "--pairs",
+                           str(args.pairs), "--json", str(out)]  # fmt: skip
+                subprocess.run(command, env=envs[key], check=True, capture_output=True)
+                runs[key].append(_leaves(json.loads(out.read_text())))
+    best = {key: {k: min(r[k] for r in rows) for k in rows[0]} for key, rows in runs.items()}
+    print(f"{'figure (min of ' + str(args.repeat) + ')':<60}{'before':>11}{'after':>11}{'x':>7}")
+    for name, before in best["before"].items():
+        after = best["after"].get(name, float("nan"))
+        ratio = after / before if before else float("nan")
+        print(f"{name:<60}{before:>11.4g}{after:>11.4g}{ratio:>7.2f}")
+    if args.json:
+        payload = {"baseline": args.baseline, "machine": machine(), "min": best, "runs": runs}
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
     return 0
 
 

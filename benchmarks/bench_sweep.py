@@ -8,8 +8,9 @@ Run ``python benchmarks/bench_sweep.py`` (tables are installed on first use; set
   which the algorithms' own ask/tell time (``searcher_seconds`` of result.json), against
   ``jobs x sweep wall``.  The difference is the sweep's own overhead: process start-up,
   planning, the parent's bookkeeping and ``_runs.parquet``.
-- **worker start-up**: the wall time of starting a spawn pool and importing benchsim in every
-  worker, measured on its own (it is paid once per worker, not per run).
+- **worker start-up**: the wall time of starting the local pool's workers as a sweep does (forked
+  from a fork server that imports benchsim once; spawned where there is none) up to their
+  first answer, measured on its own (it is paid once per sweep, not per run).
 - **cProfile** of one run of each algorithm (in this process, after a warm-up run): the share of
   time per package (benchsim.algorithms, benchsim.runner, benchsim.backends, numpy, pyarrow,
   ...), and the top functions.
@@ -31,7 +32,6 @@ import statistics
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 TASKS = ("cifar10", "cifar100")
@@ -42,11 +42,12 @@ def _noop() -> int:
 
 
 def worker_startup(jobs: int) -> float:
-    """Seconds to start a spawn pool of ``jobs`` workers that have imported benchsim."""
+    """Seconds to start a pool of ``jobs`` workers that have imported benchsim, as a sweep's."""
+    from benchsim._forkserver import worker_context
     from benchsim.sweep._worker import init_worker
 
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=init_worker) as p:
+    with ProcessPoolExecutor(jobs, mp_context=worker_context(), initializer=init_worker) as p:
         for future in [p.submit(_noop) for _ in range(jobs)]:
             future.result()
     return time.perf_counter() - t0
@@ -151,7 +152,7 @@ def _report(figures: dict) -> str:
         f"algorithms' ask/tell {sweep['sum_searcher_s']:.1f} s; result parts "
         f"{sweep['sum_store_s']:.1f} s)",
         f"  sweep overhead (wall - worker time / jobs): {sweep['overhead_s']:.1f} s",
-        f"  worker start-up, measured alone ({jobs} spawn workers importing benchsim): "
+        f"  worker start-up, measured alone ({jobs} workers with benchsim imported): "
         f"{figures['worker_startup_s']:.2f} s, once per worker",
         "  median execute_run wall per run: "
         + ", ".join(f"{a} {v:.2f} s" for a, v in sweep["median_run_s"].items()),

@@ -10,9 +10,10 @@ given (``mkstemp`` alone makes it 0600 and hides results from the rest of a grou
 
 from __future__ import annotations
 
-import importlib.metadata
+import functools
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -104,12 +105,65 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+RECORDED_PACKAGES = ("benchsim", "numpy", "pyarrow", "pandas", "scipy", "networkx", "torch")
+"""The packages whose versions a result records (they can change a run's numbers)."""
+
+
 def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages that can change a run's numbers."""
-    out = {"python": sys.version.split()[0]}
-    for name in ("benchsim", "numpy", "pyarrow", "pandas", "scipy", "networkx", "torch"):
+    """Versions of Python and the packages that can change a run's numbers.
+
+    Read once per process (a sweep worker records them for every run), from the names of the
+    installed ``<name>-<version>.dist-info`` folders (the installed-project layout every wheel
+    installer writes), so neither the packages nor :mod:`importlib.metadata` (~20 ms with its
+    METADATA parsing) are imported; a project installed otherwise is looked up through
+    :mod:`importlib.metadata`.
+    """
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    found = _dist_info_versions()
+    out = [("python", sys.version.split()[0])]
+    for name in RECORDED_PACKAGES:
+        if name not in found:
+            continue  # not installed
+        version = found[name] or _metadata_version(name)
+        if version is not None:
+            out.append((name, version))
+    return tuple(out)
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _dist_info_versions() -> dict[str, str | None]:
+    """Installed recorded package -> version, first on ``sys.path`` wins (as for imports): the
+    version in its ``.dist-info`` folder name, or None where another kind of record is found
+    (then read through :mod:`importlib.metadata`)."""
+    wanted = {_normalise(n): n for n in RECORDED_PACKAGES}
+    found: dict[str, str | None] = {}
+    for entry in sys.path:
         try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
+            names = os.listdir(entry or ".")
+        except OSError:
             continue
-    return out
+        for item in names:
+            stem, dot, kind = item.rpartition(".")
+            if kind not in ("dist-info", "egg-info", "egg") or not dot:
+                continue
+            project, _, version = stem.partition("-")
+            name = wanted.get(_normalise(project))
+            if name is not None and name not in found:
+                found[name] = version if kind == "dist-info" and version else None
+    return found
+
+
+def _metadata_version(name: str) -> str | None:
+    import importlib.metadata  # only for a project without a dist-info folder
+
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None

@@ -2,9 +2,9 @@
 
 The layers, lowest first (a package may import its own modules and those of lower layers only):
 
-errors -> paths -> checks, integrity, registry -> catalog, spaces, distances -> store, algorithms ->
-datasets, importers -> backends -> ``benchsim`` itself -> runner, compat -> sweep -> report ->
-reproduce -> cli.
+errors -> paths -> checks, integrity, registry, files, arrow -> forkserver -> catalog, spaces,
+distances -> store, algorithms -> datasets, importers -> backends -> ``benchsim`` itself ->
+runner, compat -> sweep -> report -> reproduce -> cli.
 
 Two checks: every ``import`` statement of the package (also those inside functions, which run
 later but still make a cycle) read with :mod:`ast`; and, in a fresh interpreter per package,
@@ -28,7 +28,8 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     for names in (
         "errors _version",
         "_paths",
-        "_checks _integrity _registry _files _ticker",
+        "_checks _integrity _registry _files _ticker _arrow _linalg",
+        "_forkserver",
         "catalog spaces distances",
         "store algorithms",
         "datasets importers",

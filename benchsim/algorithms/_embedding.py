@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import importlib.metadata
 import importlib.util
 import json
 import os
@@ -32,13 +31,16 @@ import tempfile
 import types
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from benchsim._paths import home
 from benchsim.errors import ConfigError
 from benchsim.spaces import SearchSpace
+
+if TYPE_CHECKING:  # networkx costs ~0.1 s to import: only an embedding pays for it
+    import networkx as nx
 
 _FORMAT = 1
 _MEMORY: dict[str, np.ndarray] = {}
@@ -75,6 +77,8 @@ def union_graph(space: SearchSpace) -> tuple[nx.Graph, list[str], np.ndarray]:
     members = np.full((space.size, max(map(len, rows))), -1, dtype=np.int64)
     for index, row in enumerate(rows):
         members[index, : len(row)] = row
+    import networkx as nx
+
     union = nx.Graph()
     names = []
     for u, v, op in token_id:  # insertion order: deterministic
@@ -173,11 +177,13 @@ def _save(path: os.PathLike, table: np.ndarray) -> None:
 
 
 def _cache_key(space: SearchSpace, settings: EmbeddingSettings) -> str:
+    from importlib import metadata  # ~20 ms: only an embedding pays, not the registry's scan
+
     versions = {}
     for package in ("node2vec", "gensim"):
         try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
             versions[package] = None
     blob = json.dumps(
         {
@@ -212,9 +218,11 @@ def _import_node2vec() -> types.ModuleType:
     for name in [m for m in sys.modules if m == "node2vec" or m.startswith("node2vec.")]:
         del sys.modules[name]  # a half-imported package from the failed attempt
 
+    from importlib import metadata
+
     class _Distribution:
         def __init__(self, name: str) -> None:
-            self.version = importlib.metadata.version(name)
+            self.version = metadata.version(name)
 
     shim = types.ModuleType("pkg_resources")
     shim.get_distribution = _Distribution  # type: ignore[attr-defined]

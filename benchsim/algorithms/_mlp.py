@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchsim._linalg import matmul
+
 
 def relu_mlp_forward(
     weights: list[np.ndarray], biases: list[np.ndarray], x: np.ndarray
@@ -18,7 +20,7 @@ def relu_mlp_forward(
     acts = [x]
     last = len(weights) - 1
     for k, (w, b) in enumerate(zip(weights, biases, strict=True)):
-        pre = acts[-1] @ w.T + b
+        pre = matmul(acts[-1], w.T) + b
         acts.append(pre if k == last else np.maximum(pre, 0.0))
     return acts[-1], acts
 
@@ -30,9 +32,9 @@ def relu_mlp_backward(
     g_w, g_b = [], []
     d = d_out
     for k in range(len(weights) - 1, -1, -1):
-        g_w.append(d.T @ acts[k])
+        g_w.append(matmul(d.T, acts[k]))
         g_b.append(d.sum(0))
-        d = d @ weights[k]
+        d = matmul(d, weights[k])
         if k > 0:
             d = d * (acts[k] > 0)
     return g_w[::-1], g_b[::-1], d

@@ -41,7 +41,7 @@ class GeneOperators:
     def __init__(self, space: SearchSpace) -> None:
         self.space = space
         self.radix = np.asarray(space.decisions, dtype=np.int64)
-        genes = np.array([space.to_decisions(i) for i in range(space.size)], dtype=np.int64)
+        genes = space.decision_table()
         weights = np.cumprod(np.concatenate([self.radix[1:], [1]])[::-1])[::-1]
         self.weights = weights.astype(np.int64)
         self.genes = genes.astype(np.uint8 if self.radix.max() <= 256 else np.int64)

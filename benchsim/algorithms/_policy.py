@@ -125,7 +125,7 @@ class DecisionSampler:
         self.full_product = int(np.prod(self.decisions)) == space.size
         self._masks: dict[tuple[int, ...], np.ndarray] = {}
         if not self.full_product:
-            table = np.array([space.to_decisions(i) for i in range(space.size)], dtype=np.int64)
+            table = space.decision_table()
             for t in range(self.steps):
                 for row in np.unique(table[:, : t + 1], axis=0):
                     prefix = tuple(int(c) for c in row[:t])

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchsim._linalg import dot, matmul, solve_spd
+
 
 class RidgePredictor:
     """Ridge regression ``y ~ X w + b``, solved in closed form on centred data.
@@ -41,9 +43,9 @@ class RidgePredictor:
             return self
         x_mean, y_mean = x.mean(axis=0), y.mean()
         xc = x - x_mean
-        gram = xc.T @ xc + self.alpha * np.eye(x.shape[1])
-        self.coef_ = np.linalg.solve(gram, xc.T @ (y - y_mean))
-        self.intercept_ = float(y_mean - x_mean @ self.coef_)
+        gram = matmul(xc.T, xc) + self.alpha * np.eye(x.shape[1])
+        self.coef_ = solve_spd(gram, matmul(xc.T, y - y_mean))
+        self.intercept_ = float(y_mean - dot(x_mean, self.coef_))
         return self
 
     @property
@@ -55,7 +57,7 @@ class RidgePredictor:
         """Predicted fitness of each row of ``features``."""
         if self.coef_ is None:
             raise ValueError("RidgePredictor.predict called before fit")
-        return np.asarray(features, dtype=np.float64) @ self.coef_ + self.intercept_
+        return matmul(np.asarray(features, dtype=np.float64), self.coef_) + self.intercept_
 
 
 def unit_rows(features: np.ndarray) -> np.ndarray:
@@ -93,6 +95,6 @@ def transfer_votes(
     if n == 0:
         return np.ones(c)
     k = min(k, n)
-    similarity = candidates @ instances.T
+    similarity = matmul(candidates, instances.T)
     nearest = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
     return np.asarray(good, dtype=np.float64)[nearest].mean(axis=1)

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from benchsim._linalg import matmul
 from benchsim.algorithms._mlp import relu_mlp_backward, relu_mlp_forward
 from benchsim.algorithms._policy import Adam
 
@@ -71,10 +72,10 @@ class TransferNet:
         # Every task's residual layer at once as one (n_tasks * hidden) layer, then the
         # blocks of the other tasks zeroed: dense products instead of per-row gathers.
         n_tasks, hidden, _ = self.r_w1.shape
-        pre = z @ self.r_w1.reshape(n_tasks * hidden, -1).T + self.r_b1.reshape(-1)
+        pre = matmul(z, self.r_w1.reshape(n_tasks * hidden, -1).T) + self.r_b1.reshape(-1)
         own = np.repeat(task[:, None] == np.arange(n_tasks)[None, :], hidden, axis=1)
         r_h = np.where(own, np.maximum(pre, 0.0), 0.0)
-        out = acts[-1][:, 0] + r_h @ self.r_w2.reshape(-1) + self.r_b2[task]
+        out = acts[-1][:, 0] + matmul(r_h, self.r_w2.reshape(-1)) + self.r_b2[task]
         return out, acts, r_h
 
     def predict(self, z: np.ndarray, task: int | np.ndarray) -> np.ndarray:
@@ -91,12 +92,12 @@ class TransferNet:
         grads = [
             *g_w,
             *g_b,
-            (d_rh.T @ z).reshape(n_tasks, hidden, dim),
+            matmul(d_rh.T, z).reshape(n_tasks, hidden, dim),
             d_rh.sum(0).reshape(n_tasks, hidden),
-            (d_out @ r_h).reshape(n_tasks, hidden),
+            matmul(d_out, r_h).reshape(n_tasks, hidden),
             np.bincount(task, weights=d_out, minlength=n_tasks),
         ]
-        d_z = d + d_rh @ self.r_w1.reshape(n_tasks * hidden, dim) if need_input else None
+        d_z = d + matmul(d_rh, self.r_w1.reshape(n_tasks * hidden, dim)) if need_input else None
         return grads, d_z
 
     def loss_and_grads(

@@ -76,6 +76,7 @@ from typing import Any
 import numpy as np
 
 from benchsim._checks import check_int, check_number, task_names
+from benchsim._linalg import dot
 from benchsim.algorithms._base import (
     FINISHED,
     Evaluate,
@@ -369,7 +370,7 @@ class LDNAS(Searcher):
         p = _softmax(self.alpha_)
         v = np.where(finite, values, np.min(values[finite]) if finite.any() else 0.0)
         before = p
-        self.alpha_ = self.alpha_ + self.alpha_step * p * (v - p @ v) / scale
+        self.alpha_ = self.alpha_ + self.alpha_step * p * (v - dot(p, v)) / scale
         self.step_ += 1
         moved = float(np.max(np.abs(_softmax(self.alpha_) - before)))
         converged = moved <= self.alpha_tol or len(self.cands_) == 1

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from benchsim._checks import check_bool, check_number
+from benchsim._linalg import matmul
 from benchsim.algorithms._base import Evaluate, Job, Outcome, Searcher, register_algorithm
 from benchsim.algorithms._policy import (
     Adam,
@@ -101,9 +102,9 @@ class ActorCritic:
 
     def forward(self, x: np.ndarray, step: np.ndarray, mask: np.ndarray):
         """Hidden activations, masked log-probabilities and values of a batch of states."""
-        h = np.tanh(x @ self.w1.T + self.b1)
+        h = np.tanh(matmul(x, self.w1.T) + self.b1)
         logits = np.einsum("nwh,nh->nw", self.wp[step], h) + self.bp[step]
-        return h, masked_log_softmax(logits, mask), h @ self.wv + self.bv[0]
+        return h, masked_log_softmax(logits, mask), matmul(h, self.wv) + self.bv[0]
 
     def loss_and_grads(
         self, batch: Batch, clip: float, value_coef: float, entropy_coef: float
@@ -142,7 +143,14 @@ class ActorCritic:
         np.add.at(g_bp, step, d_logits)
         d_h = np.einsum("nwh,nw->nh", self.wp[step], d_logits) + d_value[:, None] * self.wv
         d_pre = d_h * (1.0 - h * h)
-        grads = [d_pre.T @ x, d_pre.sum(0), g_wp, g_bp, h.T @ d_value, np.array([d_value.sum()])]
+        grads = [
+            matmul(d_pre.T, x),
+            d_pre.sum(0),
+            g_wp,
+            g_bp,
+            matmul(h.T, d_value),
+            np.array([d_value.sum()]),
+        ]
         return float(loss), grads
 
 

@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from benchsim._checks import check_number, task_names
+from benchsim._linalg import matmul
 from benchsim.algorithms._base import (
     FINISHED,
     Evaluate,
@@ -235,7 +236,7 @@ class XferNAS(Searcher):
     # ------------------------------------------------------------------ Eq. 8 + decoding
     def decode(self, z: np.ndarray, forbidden: np.ndarray | None = None) -> int:
         """Nearest member to code ``z`` (Euclidean), skipping ``forbidden`` ones if given."""
-        score = self.codes_ @ z - self.half_norms_
+        score = matmul(self.codes_, z) - self.half_norms_
         if forbidden is not None:
             score = np.where(forbidden, -np.inf, score)
         return int(np.argmax(score))

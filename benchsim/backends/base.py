@@ -451,6 +451,37 @@ class Benchmark(ABC):
             self.resolve_metric(info.name, metric)
         return metric
 
+    def recorded_seeds(
+        self,
+        arch: ArchLike,
+        task: str,
+        metric: str | None = None,
+        *,
+        schedule: int | None = None,
+    ) -> tuple[int, ...]:
+        """Training seeds whose final value of ``metric`` (default: the task's search metric)
+        the benchmark records for ``arch`` on ``task`` under ``schedule``, ascending: the ints
+        :meth:`query` accepts as ``seed`` there.  ``()`` where only the seed mean is recorded
+        (what a backend without per-seed data says, the default).
+
+        Examples
+        --------
+        >>> benchmark("nb201").recorded_seeds(0, "cifar10", "valid_acc")  # doctest: +SKIP
+        (0, 1, 2)
+        """
+        name, (resolved,) = self._resolve_query(task, metric)
+        index = (
+            arch if type(arch) is int and 0 <= arch < self.space.size else self.space.index(arch)
+        )
+        check_int("schedule", schedule, 1, allow_none=True)
+        return self._recorded_seeds(index, name, resolved, schedule)
+
+    def _recorded_seeds(
+        self, index: int, task: str, metric: str, schedule: int | None
+    ) -> tuple[int, ...]:
+        """Hook of :meth:`recorded_seeds` (validated arguments); no per-seed data by default."""
+        return ()
+
     @abstractmethod
     def _query(
         self,

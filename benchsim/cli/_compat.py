@@ -56,6 +56,10 @@ def run_cmd(
     Example: benchsim compat run "$(benchsim compat script regularized_ea)" --emulate
     hp12-proxy,eval-time,no-latency -- --dataset cifar10 --search_space tss --ea_cycles 200
     --ea_population 10 --ea_sample_size 3 --rand_seed 1 --save_dir /tmp/rea
+
+    The official scripts also import xautodl and torchvision: pip install --no-deps
+    xautodl==1.0.0 torchvision==0.28.0.  torchvision imports here even beside a CPU-only
+    torch, whose build its compiled ops do not match (docs/compat.md).
     """
     from benchsim._files import atomic_write_json, check_output_path
     from benchsim.compat._run import run_script

@@ -43,6 +43,10 @@ def reproduce(
 
     Example: benchsim reproduce nb201-iclr2020 --runs 100 --jobs 2
     """
+    if not list_them and name is not None:
+        from benchsim._forkserver import start_early
+
+        start_early(jobs, "local")  # the sweeps' workers import beside this process
     from benchsim.reproduce import EXPERIMENTS
     from benchsim.reproduce import reproduce as run_reproduction
 

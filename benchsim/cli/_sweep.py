@@ -105,6 +105,9 @@ def sweep(
     OUT/failures/<run-id>.json and does not stop the others; the exit code is then 1.  Ctrl-C,
     SIGTERM and SIGHUP let the running runs checkpoint, then exit 130, 143 and 129.
     """
+    from benchsim._forkserver import start_early
+
+    start_early(jobs, executor)  # the workers' imports then run beside this process's own
     from benchsim.sweep import make_spec, run_sweep
 
     options = live_backend_options(backend, device, smoke, backend_options)

@@ -11,13 +11,16 @@ module                     stands in for
 :mod:`.nb201`              ``nas_201_api`` (``NASBench201API``)
 :mod:`.tnb101`             TransNAS-Bench-101's ``TransNASBenchAPI``
 :mod:`.naslib`             NASLib's ``get_dataset_api`` for its NB201 and TNB101 spaces
+:mod:`.records`            the record classes ``ArchResults`` / ``ResultsCount`` (views)
+:mod:`.genotypes`          ``nats_bench.genotype_utils``
 =========================  ==================================================================
 
 Answers come only from the data.  A call, or a key of a returned dict, that the data does not
 hold raises one :class:`~benchsim.errors.UnavailableError` naming the call, the key and what is
 available, unless an emulation was opted into (``emulate=`` or ``BENCHSIM_COMPAT_EMULATE``;
 :data:`EMULATIONS`), in which case the emulated values are labelled.  :func:`install_hooks`
-makes ``import nats_bench`` / ``import nas_201_api`` load the drop-ins (``benchsim compat run
+makes ``import nats_bench`` / ``import nas_201_api`` (and their submodules that official
+tests import) load the drop-ins (``benchsim compat run
 SCRIPT`` does it for a whole script).  Importing this package imports neither torch nor the
 official packages.
 """

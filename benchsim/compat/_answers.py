@@ -3,8 +3,10 @@
 One architecture on one official dataset at one fidelity becomes one
 :meth:`~benchsim.compat._fetch.Fetcher.fetch` of the benchsim metrics that dataset's keys read
 (:mod:`._views`), and the official keys are laid out from the values it returns.  Keys the
-data cannot hold (losses, FLOPs, a latency, evaluation times) are refused with their reason;
-the opted-in emulations (:mod:`._config`) fill the ones they cover and label them.
+data cannot hold (losses, FLOPs; evaluation times and the latency except in tables imported
+from the official files) are refused with their reason; the opted-in emulations
+(:mod:`._config`) fill the ones they cover and label them, where the table holds no recorded
+value.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from benchsim.errors import ConfigError, FidelityError, UnavailableError, Unknow
 
 TIME = "train_time_s"
 PARAMS = "params_mb"
+LATENCY = "nats_latency_ms"
+"""The official files' latency (seconds in the API), held by tables imported from them."""
 FORWARD_FRACTION = 1.0 / 3.0
 """Eval-time emulation: a forward pass costs a third of a training step per image (the model
 benchsim's weight-sharing emulation charges its evaluations with)."""
@@ -29,17 +33,30 @@ benchsim's weight-sharing emulation charges its evaluations with)."""
 NO_LOSS = "is not in benchsim's data (the public NB201 exports record no losses)"
 NO_FLOPS = "is not in benchsim's data (the public NB201 exports record no FLOPs)"
 NO_LATENCY = (
-    "is not in benchsim's data (no NATS-Bench GPU latency is recorded; latencies of other "
-    "devices are benchsim metrics, e.g. help_1080ti_256_latency_ms); opt in to None, the "
-    "official value of an unmeasured latency, with emulate='no-latency'"
+    "is not in benchsim's data (the NATS-Bench latency is recorded only in the official "
+    "files: `benchsim data import nats-tss-simple`; latencies of other devices are benchsim "
+    "metrics, e.g. help_1080ti_256_latency_ms); opt in to None, the official value of an "
+    "unmeasured latency, with emulate='no-latency'"
 )
 NO_EVAL_TIME = (
-    "is not in benchsim's data (evaluation times are not recorded); opt in to an estimate "
-    "with emulate='eval-time'"
+    "is not in benchsim's data (evaluation times are recorded only in the official files: "
+    "`benchsim data import nats-tss-simple`); opt in to an estimate with emulate='eval-time'"
 )
+
+
+def eval_time_metric(accuracy_metric: str) -> str:
+    """The column of a set's evaluation seconds up to the epoch (``valid_acc`` ->
+    ``valid_eval_time_s``), held by tables imported from the official files."""
+    return accuracy_metric.removesuffix("_acc") + "_eval_time_s"
 
 
 HINT_HP12 = "; opt in to benchsim's 12-epoch proxy with emulate='hp12-proxy'"
+HINT_HP12_EPOCH = (
+    "; no public source holds the 12-epoch run's per-epoch validation accuracy, and "
+    "benchsim's 12-epoch proxy (emulate='hp12-proxy') answers its last epoch only (iepoch=None "
+    "or 11); an import of the official NATS-Bench files (`benchsim data import "
+    "nats-tss-simple`) holds every epoch"
+)
 
 
 class Call:
@@ -126,6 +143,20 @@ class AnswersMixin:
         return self.settings.emulate  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ one record
+    def _held(self, task: str, metric: str) -> bool:
+        """Whether the table holds ``metric`` for any architecture of ``task``: only tables
+        imported from the official files hold the evaluation times and the latency, so the
+        installed ones are not asked for them on every call (decided once per task)."""
+        key = ("held", task, metric)
+        held = self._plans.get(key)
+        if held is None:
+            held = metric in self.bench.task_info(task).metrics
+            if held:
+                archs = np.arange(self.bench.space.size)
+                held = bool(np.isfinite(self.bench.query_many(archs, task, metric).values).any())
+            self._plans[key] = held
+        return held
+
     def _plan(self, dataset: str, hp: str, epoch: int | None, call: Call) -> tuple:
         """Per (dataset, hp, epoch): the view, the query fidelity, the metrics to fetch and
         the refusals known without asking (metrics the task does not carry)."""
@@ -138,6 +169,11 @@ class AnswersMixin:
             schedule = None if epochs == info.epochs else epochs
             wanted = [v.train_metric, TIME, *(s.metric for s in v.sets)]
             metrics = tuple(dict.fromkeys(m for m in wanted if m and m in info.metrics))
+            # recorded evaluation times, where the table holds any (else the eval-time
+            # emulation or a refusal answers: no refusal is noted for them here)
+            metrics += tuple(
+                m for m in (eval_time_metric(s.metric) for s in v.sets) if self._held(v.task, m)
+            )
             static = {
                 m: f"is not in benchsim's data (task {v.task} has no metric {m!r})"
                 for m in wanted
@@ -158,6 +194,14 @@ class AnswersMixin:
             values, refused = self._from_last_epoch(
                 index, v.task, metrics, seed, used, epochs, values, refused
             )
+        if refused and epoch is not None:  # name the caller's iepoch, not a backend epoch
+            refused = {
+                m: f"is not in benchsim's data at iepoch={epoch} of the {epochs}-epoch schedule "
+                f"({why})"
+                for m, why in refused.items()
+            }
+            if hp == "12" and v.sets[0].role == "valid" and v.sets[0].metric in refused:
+                refused[v.sets[0].metric] += HINT_HP12_EPOCH
         if static:
             refused = {**static, **refused}
         emulated: dict[str, str] = {}
@@ -284,15 +328,19 @@ class AnswersMixin:
         for s in v.sets:
             missing[f"{s.role}-loss"] = NO_LOSS
             put(f"{s.role}-accuracy", s.metric)
-            self._put_eval_time(out, missing, labels, v, values, refused, s.role, s.images, done)
+            self._put_eval_time(out, missing, labels, v, values, refused, s, done)
         return CompatInfo(out, call, missing, labels)
 
-    def _put_eval_time(self, out, missing, labels, v, values, refused, role, images, done):
-        keys = (f"{role}-per-time", f"{role}-all-time")
+    def _put_eval_time(self, out, missing, labels, v, values, refused, s, done):
+        keys = (f"{s.role}-per-time", f"{s.role}-all-time")
+        recorded = values.get(eval_time_metric(s.metric))
+        if recorded is not None:  # the official files' own seconds: no emulation needed
+            out[keys[0]], out[keys[1]] = recorded / done, recorded
+            return
         if "eval-time" not in self._emulate:
             missing.update(dict.fromkeys(keys, NO_EVAL_TIME))
             return
-        per_epoch = self._eval_seconds(v, values, images, done)
+        per_epoch = self._eval_seconds(v, values, s.images, done)
         if per_epoch is None:
             why = "is estimated from the training time, which " + reason(TIME, refused, v)
             missing.update(dict.fromkeys(keys, why))
@@ -316,29 +364,46 @@ class AnswersMixin:
         call charges; ``total_time`` is the running total (:attr:`used_time`) when
         ``account_time``.
         """
-        call = Call("simulate_train_eval", {"arch": arch, "dataset": dataset, "hp": hp})
+        args = {"arch": arch, "dataset": dataset, "hp": hp}
+        if iepoch is not None:
+            args = {"arch": arch, "dataset": dataset, "iepoch": iepoch, "hp": hp}
+        call = Call("simulate_train_eval", args)
         index = self._index(arch, call)
         name = SEARCH_DATASETS.get(dataset) if isinstance(dataset, str) else None
         if name is None:
             raise UnknownNameError("dataset", dataset, SEARCH_DATASETS, f"in {call}")
-        info = self._more_info(index, name, iepoch, hp, True, call)
-        valid_acc = info["valid-accuracy"]
-        time_cost = info["train-all-time"] + info["valid-per-time"]
-        latency = self._latency(index, name, call)
+        try:
+            info = self._more_info(index, name, iepoch, hp, True, call)
+            valid_acc = info["valid-accuracy"]
+            time_cost = info["train-all-time"] + info["valid-per-time"]
+            latency = self._latency(index, name, call)
+        except UnavailableError as err:
+            self.record_.refused(err, "simulate_train_eval")
+            raise
         if account_time:
             self._used_time += time_cost
         return valid_acc, latency, time_cost, self._used_time
 
-    def _latency(self, index: int, dataset: str, call: Call) -> None:
-        view(dataset, str(call))
+    def _latency(self, index: int, dataset: str, call: Call) -> float | None:
+        """The recorded latency in seconds, else ``None`` by the no-latency emulation."""
+        seconds = self._recorded_latency(index, view(dataset, str(call)))
+        if seconds is not None:
+            return seconds
         if "no-latency" not in self._emulate:
             raise UnavailableError(f"{call}: 'latency' {NO_LATENCY}")
         self.record_.note("no-latency")
         return None
 
-    def get_latency(self, index: Any, dataset: str, hp: str = "12") -> None:
-        """The latency: never recorded in benchsim's data (raises, or ``None`` with the
-        ``no-latency`` emulation)."""
+    def _recorded_latency(self, index: int, v: DatasetView) -> float | None:
+        """The official files' latency of ``index`` in seconds, where the table holds it."""
+        if not self._held(v.task, LATENCY):
+            return None
+        held, _, _ = self._fetch.fetch(index, v.task, (LATENCY,))
+        return held[LATENCY] / 1000.0 if LATENCY in held else None
+
+    def get_latency(self, index: Any, dataset: str, hp: str = "12") -> float | None:
+        """The latency in seconds where the table holds the official files' value; else it
+        raises, or answers ``None`` with the ``no-latency`` emulation."""
         call = Call("get_latency", {"index": index, "dataset": dataset, "hp": hp})
         check_hp(hp, call)
         return self._latency(self._index(index, call), dataset, call)
@@ -349,7 +414,14 @@ class AnswersMixin:
         call = Call("get_cost_info", {"index": index, "dataset": dataset, "hp": hp})
         arch = self._index(index, call)
         hp, _ = check_hp(hp, call)
-        v, values, refused, emulated, done = self._record(arch, dataset, hp, None, None, call)
+        return self._cost_info(arch, dataset, hp, call)
+
+    def _cost_info(
+        self, arch: int, dataset: str, hp: str, call: Call, seed: int | None = None
+    ) -> CompatInfo:
+        """:meth:`get_cost_info` of validated arguments (of one training run with ``seed``):
+        also ``ArchResults.get_compute_costs`` and ``ResultsCount.get_times``."""
+        v, values, refused, emulated, done = self._record(arch, dataset, hp, None, seed, call)
         out: dict[str, Any] = {}
         missing: dict[str, str] = {"flops": NO_FLOPS}
         labels: dict[str, str] = {}
@@ -358,7 +430,10 @@ class AnswersMixin:
             out["params"] = params[PARAMS]
         else:
             missing["params"] = reason(PARAMS, params_refused, v)
-        if "no-latency" in self._emulate:
+        latency = self._recorded_latency(arch, v)
+        if latency is not None:
+            out["latency"] = latency
+        elif "no-latency" in self._emulate:
             out["latency"] = None
             labels["latency"] = "no-latency"
             self.record_.note("no-latency")
@@ -375,9 +450,7 @@ class AnswersMixin:
             role_out: dict[str, Any] = {}
             role_missing: dict[str, str] = {}
             role_labels: dict[str, str] = {}
-            self._put_eval_time(
-                role_out, role_missing, role_labels, v, values, refused, s.role, s.images, done
-            )
+            self._put_eval_time(role_out, role_missing, role_labels, v, values, refused, s, done)
             names = {
                 f"{s.role}-per-time": f"T-{s.set_name}@epoch",
                 f"{s.role}-all-time": f"T-{s.set_name}@total",

@@ -17,6 +17,7 @@ script run through a shim is answered like benchsim's own search would be.
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections import Counter
 from collections.abc import Iterable
@@ -42,6 +43,12 @@ EMULATIONS: dict[str, str] = {
     "no-latency": (
         "latency answered as None (the official API's value for a latency that was not "
         "measured) instead of raising"
+    ),
+    "best-as-final": (
+        "TransNAS-Bench-101 mode='final' (the last epoch's value) answered, where the data "
+        "holds no final value, by the best value over epochs: an upper bound (on the "
+        "validation metric, where both are held, the best exceeds the final by a median "
+        "0-3% per task)"
     ),
 }
 """Name -> what the emulation answers, as the label says it."""
@@ -145,13 +152,36 @@ PROCESS_COUNTS: Counter[str] = Counter()
 prints them when the script ends)."""
 
 
+PROCESS_REFUSALS: Counter[str] = Counter()
+"""Refusals of every shim in this process that a caller may have caught, by call."""
+
+
 class CompatRecord:
-    """Provenance of one shim: what answers, and how many answers each emulation gave."""
+    """Provenance of one shim: what answers, how many answers each emulation gave, and the
+    refusals of calls whose errors clients are known to catch (:meth:`refused`)."""
 
     def __init__(self, api: str, settings: CompatSettings) -> None:
         self.api = api
         self.settings = settings
         self.emulated_: Counter[str] = Counter()
+        self.refused_: Counter[str] = Counter()
+
+    def refused(self, error: Exception, call: str) -> None:
+        """Count one refusal of ``call`` and say it on stderr, once per shim and call.
+
+        A search client may catch the error and go on: hpbandster's worker catches what
+        ``compute`` raises and records the run as crashed, so a BOHB script asking for values
+        the data does not hold keeps running without them, silently no longer BOHB.  The
+        first such refusal is therefore printed even when caught.
+        """
+        if not self.refused_[call]:
+            print(
+                f"benchsim.compat ({self.api}): {call} refused (said once; a caller that "
+                f"catches the error goes on without these answers): {error}",
+                file=sys.stderr,
+            )
+        self.refused_[call] += 1
+        PROCESS_REFUSALS[call] += 1
 
     def note(self, emulation: str, count: int = 1) -> None:
         """Count ``count`` answers given by ``emulation``; warn the first time in a process."""
@@ -174,5 +204,6 @@ class CompatRecord:
             "seed": self.settings.seed,
             "emulate": sorted(self.settings.emulate),
             "emulated_answers": dict(sorted(self.emulated_.items())),
+            "refusals": dict(sorted(self.refused_.items())),
             "labels": {name: EMULATIONS[name] for name in sorted(self.settings.emulate)},
         }

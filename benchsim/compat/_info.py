@@ -17,6 +17,23 @@ from benchsim.errors import UnavailableError
 
 _NO_DEFAULT = object()
 
+_OFFICIAL_TERMS = (
+    ("(seed=None gives the mean)", "(is_random=False gives the mean of the runs)"),
+    ("; use seed=None", "; ask is_random=False for the mean of the runs"),
+    ("; give seed= one of them", "; give is_random= one of them"),
+    ("(final values only: epoch=None)", "(final values only: iepoch=None)"),
+)
+"""benchsim's query arguments in a backend refusal -> the official API's, so that a hint names
+what the caller can pass (``is_random``, ``iepoch``), not an internal argument."""
+
+
+def official_terms(text: str) -> str:
+    """``text`` with benchsim's ``seed=`` / ``epoch=`` hints in the official API's terms."""
+    if "=None" in text or "seed=" in text:
+        for ours, theirs in _OFFICIAL_TERMS:
+            text = text.replace(ours, theirs)
+    return text
+
 
 class CompatInfo(dict):
     """A result dict of a drop-in API (see the module docstring).
@@ -66,6 +83,7 @@ class CompatInfo(dict):
                 f"{self.call}: {key!r} is not a key of this result (the official API has none "
                 f"either); available keys: {held}"
             )
+        reason = official_terms(reason)  # at error time: free on the query path
         return UnavailableError(f"{self.call}: {key!r} {reason}; available keys: {held}")
 
     def __reduce__(self):

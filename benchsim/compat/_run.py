@@ -5,8 +5,10 @@ The script runs in this process, as ``python SCRIPT ARGS`` would run it (``__nam
 ``sys.path``), with :func:`~benchsim.compat.install_hooks` in place, so its
 ``import nats_bench`` / ``import nas_201_api`` load benchsim's drop-ins.  The run's settings
 (benchmark, seed, emulations) reach the script's ``create(...)`` through the
-``BENCHSIM_COMPAT_*`` environment variables, set for the run only.  Everything is restored
-afterwards.
+``BENCHSIM_COMPAT_*`` environment variables, set for the run only.  What the official scripts
+import beyond benchsim is taken care of here too (:mod:`._script_deps`): torchvision imports
+beside a CPU-only torch, and a missing ``xautodl`` / ``torchvision`` is one line naming the
+install command.  Everything is restored afterwards.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from benchsim.compat._config import (
     CompatSettings,
 )
 from benchsim.compat._hooks import install_hooks, uninstall_hooks
+from benchsim.compat._script_deps import TorchvisionImportFix, missing_package_error
 from benchsim.errors import ConfigError
 
 
@@ -79,7 +82,9 @@ def run_script(
 ) -> RunRecord:
     """Run ``script`` with ``args`` against the drop-ins; returns its :class:`RunRecord`.
 
-    A ``SystemExit`` of the script becomes ``exit_code``; any other exception propagates.
+    A ``SystemExit`` of the script becomes ``exit_code``; a missing ``xautodl`` /
+    ``torchvision`` raises :class:`~benchsim.errors.ConfigError` with the install command; any
+    other exception propagates.
     """
     path = Path(script)
     if not path.is_file():
@@ -105,14 +110,22 @@ def run_script(
     sys.argv = [str(path), *args]
     sys.path.insert(0, str(path.resolve().parent))
     install_hooks()
+    fix = TorchvisionImportFix()
+    sys.meta_path.insert(0, fix)
     try:
         runpy.run_path(str(path), run_name="__main__")
+    except ModuleNotFoundError as err:
+        missing = missing_package_error(err, path)
+        if missing is None:
+            raise
+        raise missing from None
     except SystemExit as stop:
         code = stop.code
         record.exit_code = code if isinstance(code, int) else (0 if code is None else 1)
         if code is not None and not isinstance(code, int):
             print(code, file=sys.stderr)
     finally:
+        sys.meta_path.remove(fix)
         uninstall_hooks()
         sys.argv, sys.path[:] = saved_argv, saved_path
         for key, value in saved_env.items():

@@ -34,11 +34,12 @@ from typing import Any
 
 import numpy as np
 
-from benchsim.compat._answers import AnswersMixin, Call
+from benchsim.compat._answers import AnswersMixin, Call, check_hp
 from benchsim.compat._config import CompatRecord, CompatSettings
 from benchsim.compat._fetch import Fetcher
 from benchsim.compat._report import ReportMixin
-from benchsim.compat._views import HP_EPOCHS
+from benchsim.compat._views import HP_EPOCHS, view
+from benchsim.compat.records import ArchResults
 from benchsim.errors import (
     ConfigError,
     InvalidArchitectureError,
@@ -52,8 +53,9 @@ class ArchIndexError(InvalidArchitectureError, IndexError):
 
 
 _NO_RECORDS = (
-    "benchsim holds metric tables, not the official ArchResults / ResultsCount records or "
-    "trained weights; get_more_info / get_cost_info answer from the tables"
+    "benchsim holds metric tables, not the official in-memory records or trained weights; "
+    "query_meta_info_by_index / query_by_index give views of the records, get_more_info / "
+    "get_cost_info answer from the tables"
 )
 
 
@@ -299,31 +301,71 @@ class TopologyAPI(AnswersMixin, ReportMixin):
                 matrix[target, source] = search_space.index(op)
         return matrix
 
+    # ------------------------------------------------------------------ records
+    def query_meta_info_by_index(self, arch_index: int, hp: str = "12") -> ArchResults:
+        """The official ``ArchResults`` of architecture ``arch_index`` under ``hp``: a view
+        whose ``get_metrics(dataset, setname)`` / ``get_compute_costs(dataset)`` answer from
+        the tables (:mod:`benchsim.compat.records`)."""
+        call = Call("query_meta_info_by_index", {"arch_index": arch_index, "hp": hp})
+        index = self._index(arch_index, call)
+        key, _ = check_hp(hp, call)
+        return ArchResults(self, index, key, str(call))
+
+    def query_by_index(self, arch_index: int, dataname: str | None = None, hp: str = "12") -> Any:
+        """``query_meta_info_by_index(arch_index, hp)``, or with ``dataname`` the
+        ``{seed: ResultsCount}`` of that dataset's recorded training runs."""
+        call = Call("query_by_index", {"arch_index": arch_index, "dataname": dataname, "hp": hp})
+        index = self._index(arch_index, call)
+        key, _ = check_hp(hp, call)
+        info = ArchResults(self, index, key, str(call))
+        if dataname is None:
+            return info
+        view(dataname, str(call))
+        return info.query(dataname)
+
+    def statistics(self, dataset: str, hp: str | int) -> dict[int, int]:
+        """``{number of recorded training runs: number of architectures}`` on ``dataset``
+        (the official count of trials); raises for a dataset recorded by its seed mean only."""
+        call = Call("statistics", {"dataset": dataset, "hp": hp})
+        v = view(dataset, str(call))
+        key, _ = check_hp(hp, call)
+        counts: dict[int, int] = {}
+        for index in range(self.size):
+            n = len(ArchResults(self, index, key, str(call))._seeds(v))
+            counts[n] = counts.get(n, 0) + 1
+        if set(counts) == {0}:
+            raise UnavailableError(
+                f"{call}: {dataset} (hp={key!r}) is recorded as the mean of its training runs "
+                "only, so the runs cannot be counted"
+            )
+        return dict(sorted(counts.items()))
+
+    @property
+    def arch2infos_dict(self) -> Any:
+        """Raises: the official in-memory records are not what benchsim holds."""
+        raise self._no_records("arch2infos_dict")
+
+    @property
+    def arch2infos_full(self) -> Any:
+        """Raises (the NAS-Bench-201 v1.0 name of the records)."""
+        raise self._no_records("arch2infos_full")
+
+    @property
+    def arch2infos_less(self) -> Any:
+        """Raises (the NAS-Bench-201 v1.0 name of the 12-epoch records)."""
+        raise self._no_records("arch2infos_less")
+
+    def reload(self, archive_root: str | None = None, index: int | None = None) -> None:
+        """Nothing to load: benchsim answers from its installed tables (the official call
+        loads archive files into memory); to answer from the official files, import them
+        (``benchsim data import``) and pass ``benchmark=``."""
+
     # ------------------------------------------------------------------ not in the data
     def _no_records(self, call: str) -> UnavailableError:
         return UnavailableError(f"{call}: {_NO_RECORDS}")
-
-    def query_meta_info_by_index(self, arch_index: int, hp: str = "12") -> Any:
-        """Raises: the official ``ArchResults`` records are not what benchsim holds."""
-        raise self._no_records(f"query_meta_info_by_index(arch_index={arch_index!r}, hp={hp!r})")
-
-    def query_by_index(self, arch_index: int, dataname: str | None = None, hp: str = "12") -> Any:
-        """Raises: the official ``ArchResults`` / ``ResultsCount`` records are not held."""
-        raise self._no_records(
-            f"query_by_index(arch_index={arch_index!r}, dataname={dataname!r}, hp={hp!r})"
-        )
 
     def get_net_param(self, index: int, dataset: str, seed: int | None, hp: str = "12") -> Any:
         """Raises: benchsim holds no trained weights."""
         raise self._no_records(
             f"get_net_param(index={index!r}, dataset={dataset!r}, seed={seed!r}, hp={hp!r})"
         )
-
-    def statistics(self, dataset: str, hp: str | int) -> dict[int, int]:
-        """Raises: the number of trials per architecture is not part of the query contract."""
-        raise self._no_records(f"statistics(dataset={dataset!r}, hp={hp!r})")
-
-    def reload(self, archive_root: str | None = None, index: int | None = None) -> None:
-        """Raises: benchsim answers from its installed tables; there is no archive to load
-        (import official files with ``benchsim data import``)."""
-        raise self._no_records(f"reload(archive_root={archive_root!r}, index={index!r})")

@@ -11,7 +11,10 @@ NASLib's search spaces look results up in a ``dataset_api`` dict that
   ``train_losses`` / ``eval_losses`` / ``eval_times`` / ``params`` / ``flop`` / ``latency``,
   and ``[dataset]["cost_info"]["train_time"]`` for the training time.
 * ``"transbench101"`` (``_micro`` / ``_macro``): ``{"api": TransNASBenchAPI, "task": dataset}``;
-  NASLib calls ``api.get_single_metric(arch_str, task, metric)`` (:mod:`.tnb101`).
+  NASLib calls ``api.get_single_metric(arch_str, task, metric, mode='final')`` and, for
+  ``Metric.RAW``, ``api.get_arch_result(arch_str).query_all_results()[task]`` (:mod:`.tnb101`:
+  the final validation metric is the one NASLib exported, the training time is cumulative;
+  final train/test values are not held and raise unless ``emulate="best-as-final"``).
 
 NASLib reads its VAL and TEST accuracy of NB201 from the same key, ``eval_acc1es``, so it
 cannot tell them apart.  This adapter answers that key with ONE split, named when it is made:
@@ -65,7 +68,8 @@ def get_dataset_api(
         NB201 only: what ``eval_acc1es`` (NASLib's VAL *and* TEST accuracy) answers, ``"valid"``
         or ``"test"`` (see the module docstring).
     **benchsim_options
-        NB201: ``benchmark`` (default ``nb201``) and ``seed``; TNB101: ``benchmarks``, ``seed``.
+        NB201: ``benchmark`` (default ``nb201``) and ``seed``; TNB101: ``benchmarks``, ``seed``
+        and ``emulate``.
 
     Examples
     --------

@@ -23,15 +23,35 @@ Example
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
+from benchsim.compat import genotypes as genotype_utils
+from benchsim.compat import records as api_utils
 from benchsim.compat._topology import TopologyAPI
+from benchsim.compat.records import ArchResults, ResultsCount
 from benchsim.errors import UnknownNameError
 
-__all__ = ["NATS_BENCH_SSS_NAMEs", "NATS_BENCH_TSS_NAMEs", "NATStopology", "create", "version"]
+__all__ = [
+    "ALL_BASE_NAMES",
+    "ArchResults",
+    "NATS_BENCH_SSS_NAMEs",
+    "NATS_BENCH_TSS_NAMEs",
+    "NATStopology",
+    "ResultsCount",
+    "api_topology",
+    "api_utils",
+    "create",
+    "genotype_utils",
+    "version",
+]
 
 NATS_BENCH_TSS_NAMEs = ("tss", "topology")
 NATS_BENCH_SSS_NAMEs = ("sss", "size")
+ALL_BASE_NAMES = ["NATS-tss-v1_0-3ffb9"]
+"""The official topology benchmark's file name stem (``nats_bench.api_topology``)."""
+api_topology = sys.modules[__name__]
+"""``nats_bench.api_topology`` (``NATStopology``, ``ALL_BASE_NAMES``) is this module."""
 _VERSION = "v1.8"
 """The official ``nats_bench`` release whose interface this module follows."""
 

@@ -15,12 +15,24 @@ both answer identically.  See docs/compat.md.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
+from benchsim.compat import records as api_utils
 from benchsim.compat._topology import TopologyAPI
+from benchsim.compat.records import ArchResults, ResultsCount
 
-__all__ = ["NAS_BENCH_201_API_VERSION", "NASBench201API"]
+__all__ = [
+    "NAS_BENCH_201_API_VERSION",
+    "ArchResults",
+    "NASBench201API",
+    "ResultsCount",
+    "api_201",
+    "api_utils",
+]
 
+api_201 = sys.modules[__name__]
+"""``nas_201_api.api_201`` (``NASBench201API``) is this module."""
 NAS_BENCH_201_API_VERSION = "v2.0"
 """The official ``nas_201_api`` version whose interface this module follows (package 2.1)."""
 

@@ -10,9 +10,13 @@ The official class (yawen-d/TransNASBench ``api/api.py``, also vendored by NASLi
 
 As in the official file, architectures are indexed macro first (3,256), then micro (4,096),
 each space in its official order.  benchsim's installed tables hold each metric's best value
-over epochs, the official ``mode="best"``: the other modes (``"final"``, ``"list"``, an epoch)
-need per-epoch values and raise unless the tables hold them (an import of the official file
-does); losses, model information (FLOPs, parameters, inference time) are not held and raise.
+over epochs (the official ``mode="best"``), the final epoch of the validation metric NASLib
+exported and the (cumulative) training time, so ``mode="final"`` answers those two and NASLib's
+own queries (``get_single_metric(..., mode='final')``); what else needs per-epoch values raises
+unless the tables hold them (an import of the official file does) or the caller opts into the
+labelled ``best-as-final`` emulation.  Losses and model information (FLOPs, parameters,
+inference time) are not held and raise.  See :mod:`._tnb101_values` for where each value
+comes from.
 """
 
 from __future__ import annotations
@@ -22,8 +26,20 @@ from typing import Any
 
 import numpy as np
 
+from benchsim.compat._answers import Call
 from benchsim.compat._config import CompatRecord, CompatSettings
 from benchsim.compat._info import CompatInfo
+from benchsim.compat._tnb101_values import (
+    INFO_NAMES,
+    METRICS_DICT,
+    NO_CURVES,
+    NO_MODEL_INFO,
+    RENAMED,
+    TASK_LIST,
+    ArchResult,
+    Values,
+    final_note,
+)
 from benchsim.errors import (
     ConfigError,
     FidelityError,
@@ -34,77 +50,7 @@ from benchsim.errors import (
 
 __all__ = ["INFO_NAMES", "METRICS_DICT", "TASK_LIST", "TransNASBenchAPI"]
 
-TASK_LIST = [
-    "class_scene",
-    "class_object",
-    "room_layout",
-    "jigsaw",
-    "segmentsemantic",
-    "normal",
-    "autoencoder",
-]
-"""The official task order."""
-
-_CLS = [
-    "train_top1",
-    "train_top5",
-    "train_loss",
-    "valid_top1",
-    "valid_top5",
-    "valid_loss",
-    "test_top1",
-    "test_top5",
-    "test_loss",
-    "time_elapsed",
-]
-_SSIM = [
-    "train_ssim",
-    "train_l1_loss",
-    "valid_ssim",
-    "valid_l1_loss",
-    "test_ssim",
-    "test_l1_loss",
-    "time_elapsed",
-]
-METRICS_DICT = {
-    "class_scene": _CLS,
-    "class_object": _CLS,
-    "room_layout": [
-        "train_loss",
-        "train_neg_loss",
-        "valid_loss",
-        "valid_neg_loss",
-        "test_loss",
-        "test_neg_loss",
-        "time_elapsed",
-    ],
-    "jigsaw": _CLS,
-    "segmentsemantic": [
-        "train_loss",
-        "train_acc",
-        "train_mIoU",
-        "valid_loss",
-        "valid_acc",
-        "valid_mIoU",
-        "test_loss",
-        "test_acc",
-        "test_mIoU",
-        "time_elapsed",
-    ],
-    "normal": _SSIM,
-    "autoencoder": _SSIM,
-}
-"""Task -> the official metric names (the official file's ``metrics_dict``; the columns of
-every public export of it)."""
-INFO_NAMES = ["inference_time", "encoder_params", "model_params", "model_FLOPs", "encoder_FLOPs"]
 SEARCH_SPACES = ["macro", "micro"]
-_RENAMED = {"time_elapsed": "train_time_s"}
-"""Official metric -> benchsim metric where the names differ."""
-_NO_EPOCHS = (
-    "needs per-epoch values; benchsim's installed TNB101 tables hold each metric's best over "
-    "epochs (mode='best'); import the official .pth with `benchsim data import tnb101-pth` "
-    "for the curves"
-)
 
 
 class TransNASBenchAPI:
@@ -121,6 +67,9 @@ class TransNASBenchAPI:
     seed
         Seed of the benchmarks' generators (TNB101 trains each architecture once, so no
         answer here is random).
+    emulate
+        Opted-in emulations (:data:`~benchsim.compat.EMULATIONS`; ``None``: from
+        ``$BENCHSIM_COMPAT_EMULATE``); ``best-as-final`` is the one this API uses.
     """
 
     def __init__(
@@ -130,13 +79,14 @@ class TransNASBenchAPI:
         *,
         benchmarks: tuple[str, str] = ("tnb101-macro", "tnb101-micro"),
         seed: int | None = None,
+        emulate: str | list[str] | None = None,
     ) -> None:
         import benchsim
 
         if not (isinstance(benchmarks, (tuple, list)) and len(benchmarks) == 2):
             raise ConfigError(f"benchmarks == {benchmarks!r}, must be (macro name, micro name)")
         pair = f"{benchmarks[0]}+{benchmarks[1]}"
-        self.settings = CompatSettings.resolve(pair, benchmark=pair, seed=seed, emulate=())
+        self.settings = CompatSettings.resolve(pair, benchmark=pair, seed=seed, emulate=emulate)
         self.benches = {
             ss: benchsim.benchmark(name, seed=self.settings.seed)
             for ss, name in zip(SEARCH_SPACES, benchmarks, strict=True)
@@ -158,6 +108,10 @@ class TransNASBenchAPI:
         self._offset = {"macro": 0, "micro": self.benches["macro"].space.size}
         self._size = self._offset["micro"] + self.benches["micro"].space.size
         self.record_ = CompatRecord(type(self).__name__, self.settings)
+        self._values = {
+            ss: Values(bench, self.settings.emulate, self.record_.note)
+            for ss, bench in self.benches.items()
+        }
         if verbose:
             names = ", ".join(b.name for b in self.benches.values())
             print(
@@ -217,106 +171,149 @@ class TransNASBenchAPI:
         return [space.format(i) for i in range(space.size)]
 
     # ------------------------------------------------------------------ metrics
-    def _metric(self, task: str, metric: str, call: str) -> str:
+    def _metric(self, task: str, metric: str, call: object) -> str:
         if task not in METRICS_DICT:
             raise UnknownNameError("task", task, TASK_LIST, f"in {call}")
         if metric not in METRICS_DICT[task]:
             raise UnknownNameError(
                 "metric", metric, METRICS_DICT[task], f"for task {task} in {call}"
             )
-        return _RENAMED.get(metric, metric)
+        return RENAMED.get(metric, metric)
 
-    def _unheld(self, bench, task: str, metric: str, call: str) -> UnavailableError | None:
-        ours = _RENAMED.get(metric, metric)
-        if ours in bench.task_info(task).metrics:
+    def _task(self, task: str, call: object) -> None:
+        if task not in METRICS_DICT:
+            raise UnknownNameError("task", task, TASK_LIST, f"in {call}")
+
+    def _held(self, bench: Any, task: str) -> list[str]:
+        metrics = bench.task_info(task).metrics
+        return [m for m in METRICS_DICT[task] if RENAMED.get(m, m) in metrics]
+
+    def _unheld(self, bench: Any, task: str, metric: str, call: object) -> UnavailableError | None:
+        if RENAMED.get(metric, metric) in bench.task_info(task).metrics:
             return None
-        held = [
-            m for m in METRICS_DICT[task] if _RENAMED.get(m, m) in bench.task_info(task).metrics
-        ]
         return UnavailableError(
             f"{call}: metric {metric!r} is not in benchsim's data (the public TNB101 exports "
-            f"keep no usable losses); metrics held for {task}: {', '.join(held)}"
+            f"keep no usable losses); metrics held for {task}: "
+            f"{', '.join(self._held(bench, task))}"
+        )
+
+    def _single(self, arch: str, task: str, metric: str, mode: Any, call: object) -> Any:
+        """``get_single_metric`` named ``call`` in its errors (also read by the records)."""
+        ss, index = self._locate(arch, call)
+        ours = self._metric(task, metric, call)
+        values = self._values[ss]
+        if mode == "best" and type(mode) is str:  # the common call: one query, checks on failure
+            try:
+                value = values.bench.query(index, task, ours).value
+            except (UnknownNameError, FidelityError):
+                value = float("nan")
+            if value == value:
+                return value
+        unheld = self._unheld(values.bench, task, metric, call)
+        if unheld is not None:
+            raise unheld
+        epochs = values.epochs(task)
+        if isinstance(mode, str):
+            if mode == "best":
+                return values.best(index, task, metric, call)
+            if mode == "final":
+                return values.at(index, task, metric, epochs - 1, call)
+            if mode == "list":
+                return values.curve(index, task, metric, call)
+        elif isinstance(mode, (int, np.integer)) and not isinstance(mode, (bool, np.bool_)):
+            if not -epochs <= mode < epochs:
+                raise ConfigError(
+                    f"{call}: mode == {mode}, an epoch must be < total epoch {epochs} for task "
+                    f"{task}"
+                )
+            return values.at(index, task, metric, int(mode) % epochs, call)
+        raise ConfigError(
+            f"{call}: mode == {mode!r}, must be 'final', 'best', 'list' or an epoch number"
         )
 
     def get_single_metric(
         self, arch: str, task: str, metric: str, mode: str | int = "best", xseed: int | None = None
     ) -> Any:
-        """One metric of ``arch`` on ``task``: ``mode="best"`` is its best value over epochs
-        (held); ``"final"``, ``"list"`` and an epoch number need per-epoch values (raise
-        unless the tables hold them).  ``xseed`` is ignored, as by the official API (each
-        architecture was trained once)."""
-        ss, index = self._locate(arch, "get_single_metric")
-        ours = self._metric(task, metric, "get_single_metric")
-        bench = self.benches[ss]
-        if mode == "best":
-            try:
-                return bench.query(index, task, ours).value
-            except (UnknownNameError, FidelityError):
-                call = f"get_single_metric(arch={arch!r}, task={task!r}, metric={metric!r})"
-                raise self._unheld(bench, task, metric, call) or UnavailableError(
-                    f"{call}: no recorded value for this architecture"
-                ) from None
-        epochs = bench.task_info(task).epochs
-        if mode == "final":
-            return self._at(bench, arch, index, task, metric, epochs - 1)
-        if mode == "list":
-            return [self._at(bench, arch, index, task, metric, e) for e in range(epochs)]
-        if isinstance(mode, (int, np.integer)) and not isinstance(mode, (bool, np.bool_)):
-            if not -epochs <= mode < epochs:
-                raise ConfigError(
-                    f"get_single_metric: mode == {mode}, an epoch must be < total epoch "
-                    f"{epochs} for task {task}"
-                )
-            return self._at(bench, arch, index, task, metric, int(mode) % epochs)
-        raise ConfigError(
-            f"get_single_metric: mode == {mode!r}, must be 'final', 'best', 'list' or an epoch "
-            "number"
+        """One metric of ``arch`` on ``task`` by the official ``mode``: ``"best"`` (held for
+        every non-loss metric), ``"final"`` (held for NASLib's validation metric and
+        ``time_elapsed``; the rest from curves where the tables hold them, else raises, or
+        the best value with ``emulate='best-as-final'``), ``"list"`` or an epoch (curves).
+        ``xseed`` is ignored, as by the official API (each architecture was trained once)."""
+        call = Call(
+            "get_single_metric", {"arch": arch, "task": task, "metric": metric, "mode": mode}
         )
-
-    def _at(self, bench, arch: str, index: int, task: str, metric: str, epoch: int) -> float:
-        call = f"get_single_metric(arch={arch!r}, task={task!r}, metric={metric!r}, epoch {epoch})"
-        unheld = self._unheld(bench, task, metric, call)
-        if unheld is not None:
-            raise unheld
-        try:
-            return bench.query(index, task, _RENAMED.get(metric, metric), epoch=epoch).value
-        except FidelityError as err:
-            raise UnavailableError(f"{call} {_NO_EPOCHS} ({err})") from None
+        return self._single(arch, task, metric, mode, call)
 
     def get_epoch_status(
         self, arch: str, task: str, epoch: int, xseed: int | None = None
     ) -> CompatInfo:
-        """Every metric of ``arch`` on ``task`` at ``epoch`` (held ones; the rest raise)."""
-        call = f"get_epoch_status(arch={arch!r}, task={task!r}, epoch={epoch!r})"
+        """Every metric of ``arch`` on ``task`` at ``epoch`` (the ones held; reading another
+        raises, naming this call).  The last epoch (``-1``) holds what ``mode='final'`` does."""
+        call = Call("get_epoch_status", {"arch": arch, "task": task, "epoch": epoch})
         ss, index = self._locate(arch, call)
-        self._metric(task, METRICS_DICT[task][0], call)
-        epochs = self.benches[ss].task_info(task).epochs
+        self._task(task, call)
+        epochs = self._values[ss].epochs(task)
         if (
-            isinstance(epoch, bool)
+            isinstance(epoch, (bool, np.bool_))
             or not isinstance(epoch, (int, np.integer))
             or not -epochs <= epoch < epochs
         ):
-            raise ConfigError(f"{call}: epoch must be an int in [-{epochs}, {epochs})")
-        values, missing = {"epoch": int(epoch) % epochs}, {}
+            raise ConfigError(
+                f"{call}: epoch == {epoch!r}, must be an int in [-{epochs}, {epochs}) on task "
+                f"{task}"
+            )
+        at = int(epoch) % epochs
+        return self._status(ss, index, task, at, call, {"epoch": at})
+
+    def _status(self, ss: str, index: int, task: str, at: int, call: Call, values: dict):
+        missing: dict[str, str] = {}
         for metric in METRICS_DICT[task]:
+            unheld = self._unheld(self.benches[ss], task, metric, call)
+            if unheld is not None:
+                missing[metric] = "is not in benchsim's data (no usable losses)"
+                continue
             try:
-                values[metric] = self._at(
-                    self.benches[ss], arch, index, task, metric, int(epoch) % epochs
+                values[metric] = self._values[ss].at(index, task, metric, at, call)
+            except UnavailableError:
+                missing[metric] = (
+                    f"at the final epoch is not in benchsim's data ({final_note(task)})"
+                    if at == self._values[ss].epochs(task) - 1
+                    else f"at epoch {at} is not in benchsim's data ({NO_CURVES})"
                 )
-            except UnavailableError as err:
-                missing[metric] = f"is not available ({err})"
-        return CompatInfo(values, call, missing)
+        return CompatInfo(values, str(call), missing)
 
     def get_best_epoch_status(self, arch: str, task: str, metric: str) -> CompatInfo:
-        """The epoch status at the epoch where ``metric`` is best (needs per-epoch values)."""
-        curve = self.get_single_metric(arch, task, metric, mode="list")
-        return self.get_epoch_status(arch, task, int(np.argmax(curve)))
+        """The epoch status where ``metric`` is best.  With curves (an import of the official
+        file), every metric at that epoch; with the installed tables, only ``metric`` itself
+        (its best value): they do not say at which epoch it was reached."""
+        call = Call("get_best_epoch_status", {"arch": arch, "task": task, "metric": metric})
+        ss, index = self._locate(arch, call)
+        self._metric(task, metric, call)
+        values = self._values[ss]
+        unheld = self._unheld(values.bench, task, metric, call)
+        if unheld is not None:
+            raise unheld
+        try:
+            curve = values.curve(index, task, metric, call)
+        except UnavailableError:
+            best = values.best(index, task, metric, call)
+            why = (
+                f"is not in benchsim's data: the installed TNB101 tables hold each metric's "
+                f"best over epochs, not the epoch where {metric} is best nor the other metrics "
+                "there; import the official .pth with `benchsim data import tnb101-pth`"
+            )
+            missing = dict.fromkeys(["epoch", *METRICS_DICT[task]], why)
+            del missing[metric]
+            return CompatInfo({metric: best}, str(call), missing)
+        at = max(range(len(curve)), key=curve.__getitem__)
+        return self._status(ss, index, task, at, call, {"epoch": at})
 
     def get_total_epochs(self, arch: str, task: str) -> int:
         """Epochs of ``task``'s training schedule."""
-        ss, _ = self._locate(arch, "get_total_epochs")
-        self._metric(task, METRICS_DICT[task][0], "get_total_epochs")
-        return self.benches[ss].task_info(task).epochs
+        call = Call("get_total_epochs", {"arch": arch, "task": task})
+        ss, _ = self._locate(arch, call)
+        self._task(task, call)
+        return self._values[ss].epochs(task)
 
     def get_best_archs(
         self, task: str, metric: str, search_space: str, topk: int = 1
@@ -337,31 +334,31 @@ class TransNASBenchAPI:
             )
         return sorted(zip(values.tolist(), archs, strict=True), reverse=True)[:topk]
 
-    # ------------------------------------------------------------------ not in the data
     def get_model_info(self, arch: str, task: str, info: str) -> Any:
         """Raises: model information (inference time, parameters, FLOPs) is not held."""
-        call = f"get_model_info(arch={arch!r}, task={task!r}, info={info!r})"
+        call = Call("get_model_info", {"arch": arch, "task": task, "info": info})
         self._locate(arch, call)
+        self._task(task, call)
         if info not in INFO_NAMES:
             raise UnknownNameError("info", info, INFO_NAMES, f"in {call}")
-        raise UnavailableError(
-            f"{call}: {info!r} is not in benchsim's data (the public TNB101 exports carry no "
-            "model information); held per task: the metrics of available_metrics(task)"
-        )
+        raise UnavailableError(f"{call}: {info!r} {NO_MODEL_INFO}")
 
     def available_metrics(self, task: str) -> list[str]:
-        """benchsim's addition: the official metric names of ``task`` its tables answer."""
-        self._metric(task, METRICS_DICT[task][0], "available_metrics")
-        bench = self.benches["micro"]
-        return [m for m in METRICS_DICT[task] if self._unheld(bench, task, m, "") is None]
+        """benchsim's addition: the official metric names of ``task`` its tables answer
+        (``mode='best'``)."""
+        self._task(task, "available_metrics")
+        return self._held(self.benches["micro"], task)
 
-    def get_arch_result(self, arch: str) -> Any:
-        """Raises: the official per-architecture records are not what benchsim holds."""
-        self._locate(arch, "get_arch_result")
-        raise UnavailableError(
-            f"get_arch_result(arch={arch!r}): benchsim holds metric tables, not the official "
-            "per-architecture records; use get_single_metric"
-        )
+    # ------------------------------------------------------------------ records
+    def get_arch_result(self, arch: str) -> ArchResult:
+        """The official per-architecture record (``ArchResult``), read lazily: see
+        :class:`~benchsim.compat._tnb101_values.ArchResult`."""
+        ss, index = self._locate(arch, Call("get_arch_result", {"arch": arch}))
+        return ArchResult(self, self._offset[ss] + index, self.benches[ss].space.format(index))
 
-    def __getitem__(self, index: int) -> Any:
+    def __getitem__(self, index: int) -> ArchResult:
         return self.get_arch_result(self.index2arch(index))
+
+    def compat_record(self) -> dict[str, object]:
+        """What answers this API and how many answers each emulation gave (JSON-ready)."""
+        return self.record_.to_dict()

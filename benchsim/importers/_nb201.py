@@ -20,10 +20,16 @@ column                      cifar10                             cifar100, ImageN
 ``valid_setting_test_acc``  ``cifar10-valid`` ``ori-test``      -
 ``train_time_s``            ``cifar10-valid`` train times       train times
 ``params_mb``               ``cifar10-valid`` params            params
+``nats_latency_ms``         ``cifar10-valid`` latency           latency
+``<column>_eval_time_s``    that column's set's eval times      that column's set's
 ==========================  ==================================  =========================
 
 ``train_time_s`` in ``epochs`` is the training time up to and including that epoch (the API's
 ``train-all-time``), so at the last epoch it is the schedule's total, the value in ``final``.
+Each ``<column prefix>_eval_time_s`` is the same sum over the set's recorded evaluation times
+(the API's ``<set>-all-time``), held at the epochs where the set's accuracy is (the API
+answers neither elsewhere); ``nats_latency_ms`` is the runs' mean latency, in milliseconds
+(seconds in the API).
 The files also record per-epoch losses; they are not imported because the table schema holds
 catalog metrics only (``benchsim/store/_schema.py``).  Where the 200-epoch files evaluate a
 split only after the last epoch (``x-valid``/``x-test`` of cifar100 and ImageNet16-120,
@@ -51,6 +57,10 @@ EPOCH_COLUMNS = (
     "valtest_acc",
     "valid_setting_test_acc",
     "train_time_s",
+    "valid_eval_time_s",
+    "test_eval_time_s",
+    "valtest_eval_time_s",
+    "valid_setting_test_eval_time_s",
 )
 """Metric columns of the NB201 ``epochs`` table (all catalog metrics the files record)."""
 
@@ -171,7 +181,8 @@ def _add_schedule(
         if not seeds:
             continue
         block = np.full((len(seeds) + 1, epochs, len(EPOCH_COLUMNS)), np.nan)
-        params = []
+        params: list[float] = []
+        latencies: list[float] = []
         for s, seed in enumerate(seeds, start=1):
             run = runs.get((source.train, seed))
             if run is not None:
@@ -182,21 +193,27 @@ def _add_schedule(
                 block[s, :, _COL["train_time_s"]] = np.cumsum(times)
                 if run.get("params") is not None:
                     params.append(_number(run["params"], f"{at_run} params"))
+                latency = _latency(run.get("latency"), f"{at_run} latency")
+                if latency is not None:
+                    latencies.append(latency)
             for prefix, dataset, split in source.evals:
                 run = runs.get((dataset, seed))
                 if run is None:
                     continue
                 _check_epochs(run, epochs, f"{at} run ({dataset}, {seed})")
                 keys = _eval_keys(split, epochs)
-                block[s, :, _COL[f"{prefix}_acc"]] = _series(
-                    run.get("eval_acc1es"), keys, f"{at} run ({dataset}, {seed})"
-                )
+                where = f"{at} run ({dataset}, {seed})"
+                accuracy = _series(run.get("eval_acc1es"), keys, where)
+                block[s, :, _COL[f"{prefix}_acc"]] = accuracy
+                seconds = np.cumsum(_series(run.get("eval_times"), keys, where))
+                seconds[np.isnan(accuracy)] = np.nan  # held where the set was evaluated
+                block[s, :, _COL[f"{prefix}_eval_time_s"]] = seconds
         with warnings.catch_warnings():  # all-NaN cells stay NaN
             warnings.simplefilter("ignore", RuntimeWarning)
             block[0] = np.nanmean(block[1:], axis=0)
         builder.add_epochs(task, index, epochs, [MEAN_SEED, *seeds], block)
         if hp == FINAL_SCHEDULE:
-            _add_final(builder, task, index, seeds, block[:, -1, :], params)
+            _add_final(builder, task, index, seeds, block[:, -1, :], params, latencies)
 
 
 def _add_final(
@@ -206,15 +223,30 @@ def _add_final(
     seeds: Sequence[int],
     last: np.ndarray,
     params: Sequence[float],
+    latencies: Sequence[float],
 ) -> None:
-    """Final values: the last epoch of the 200-epoch schedule, seed mean (row 0 of ``last``)."""
+    """Final values: the last epoch of the 200-epoch schedule, seed mean (row 0 of ``last``);
+    parameters and latency are the means over the training runs (``get_compute_costs``)."""
     metrics = CATALOG["nb201"][task].metrics
     values = {name: last[0, j] for name, j in _COL.items() if name in metrics}
     values["params_mb"] = float(np.mean(params)) if params else np.nan
+    values["nats_latency_ms"] = float(np.mean(latencies)) * 1000.0 if latencies else np.nan
     builder.set_final(task, index, values)
     for s, seed in enumerate(seeds, start=1):
         per_seed = {name: last[s, _COL[name]] for name in SEED_METRICS["nb201"][task]}
         builder.add_seed(task, index, seed, per_seed)
+
+
+def _latency(value: Any, where: str) -> float | None:
+    """One run's latency in seconds as ``ResultsCount.get_latency`` gives it (the mean of the
+    recorded list), ``None`` where none was measured (the API's ``-1``, dropped from its
+    means, as ``ArchResults.get_compute_costs`` drops values that are not positive)."""
+    if value is None:
+        return None
+    values = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+    seconds = [_number(v, where) for v in values]
+    mean = sum(seconds) / len(seconds) if seconds else -1.0
+    return mean if mean > 0 else None
 
 
 def _number(value: Any, where: str) -> float:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from benchsim._arrow import numbers as arrow_numbers
+from benchsim._arrow import to_numbers
 from benchsim.algorithms._base import (
     Evaluate,
     Job,
@@ -51,13 +53,12 @@ COLUMNS = (
 )  # fmt: skip
 """The trajectory's columns, in order (the written table adds ``arch_str``, ``test_value``)."""
 NUMBERS = {
-    "search": pa.int16(), "worker": pa.int16(), "start_time": pa.float64(),
-    "end_time": pa.float64(), "arch": pa.int64(), "value": pa.float64(), "cost": pa.float64(),
+    "search": np.int16, "worker": np.int16, "start_time": np.float64, "end_time": np.float64,
+    "arch": np.int64, "value": np.float64, "cost": np.float64,
 }  # fmt: skip
-"""The number columns a :class:`Trajectory` stores, with their Arrow types."""
+"""The number columns a :class:`Trajectory` stores, with their types."""
 TEXTS = ("task", "kind", "source")
 """The text columns, stored per row as one code into :attr:`Trajectory.labels`."""
-_TYPECODE = {pa.int16(): "h", pa.int32(): "i", pa.int64(): "q", pa.float64(): "d"}
 
 
 class Trajectory:
@@ -73,8 +74,7 @@ class Trajectory:
     million evaluations holds its history in about 50 MB (88 bytes a row when the texts were
     lists).  :meth:`table` gives rows as Arrow (what a checkpoint appends, a part at a time),
     :meth:`extend` takes them back, :meth:`to_arrow` builds the run's final table; none of
-    them goes through Python objects per row, nor through pandas (which pyarrow imports to
-    convert a list or a numpy array, or to read a column into numpy).
+    them goes through Python objects per row, nor through pandas (:mod:`benchsim._arrow`).
     """
 
     def __init__(self) -> None:
@@ -162,7 +162,7 @@ class Trajectory:
 
     def table(self, start: int = 0) -> pa.Table:
         """Rows ``start:`` as an Arrow table of :data:`COLUMNS` (a copy: rows may follow)."""
-        return self._arrow(start, {name: getattr(self, name)[start:] for name in NUMBERS})
+        return self._table(start, {name: getattr(self, name)[start:] for name in NUMBERS})
 
     def to_arrow(
         self, arch_str: Callable[[int], str], test_value: np.ndarray | None = None
@@ -174,7 +174,7 @@ class Trajectory:
         Its number columns share the trajectory's memory instead of copying it (the run is
         over: no row follows), so the table costs only its texts and test values on top.
         """
-        table = self._arrow(0, {name: getattr(self, name) for name in NUMBERS})
+        table = self._table(0, {name: getattr(self, name) for name in NUMBERS})
         archs = self.numbers("arch")
         seen = np.zeros(len(archs) and int(archs.max()) + 2, dtype=bool)
         seen[archs] = True  # arch -1 marks the last place
@@ -186,14 +186,14 @@ class Trajectory:
         table = table.add_column(COLUMNS.index("arch") + 1, "arch_str", arch_names)
         if test_value is not None:
             values = np.ascontiguousarray(test_value, dtype=np.float64)
-            table = table.append_column("test_value", _arrow(values))
+            table = table.append_column("test_value", arrow_numbers(values))
         return table
 
-    def _arrow(self, start: int, numbers: dict[str, array]) -> pa.Table:
+    def _table(self, start: int, numbers: dict[str, array]) -> pa.Table:
         """Rows ``start:`` with these number columns (copies or the trajectory's own)."""
-        columns = {"step": _arrow(np.arange(start, len(self), dtype=np.int64))}
-        for name, kind in NUMBERS.items():
-            columns[name] = _arrow(numbers[name], kind)
+        columns = {"step": arrow_numbers(np.arange(start, len(self), dtype=np.int64))}
+        for name, dtype in NUMBERS.items():
+            columns[name] = arrow_numbers(numbers[name], dtype)
         codes = self.numbers("label")[start:]
         for position, name in enumerate(TEXTS):
             columns[name] = _take([label[position] for label in self.labels], codes)
@@ -201,29 +201,10 @@ class Trajectory:
 
     def extend(self, table: pa.Table) -> None:
         """Append the rows of a :meth:`table` (a checkpoint's parts, on resume)."""
-        for name, kind in NUMBERS.items():
-            getattr(self, name).frombytes(_numpy(table.column(name), kind).tobytes())
+        for name, dtype in NUMBERS.items():
+            getattr(self, name).frombytes(to_numbers(table.column(name), dtype).tobytes())
         texts = zip(*(table.column(name).to_pylist() for name in TEXTS), strict=True)
         self.label.extend(self._code(*row) for row in texts)
-
-
-def _arrow(values: array | np.ndarray, kind: pa.DataType | None = None) -> pa.Array:
-    """Numbers (no nulls) as Arrow over the same memory (``pa.array`` would import pandas)."""
-    if kind is None:
-        kind = pa.from_numpy_dtype(values.dtype)
-    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
-
-
-def _numpy(column: pa.Array | pa.ChunkedArray, kind: pa.DataType) -> np.ndarray:
-    """Numbers without nulls as numpy (``to_numpy`` would import pandas)."""
-    dtype = np.dtype(_TYPECODE[kind])
-    parts = []
-    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
-        if chunk.null_count:
-            raise ValueError(f"column of type {kind} holds {chunk.null_count} nulls")
-        data = chunk.cast(kind).buffers()[1]
-        parts.append(np.frombuffer(data, dtype, len(chunk), chunk.offset * dtype.itemsize))
-    return np.concatenate(parts) if len(parts) != 1 else parts[0]
 
 
 def _take(words: list[str], codes: np.ndarray) -> pa.Array:
@@ -249,7 +230,7 @@ def _take(words: list[str], codes: np.ndarray) -> pa.Array:
     text = np.empty(total, dtype=np.uint8)
     for rows in chunks:
         begin, end = offsets[rows.start], offsets[min(rows.stop, len(codes))]
-        filled = dictionary.take(_arrow(codes[rows])).buffers()[2]
+        filled = dictionary.take(arrow_numbers(codes[rows])).buffers()[2]
         text[begin:end] = np.frombuffer(filled, np.uint8, end - begin)
     buffers = [None, pa.py_buffer(offsets), pa.py_buffer(text)]
     return pa.Array.from_buffers(pa.string(), len(codes), buffers)

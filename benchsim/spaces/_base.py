@@ -96,6 +96,18 @@ class SearchSpace(ABC):
     def from_decisions(self, choices: Sequence[int]) -> int:
         """Index of a choice tuple; raises if it is not in the space."""
 
+    def decision_table(self) -> np.ndarray:
+        """Every architecture's choice tuple: a read-only int64 array ``[size, len(decisions)]``
+        whose row ``i`` is ``to_decisions(i)``, built on first use and kept (a model over the
+        whole space reads it instead of calling ``to_decisions`` ``size`` times)."""
+        return self._decision_table
+
+    @cached_property
+    def _decision_table(self) -> np.ndarray:
+        table = np.array([self.to_decisions(i) for i in range(self.size)], dtype=np.int64)
+        table.setflags(write=False)
+        return table
+
     # ------------------------------------------------------------------ variation
     @abstractmethod
     def neighbours(self, index: int) -> np.ndarray:

@@ -176,8 +176,9 @@ class CellSpace(SearchSpace):
         return self.from_genes(self._parse_genes(text))
 
     def format(self, index: int) -> str:
-        """Official string form of an index."""
-        return self._strings[self.index(index)]
+        """Official string form of an index (written on demand: a run formats a few hundred
+        architectures, and all 15,625 strings are built only for :meth:`parse`)."""
+        return self._format_genes(self._genes[self.index(index)].tolist())
 
     def to_op_indices(self, index: int) -> str:
         """NASLib op_indices: six digits, NASLib's edge order and op numbering."""
@@ -230,6 +231,12 @@ class CellSpace(SearchSpace):
         values = int_tuple(choices, "decisions", N_EDGES, self.name)
         self._check_ops(values, "decisions")
         return self.from_genes(values)
+
+    @cached_property
+    def _decision_table(self) -> np.ndarray:
+        table = self._genes.astype(np.int64)  # a cell's decisions are its genes
+        table.setflags(write=False)
+        return table
 
     # ------------------------------------------------------------------ variation
     def neighbours(self, index: int) -> np.ndarray:
@@ -289,7 +296,7 @@ class CellSpace(SearchSpace):
         idx = self.index(index)
         import networkx as nx
 
-        graph = nx.DiGraph(space=self.name, index=idx, arch=self._strings[idx])
+        graph = nx.DiGraph(space=self.name, index=idx, arch=self.format(idx))
         graph.add_nodes_from(range(N_NODES))
         for (src, dst), gene in zip(EDGES, self._genes[idx].tolist(), strict=True):
             graph.add_edge(src, dst, op=self.ops[gene], gene=gene)

@@ -130,10 +130,22 @@ def read_naslib_zen_zip(path: Path, search_space: str) -> pd.DataFrame:
     return out
 
 
+def _exact_floats() -> dict[str, str]:
+    """``read_csv`` arguments that parse every decimal to the nearest double, as Python's
+    ``float`` does.  pandas does so by default from 3.1 on (and deprecates the argument);
+    before that its default parser is off by one bit on some 17-digit values
+    (``3.6058499999999998`` became ``3.60585``), and a numpy 1.x environment gets such a
+    pandas (3.1 needs numpy 2), so its tables, and the runs on them, would differ."""
+    major, minor = (int(part) for part in pd.__version__.split(".")[:2])
+    return {} if (major, minor) >= (3, 1) else {"float_precision": "round_trip"}
+
+
 def read_csv(path: Path, columns: list[str], rows: int | None = None, **kw) -> pd.DataFrame:
-    """Read a CSV and check it has ``columns`` (and ``rows`` rows), naming what is missing."""
+    """Read a CSV and check it has ``columns`` (and ``rows`` rows), naming what is missing.
+
+    Floats are parsed exactly, whatever the pandas version (:func:`_exact_floats`)."""
     try:
-        frame = pd.read_csv(path, **kw)
+        frame = pd.read_csv(path, **{**_exact_floats(), **kw})
     except (ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"{path.name}: not a readable CSV ({exc})") from None
     missing = [c for c in columns if c not in frame.columns]

@@ -7,11 +7,12 @@ passes a stop signal the sweep's process received on to the runs in flight (a SI
 ``docker stop`` or ``kill`` reaches the sweep's process only).
 
 * ``local`` with ``jobs == 1`` runs in this process: no start-up at all, and a debugger works.
-* ``local`` with ``jobs > 1``: a :class:`~concurrent.futures.ProcessPoolExecutor` started with
-  ``spawn`` (safe with threads and CUDA); each worker imports benchsim once and then takes run
-  after run.  On a GPU sweep whose device was left to choose, worker k sees only GPU
-  ``k mod (number of GPUs)``.  A worker that dies (killed for memory, a segfault) fails the
-  runs it held, and the pool is started afresh for the rest.
+* ``local`` with ``jobs > 1``: a :class:`~concurrent.futures.ProcessPoolExecutor` whose workers
+  are forked from a fork server that imported benchsim's run path once
+  (:mod:`benchsim._forkserver`; spawned where there is none); each takes run after run.  On a
+  GPU sweep whose device was left to choose, worker k sees only GPU ``k mod (number of GPUs)``.
+  A worker that dies (killed for memory, a segfault) fails the runs it held, and the pool is
+  started afresh for the rest.
 * ``ray``: one Ray task per run (``num_gpus=1`` on the gpu backend on CUDA, so Ray places one
   run per GPU); ``address`` joins a running cluster, else a local Ray instance with ``jobs``
   CPUs is started.  On a cluster the sweep folder and ``$BENCHSIM_HOME`` must be at the same path on
@@ -20,7 +21,6 @@ passes a stop signal the sweep's process received on to the runs in flight (a SI
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -28,6 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from benchsim._checks import check_int
+from benchsim._forkserver import worker_context
 from benchsim.errors import ConfigError, UnknownNameError
 from benchsim.sweep._worker import RunRecord, RunTask, init_worker, run_task
 
@@ -66,7 +67,8 @@ class InlineExecutor:
 
 
 class PoolExecutor:
-    """``--jobs N``: a spawn-started process pool whose workers import benchsim once.
+    """``--jobs N``: a process pool whose workers have benchsim imported (see the module
+    docstring) and take run after run.
 
     ``devices`` (GPU ids): worker k sees only ``devices[k % len(devices)]``, so ``--jobs 8`` on
     an 8-GPU machine runs one run per GPU.
@@ -79,17 +81,19 @@ class PoolExecutor:
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("spawn")
+        context = worker_context()
         slots = None
         if self.devices:
             slots = context.Queue()
             for number in range(self.jobs):
                 slots.put(number)
+        # A forked worker starts with the fork server's environment and folder, which are this
+        # process's as they were when the server started: pass the current ones, as spawn would.
         return ProcessPoolExecutor(
             max_workers=self.jobs,
             mp_context=context,
             initializer=init_worker,
-            initargs=(slots, self.devices, os.getpid()),
+            initargs=(slots, self.devices, os.getpid(), dict(os.environ), os.getcwd()),
         )
 
     def map_unordered(self, tasks: Iterable[RunTask]) -> Iterator[tuple[RunTask, RunRecord]]:

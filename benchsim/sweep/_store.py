@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchsim._arrow import column, numbers, repeated, to_numbers, to_strings
 from benchsim._files import atomic_path, atomic_write_json
 
 RESULTS = "results"
@@ -137,49 +139,58 @@ def run_parts(
 
     ``config`` and ``table`` (the run's config.json content and trajectory, e.g. from the
     :class:`~benchsim.runner.RunOutput` just returned) save reading them back from the folder.
+    Built without pandas (:mod:`benchsim._arrow`), which a worker would otherwise import.
     """
     if config is None:
         config = json.loads((run_folder / "config.json").read_text())
     if table is None:
-        table = pq.read_table(run_folder / "trajectory.parquet")
+        table = _read_trajectory(run_folder)
     tasks = list(config["tasks"])
     shared = len(tasks) if config.get("resolved", {}).get("multi_task") else 1
     n = table.num_rows
-    col = {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.schema.names}
-    test = col.get("test_value", np.full(n, np.nan))
-    out: dict[str, pa.Table] = {}
-    task_col = col["task"].astype(str)
-    kind = col["kind"].astype(str)
-    start = budget_start(task_col, col["start_time"], tasks)
+    task_col = to_strings(table.column("task"))
+    kind = to_strings(table.column("kind"))
+    arch_col = to_numbers(table.column("arch"), np.int64)
+    value_col = to_numbers(table.column("value"), np.float64)
+    end_col = to_numbers(table.column("end_time"), np.float64)
+    has_test = "test_value" in table.schema.names
+    test = to_numbers(table.column("test_value"), np.float64) if has_test else np.full(n, np.nan)
+    start = budget_start(task_col, to_numbers(table.column("start_time"), np.float64), tasks)
     joint = None
     if config.get("resolved", {}).get("shared_architecture"):
-        joint = joint_incumbents(task_col, kind, col["arch"], col["value"], test, tasks)
+        joint = joint_incumbents(task_col, kind, arch_col, value_col, test, tasks)
+    out: dict[str, pa.Table] = {}
     for task in tasks:
         rows = np.flatnonzero(task_col == task)
-        part = table.take(pa.array(rows, pa.int64())).drop_columns(["task"])
+        part = table.take(numbers(rows, np.int64)).drop_columns(["task"])
         if joint is not None:
-            arch, value, best_test = (column[rows] for column in joint[task])
+            arch, value, best_test = (values[rows] for values in joint[task])
         else:
             arch, value, best_test = incumbents(
-                kind[rows], col["arch"][rows], col["value"][rows], test[rows]
+                kind[rows], arch_col[rows], value_col[rows], test[rows]
             )
         m = len(rows)
-        if "test_value" not in part.schema.names:
-            part = part.append_column("test_value", pa.array(np.full(m, np.nan)))
+        if not has_test:
+            part = part.append_column("test_value", numbers(np.full(m, np.nan)))
         extra = {
-            "seed": pa.array(np.full(m, int(config["seed"]), dtype=np.int64)),
-            "benchmark": pa.repeat(pa.scalar(config["benchmark"], pa.string()), m),
-            "backend": pa.repeat(pa.scalar(config["backend"], pa.string()), m),
-            "run_id": pa.repeat(pa.scalar(run_id, pa.string()), m),
-            "task_time": pa.array((col["end_time"][rows] - start) / shared),
-            "incumbent_arch": pa.array(arch),
-            "incumbent_value": pa.array(value),
-            "incumbent_test_value": pa.array(best_test),
+            "seed": numbers(np.full(m, int(config["seed"]), dtype=np.int64)),
+            "benchmark": repeated(config["benchmark"], m),
+            "backend": repeated(config["backend"], m),
+            "run_id": repeated(run_id, m),
+            "task_time": numbers((end_col[rows] - start) / shared, np.float64),
+            "incumbent_arch": numbers(arch, np.int64),
+            "incumbent_value": numbers(value, np.float64),
+            "incumbent_test_value": numbers(best_test, np.float64),
         }
         for name, values in extra.items():
             part = part.append_column(name, values)
         out[task] = part
     return out
+
+
+def _read_trajectory(run_folder: Path, columns: list[str] | None = None) -> pa.Table:
+    """A run's ``trajectory.parquet`` (``pq.read_table`` would import pandas)."""
+    return pq.ParquetFile(run_folder / "trajectory.parquet").read(columns=columns)
 
 
 def part_path(results: Path, algo: str, task: str, run_id: str) -> Path:
@@ -250,8 +261,7 @@ RUN_COLUMNS = {
 def write_runs_table(path: Path, rows: list[dict]) -> None:
     """Write ``_runs.parquet`` (one row per run and task) atomically."""
     columns = {
-        name: pa.array([row.get(name) for row in rows], type=kind)
-        for name, kind in RUN_COLUMNS.items()
+        name: column([row.get(name) for row in rows], kind) for name, kind in RUN_COLUMNS.items()
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     _atomic_parquet(path, pa.table(columns))
@@ -259,21 +269,67 @@ def write_runs_table(path: Path, rows: list[dict]) -> None:
 
 def task_seconds(run_folder: Path, shared: int) -> dict[str, float]:
     """Per-task simulated time of each task's last result (see ``task_time``), one read."""
-    import pyarrow.compute as pc
-
-    table = pq.read_table(
-        run_folder / "trajectory.parquet", columns=["task", "start_time", "end_time"]
-    )
+    table = _read_trajectory(run_folder, ["task", "start_time", "end_time"])
     config = json.loads((run_folder / "config.json").read_text())
-    start = budget_start(
-        table.column("task").to_numpy(zero_copy_only=False).astype(str),
-        table.column("start_time").to_numpy(),
-        list(config["tasks"]),
-    )
-    grouped = table.group_by("task").aggregate([("end_time", "max")])
-    tasks = grouped.column("task").to_pylist()
-    ends = pc.divide(pc.subtract(grouped.column("end_time_max"), start), float(shared))
-    return dict(zip(tasks, ends.to_pylist(), strict=True))
+    return task_seconds_of(table, list(config["tasks"]), shared)
+
+
+def task_seconds_of(table: pa.Table, tasks: list[str], shared: int) -> dict[str, float]:
+    """:func:`task_seconds` of a trajectory table in memory: per task of the trajectory, its
+    last result's ``end_time`` less the :func:`budget_start` of ``tasks``, over ``shared``."""
+    task = to_strings(table.column("task"))
+    ends = to_numbers(table.column("end_time"), np.float64)
+    start = budget_start(task, to_numbers(table.column("start_time"), np.float64), tasks)
+    return {
+        str(name): float((ends[task == name].max() - start) / float(shared))
+        for name in dict.fromkeys(task.tolist())
+    }
+
+
+def run_table_rows(
+    run_id: str,
+    algo: str,
+    seed: int,
+    tasks: list[str],
+    result: dict[str, Any],
+    config: dict[str, Any],
+    seconds: dict[str, float],
+) -> list[dict[str, Any]]:
+    """The ``_runs.parquet`` rows (one per task) of a finished run, from its result.json and
+    config.json content and its :func:`task_seconds`."""
+    from benchsim.sweep._plan import config_hash
+
+    base = {"run_id": run_id, "algo": algo, "tasks": "+".join(tasks), "seed": seed}
+    digest = config_hash(config)
+    rows = []
+    for task in tasks:
+        per = result["tasks"][task]
+        rows.append(
+            {
+                **base,
+                "task": task,
+                "status": "ok",
+                **{key: per.get(key) for key in RESULT_KEYS},
+                "task_seconds": seconds.get(task),
+                "simulated_seconds": result.get("simulated_seconds"),
+                "wall_seconds": result.get("wall_seconds"),
+                "config_hash": digest,
+            }
+        )
+    return rows
+
+
+RESULT_KEYS = (
+    "arch",
+    "arch_str",
+    "search_metric_name",
+    "search_metric",
+    "search_metric_source",
+    "test_metric_name",
+    "test_metric",
+    "evaluations",
+)
+"""The keys of a task's entry in result.json that ``_runs.parquet`` keeps."""
 
 
 def atomic_json(path: Path, payload: object, text: str | None = None) -> None:

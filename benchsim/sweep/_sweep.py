@@ -35,7 +35,7 @@ from benchsim.errors import ConfigError
 from benchsim.runner._checkpoint import has_checkpoint
 from benchsim.runner._signals import StopSignals, signal_name
 from benchsim.sweep._executors import check_executor, make_executor
-from benchsim.sweep._plan import Planned, check_params, clear_for_rerun, config_hash, plan_runs
+from benchsim.sweep._plan import Planned, check_params, clear_for_rerun, plan_runs
 from benchsim.sweep._progress import SweepProgress
 from benchsim.sweep._spec import (
     SPEC_FILE,
@@ -48,6 +48,7 @@ from benchsim.sweep._store import (
     RESULTS,
     RUNS_TABLE,
     atomic_json,
+    run_table_rows,
     task_seconds,
     write_run_parts,
     write_runs_table,
@@ -317,7 +318,7 @@ def run_sweep(
                 bar.start(len(planned), summary.skipped)
                 for _, record in pool.map_unordered(tasks) if pool else ():
                     _handle(out, todo[record.run_id], record, summary)
-                    rows[record.run_id] = run_rows(todo[record.run_id], out)
+                    rows[record.run_id] = record.rows or run_rows(todo[record.run_id], out)
                     if record.status == "interrupted":
                         summary.interrupted = True
                         summary.signal = summary.signal or record.signal
@@ -390,46 +391,20 @@ def _handle(out: Path, item: Planned, record: RunRecord, summary: SweepSummary) 
 
 
 def run_rows(item: Planned, out: Path) -> list[dict[str, Any]]:
-    """Rows of ``_runs.parquet`` for one run (one per task), whatever state the run is in."""
+    """Rows of ``_runs.parquet`` for one run (one per task), whatever state the run is in
+    (read from its folder; a run this sweep just finished sends its rows with its record)."""
     tasks = list(item.config.tasks or ())
-    base = {"run_id": item.run_id, "algo": item.algo, "tasks": "+".join(tasks), "seed": item.seed}
     result_path = item.folder / "result.json"
     if result_path.is_file():
         result = json.loads(result_path.read_text())
         config = json.loads((item.folder / "config.json").read_text())
         shared = len(tasks) if config.get("resolved", {}).get("multi_task") else 1
         seconds = task_seconds(item.folder, shared)
-        rows = []
-        for task in tasks:
-            per = result["tasks"][task]
-            rows.append(
-                {
-                    **base,
-                    "task": task,
-                    "status": "ok",
-                    **{key: per.get(key) for key in _RESULT_KEYS},
-                    "task_seconds": seconds.get(task),
-                    "simulated_seconds": result.get("simulated_seconds"),
-                    "wall_seconds": result.get("wall_seconds"),
-                    "config_hash": config_hash(config),
-                }
-            )
-        return rows
+        return run_table_rows(item.run_id, item.algo, item.seed, tasks, result, config, seconds)
+    base = {"run_id": item.run_id, "algo": item.algo, "tasks": "+".join(tasks), "seed": item.seed}
     status, error = "incomplete", None
     failure = out / "failures" / f"{item.run_id}.json"
     if failure.is_file():
         info = json.loads(failure.read_text()).get("error") or {}
         status, error = "failed", f"{info.get('type')}: {info.get('message')}"
     return [{**base, "task": t, "status": status, "error": error} for t in tasks]
-
-
-_RESULT_KEYS = (
-    "arch",
-    "arch_str",
-    "search_metric_name",
-    "search_metric",
-    "search_metric_source",
-    "test_metric_name",
-    "test_metric",
-    "evaluations",
-)

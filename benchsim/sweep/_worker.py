@@ -1,8 +1,9 @@
 """What a worker process does for one run: execute it, write its result parts, report back.
 
 Everything here is importable at module level and every argument is plain data, so the same
-function serves a ``spawn``-started process pool and Ray.  A worker imports benchsim once (in
-:func:`init_worker`) and then runs many runs, so no run pays for interpreter start-up.
+function serves the local process pool (workers forked from a fork server, or spawned) and
+Ray.  A worker has benchsim imported once (by the fork server, or in :func:`init_worker`) and
+then runs many runs, so no run pays for interpreter start-up.
 
 A run never raises out of :func:`run_task`: an error becomes a :class:`RunRecord` with status
 ``failed`` (type, message and traceback), so one bad run cannot stop the sweep.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import select
 import shutil
 import signal
 import sys
@@ -50,7 +52,8 @@ class RunTask:
 @dataclass
 class RunRecord:
     """What came back: ``status`` is ``ok``, ``failed`` or ``interrupted`` (then ``signal`` is
-    the number of the signal that stopped it, 0 when not known)."""
+    the number of the signal that stopped it, 0 when not known), and for a finished run its
+    rows of ``_runs.parquet``."""
 
     run_id: str
     status: str
@@ -60,10 +63,17 @@ class RunRecord:
     worker_pid: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     signal: int = 0
+    rows: list[dict[str, Any]] | None = None
+    """A finished run's ``_runs.parquet`` rows, made here from what the run holds in memory so
+    that the sweep's process need not read the run's files back."""
 
 
 def init_worker(
-    slots: Any = None, devices: list[str] | None = None, parent: int | None = None
+    slots: Any = None,
+    devices: list[str] | None = None,
+    parent: int | None = None,
+    environ: dict[str, str] | None = None,
+    cwd: str | None = None,
 ) -> None:
     """Process-pool initializer: import the library once, and let only runs see stop signals.
 
@@ -77,12 +87,19 @@ def init_worker(
     and, forwarded, from the sweep stops it once.
     The worker dies with the sweep's process ``parent``, also when that one is killed outright
     (:func:`die_with_parent`): a worker must never run on orphaned, holding a CPU or a GPU.
+    ``environ`` and ``cwd``, the sweep's environment and folder, replace those a worker forked
+    from a fork server inherited (the server's, from when it started).
     With ``devices`` (a GPU sweep over several GPUs), the worker takes the next number from the
     ``slots`` queue and sees only ``devices[number % len(devices)]`` (``CUDA_VISIBLE_DEVICES``,
     set before torch starts CUDA), so the pool's runs spread over the GPUs.
     """
     from benchsim.runner._signals import StopSignals
 
+    if environ is not None:
+        os.environ.clear()
+        os.environ.update(environ)
+    if cwd is not None:
+        os.chdir(cwd)
     _WORKER["stop"] = StopSignals(escalate=False).__enter__()  # open until the process ends
     if parent is not None:
         die_with_parent(parent)
@@ -106,33 +123,62 @@ def _stopped_by() -> int:
 
 
 WATCH_SECONDS = 0.5
-"""How often a worker checks that the sweep's process is still its parent."""
+"""How often a worker checks that the sweep's process is alive, where it cannot wait for its
+end (no ``os.pidfd_open``)."""
+GRACE_SECONDS = 5.0
+"""How long a worker whose sweep died gives its run to checkpoint before it exits."""
 
 
 def die_with_parent(parent: int) -> None:
-    """End this process when ``parent`` ends.
+    """End this process when ``parent`` (the sweep's process) ends.
 
-    On Linux the kernel sends SIGINT at the parent's death (``prctl(PR_SET_PDEATHSIG)``): a run
-    in progress checkpoints and stops as on Ctrl-C.  Everywhere, a daemon thread sees the
-    parent gone (the process is re-parented) within :data:`WATCH_SECONDS` and exits the worker
-    after giving such a run a moment to save: nothing is left running orphaned.
+    When it does, the worker gets SIGINT (a run in progress checkpoints and stops, as on Ctrl-C)
+    and exits :data:`GRACE_SECONDS` later: nothing is left running orphaned, holding a CPU or a
+    GPU.  A daemon thread waits for the end (``os.pidfd_open``, else by polling every
+    :data:`WATCH_SECONDS`).  For a spawned worker on Linux the kernel also sends the SIGINT at
+    once (``prctl(PR_SET_PDEATHSIG)``); a worker forked from a fork server has the server as its
+    parent, which lives on while workers hold it open, so only the thread sees the sweep go.
     """
-    if sys.platform.startswith("linux"):
+    if sys.platform.startswith("linux") and os.getppid() == parent:
         try:
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(1, int(signal.SIGINT))  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass  # the watchdog below still works
+    if not _alive(parent):  # it died before the watch began
+        os._exit(1)
 
     def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(WATCH_SECONDS)
-        time.sleep(5.0)  # a run interrupted by the signal above checkpoints meanwhile
+        _wait_for_end(parent)
+        os.kill(os.getpid(), signal.SIGINT)  # a second one (after PDEATHSIG's) is only noted
+        time.sleep(GRACE_SECONDS)  # the run interrupted by it checkpoints meanwhile
         os._exit(1)
 
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os._exit(1)
     threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def _wait_for_end(pid: int) -> None:
+    """Return when process ``pid`` has ended."""
+    try:
+        handle = os.pidfd_open(pid)  # readable once the process ends; immune to pid reuse
+    except (AttributeError, OSError):
+        while _alive(pid):
+            time.sleep(WATCH_SECONDS)
+        return
+    try:
+        select.select([handle], [], [])
+    finally:
+        os.close(handle)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def run_task(task: RunTask) -> RunRecord:
@@ -148,6 +194,7 @@ def run_task(task: RunTask) -> RunRecord:
     resumed = False
     timings: dict[str, float] = {}
     stopped_by = 0
+    rows = None
     try:
         config = RunConfig(**task.config)
         if task.resume:
@@ -170,6 +217,7 @@ def run_task(task: RunTask) -> RunRecord:
             config=output.config,
             table=output.trajectory,
         )
+        rows = _run_rows(task, output.config, output.result, output.trajectory)
         timings["store"] = time.perf_counter() - t1
         status, error = "ok", None
     except RunInterrupted as err:
@@ -194,7 +242,22 @@ def run_task(task: RunTask) -> RunRecord:
         worker_pid=os.getpid(),
         timings=timings,
         signal=stopped_by,
+        rows=rows,
     )
+
+
+def _run_rows(task: RunTask, config: dict, result: dict, table: Any) -> list[dict[str, Any]]:
+    """The run's ``_runs.parquet`` rows, as the sweep would read them from its files."""
+    import json
+
+    from benchsim._files import json_default
+    from benchsim.sweep._store import run_table_rows, task_seconds_of
+
+    tasks = list(task.config["tasks"])
+    shared = len(tasks) if config.get("resolved", {}).get("multi_task") else 1
+    seconds = task_seconds_of(table, list(config["tasks"]), shared)
+    written = json.loads(json.dumps(result, default=json_default))  # what result.json holds
+    return run_table_rows(task.run_id, task.algo, task.seed, tasks, written, config, seconds)
 
 
 def _set_aside(err: Any, folder: Path, sweep: Path, run_id: str) -> Any:

@@ -180,6 +180,28 @@ def test_evaluator_refuses_bad_input_in_one_line(table):
         answer(table.space.size)
 
 
+def test_recorded_seeds_are_the_seeds_a_query_accepts(bench):
+    """``recorded_seeds`` lists exactly the seeds ``query(..., seed=s)`` answers (none where
+    only seed means exist), and validates its names like ``query``."""
+    for task in bench.tasks:
+        for metric in SEED_METRICS.get(bench.name, {}).get(task, ()) or (None,):
+            for arch in (0, 7, bench.space.size - 1):
+                seeds = bench.recorded_seeds(arch, task, metric)
+                assert list(seeds) == sorted(set(seeds))
+                for seed in seeds:
+                    assert bench.query(arch, task, metric, seed=seed).seed == seed
+                if not seeds and metric is not None:
+                    with pytest.raises(FidelityError):
+                        bench.query(arch, task, metric, seed=0)
+    if bench.backend == "table" and bench.name == "nb201":
+        assert bench.recorded_seeds(6111, "cifar10", "valid_acc") == (0, 1, 2)
+        assert bench.recorded_seeds(6111, "cifar10", "test_acc") == ()  # seed means only
+    with pytest.raises(UnknownMetricError):
+        bench.recorded_seeds(0, bench.tasks[0], "no_such_metric")
+    with pytest.raises(ConfigError, match="schedule"):
+        bench.recorded_seeds(0, bench.tasks[0], schedule=0)
+
+
 def test_weight_sharing_steps(bench):
     """train_pass costs time; sampled_eval answers one supernet estimate per architecture, never
     the stand-alone value; both validate their arguments in one line."""

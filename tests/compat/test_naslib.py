@@ -1,22 +1,30 @@
 """NASLib's own query calls, replayed against the adapter.
 
-NASLib (automl/NASLib) is not on PyPI and its install pulls a large tree, so the test replays
-the exact lookups its search spaces make (read from ``naslib/search_spaces/nasbench201/graph.py``
-and ``transbench101/graph.py``, ``query(metric, dataset, epoch=-1, full_lc=False,
-dataset_api=...)``): NB201 maps ``cifar10`` to ``cifar10-valid`` and reads
+NASLib (automl/NASLib) is not on PyPI and its install pulls a large tree, so the tests replay
+the exact lookups its search spaces make, read from its source: ``nasbench201/graph.py`` and
+``transbench101/graph.py``, ``query(metric, dataset, epoch=-1, full_lc=False,
+dataset_api=...)``.  NB201 maps ``cifar10`` to ``cifar10-valid`` and reads
 ``dataset_api["nb201_data"][arch_str][dataset][key][epoch]`` with key ``train_acc1es`` (TRAIN),
 ``eval_acc1es`` (VAL and TEST alike), ``train_losses`` / ``eval_losses`` (losses),
 ``eval_times`` (VAL/TEST time), ``flop`` / ``latency`` / ``params``, and
-``[dataset]["cost_info"]["train_time"]`` (TRAIN_TIME) or the whole ``cost_info`` (HP); TNB101
-calls ``dataset_api["api"].get_single_metric(arch_str, dataset_api["task"], name)`` with the
-names of its per-task tables below.  Architecture strings come from NASLib's op_indices as its
-``conversions.py`` builds them.
+``[dataset]["cost_info"]["train_time"]`` (TRAIN_TIME) or the whole ``cost_info`` (HP).  TNB101
+calls ``dataset_api["api"].get_single_metric(arch_str, dataset_api["task"], name,
+mode='final')`` for every metric (``TRAIN_TIME`` included) with the names of its per-task
+tables below, and ``dataset_api["api"].get_arch_result(arch_str).query_all_results()[task]``
+for ``Metric.RAW``.  Architecture strings come from NASLib's op_indices as its
+``conversions.py`` builds them.  NASLib's regularized evolution is replayed call for call
+(``optimizers/discrete/re/optimizer.py`` driven by ``defaults/trainer.py``'s ``search`` and
+``evaluate``, with ``runners/nas/discrete_config.yaml``'s settings).
 """
 
 from __future__ import annotations
 
+import collections
+
+import numpy as np
 import pytest
 
+from benchsim.compat import CompatEmulationWarning
 from benchsim.compat.naslib import get_dataset_api
 from benchsim.errors import ConfigError, UnavailableError, UnknownNameError
 
@@ -138,7 +146,22 @@ def test_tnb101_macro_strings_as_naslib_writes_them(installed_home):
 
 
 def naslib_micro_str(op_indices):
+    """NASLib's ``convert_op_indices_micro_to_str``."""
     return "64-41414-{}_{}{}_{}{}{}".format(*op_indices)
+
+
+def _metric_to_tb101(task):
+    return next(names for tasks, names in TNB101_KEYS.items() if task in tasks)
+
+
+def tnb101_query(dataset_api, op_indices, metric):
+    """What NASLib's TransBench101SearchSpaceMicro.query reads (``epoch=-1, full_lc=False``)."""
+    arch_str = naslib_micro_str(op_indices)
+    query_results, task = dataset_api["api"], dataset_api["task"]
+    if metric == "RAW":
+        return query_results.get_arch_result(arch_str).query_all_results()[task]
+    name = _metric_to_tb101(task)[metric]
+    return query_results.get_single_metric(arch_str, task, name, mode="final")
 
 
 @pytest.mark.parametrize("tasks", list(TNB101_KEYS))
@@ -149,16 +172,119 @@ def test_tnb101_queries_are_the_table(installed_home, tasks):
     for task in tasks:
         api = get_dataset_api("transbench101_micro", task)
         for op_indices in ((1, 0, 2, 3, 3, 3), (3, 3, 3, 3, 3, 3)):
-            arch_str = naslib_micro_str(op_indices)
-            index = micro.space.parse(arch_str)
+            index = micro.space.parse(naslib_micro_str(op_indices))
             for metric, name in TNB101_KEYS[tasks].items():
-                if "loss" in name and "neg" not in name:
-                    with pytest.raises(UnavailableError):
-                        api["api"].get_single_metric(arch_str, api["task"], name)
-                    continue
-                ours = "train_time_s" if name == "time_elapsed" else name
-                got = api["api"].get_single_metric(arch_str, api["task"], name)
-                assert got == micro.query(index, task, ours).value, (task, metric)
+                if metric == "VAL_ACCURACY":  # the final value NASLib itself exported
+                    expected = micro.query(index, task, "naslib_valid").value
+                    assert tnb101_query(api, op_indices, metric) == expected
+                elif metric == "TRAIN_TIME":  # cumulative: the final value is the held one
+                    expected = micro.query(index, task, "train_time_s").value
+                    assert tnb101_query(api, op_indices, metric) == expected
+                else:  # final train/test values and losses are not held
+                    with pytest.raises(UnavailableError, match=f"'{name}'"):
+                        tnb101_query(api, op_indices, metric)
+            raw = tnb101_query(api, op_indices, "RAW")
+            assert raw["total_epochs"] == micro.task_info(task).epochs
+
+
+class _Model:
+    """NASLib's ``torch.nn.Module()`` holder: ``.arch`` (op_indices here) and ``.accuracy``."""
+
+
+def _sample_random_architecture():
+    """NASLib's TransBench101SearchSpaceMicro.sample_random_architecture, draw for draw."""
+
+    def is_valid_arch(op_indices):
+        return not (
+            (op_indices[0] == op_indices[1] == op_indices[2] == 1)
+            or (op_indices[2] == op_indices[4] == op_indices[5] == 1)
+        )
+
+    while True:
+        op_indices = np.random.randint(4, size=(6))
+        if not is_valid_arch(op_indices):
+            continue
+        return op_indices
+
+
+def _mutate(parent_op_indices):
+    """NASLib's TransBench101SearchSpaceMicro.mutate, draw for draw."""
+    op_indices = list(parent_op_indices)
+    edge = np.random.choice(len(parent_op_indices))
+    available = [o for o in range(4) if o != parent_op_indices[edge]]
+    op_index = np.random.choice(available)
+    op_indices[edge] = op_index
+    return op_indices
+
+
+def naslib_re(dataset_api, dataset, *, epochs=100, population_size=30, sample_size=10, seed=0):
+    """NASLib's RegularizedEvolution through Trainer.search and Trainer.evaluate, call for
+    call: every lookup goes through ``tnb101_query``, NASLib's own ``query``."""
+    np.random.seed(seed)  # Trainer.search: np.random.seed(config.search.seed)
+    population = collections.deque(maxlen=population_size)
+    history = []
+    trajectory = []
+    for e in range(epochs):
+        if e < population_size:  # RegularizedEvolution.new_epoch
+            model = _Model()
+            model.arch = _sample_random_architecture()
+            model.accuracy = tnb101_query(dataset_api, model.arch, "VAL_ACCURACY")
+        else:
+            sample = []
+            while len(sample) < sample_size:
+                candidate = np.random.choice(list(population))
+                sample.append(candidate)
+            parent = max(sample, key=lambda x: x.accuracy)
+            model = _Model()
+            model.arch = _mutate(parent.arch)
+            model.accuracy = tnb101_query(dataset_api, model.arch, "VAL_ACCURACY")
+        population.append(model)
+        if len(history) < 100:  # _update_history
+            history.append(model)
+        else:
+            for i, p in enumerate(history):
+                if model.accuracy > p.accuracy:
+                    history[i] = model
+                    break
+        best = max(history, key=lambda x: x.accuracy).arch  # train_statistics(True)
+        stats = [
+            tnb101_query(dataset_api, best, m)
+            for m in ("TRAIN_ACCURACY", "VAL_ACCURACY", "TEST_ACCURACY", "TRAIN_TIME")
+        ]
+        trajectory.append(stats)
+        tnb101_query(dataset_api, best, "RAW")  # test_statistics(), every epoch
+    best = max(history, key=lambda x: x.accuracy).arch  # Trainer.evaluate
+    return best, tnb101_query(dataset_api, best, "TEST_ACCURACY"), trajectory, history
+
+
+def test_naslib_re_on_tnb101_micro_runs_to_the_end(installed_home, one_line):
+    import benchsim
+
+    micro = benchsim.benchmark("tnb101-micro")
+    with pytest.raises(UnavailableError) as excinfo:  # its first train_statistics
+        naslib_re(get_dataset_api("transbench101_micro", "class_object"), "class_object")
+    assert "mode='final'): the final-epoch 'train_top1' is not in benchsim's data" in one_line(
+        excinfo
+    )
+    assert "emulate='best-as-final'" in one_line(excinfo)
+
+    from benchsim.compat import _config
+
+    _config._WARNED.discard("best-as-final")  # warned once per process
+    with pytest.warns(CompatEmulationWarning, match="best-as-final"):
+        api = get_dataset_api("transbench101_micro", "class_object", emulate="best-as-final")
+        best, test, trajectory, history = naslib_re(api, "class_object")
+    assert len(trajectory) == 100 and len(history) == 100
+    index = micro.space.parse(naslib_micro_str(best))
+    valid = micro.query(index, "class_object", "naslib_valid").value
+    assert max(m.accuracy for m in history) == valid  # the search saw NASLib's final values
+    assert trajectory[-1][1] == valid
+    assert trajectory[-1][3] == micro.query(index, "class_object", "train_time_s").value
+    assert test == micro.query(index, "class_object", "test_top1").value  # best-as-final
+    counts = api["api"].compat_record()["emulated_answers"]["best-as-final"]
+    assert counts == 2 * 100 + 1  # train and test of each train_statistics, then evaluate
+    searched = {tuple(int(d) for d in m.arch) for m in history}
+    assert len(searched) > 30  # the mutations moved away from the initial population
 
 
 def test_unknown_spaces_and_options(installed_home, one_line):

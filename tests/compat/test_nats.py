@@ -148,10 +148,35 @@ def test_same_seed_same_answers_and_script_random_untouched(installed_home):
             "valid_acc of the 12-epoch schedule is not in benchsim's data",
         ),
         (lambda a: a.get_net_param(0, "cifar10", None), "get_net_param(index=0"),
-        (lambda a: a.query_meta_info_by_index(0), "query_meta_info_by_index(arch_index=0"),
-        (lambda a: a.query_by_index(0, "cifar10"), "not the official ArchResults"),
-        (lambda a: a.statistics("cifar10", "200"), "statistics(dataset='cifar10'"),
-        (lambda a: a.reload(None, 0), "reload(archive_root=None, index=0)"),
+        (
+            lambda a: a.query_meta_info_by_index(0).get_metrics("cifar10-valid", "x-valid")[
+                "accuracy"
+            ],
+            "query_meta_info_by_index(arch_index=0, hp='12').get_metrics(dataset='cifar10-valid', "
+            "setname='x-valid', iepoch=None, is_random=False): 'accuracy'",
+        ),
+        (
+            lambda a: a.query_by_index(0, "cifar10", hp="200"),
+            "cifar10 (hp='200') is recorded as the mean of its training runs only",
+        ),
+        (
+            lambda a: a.statistics("cifar10", "200"),
+            "statistics(dataset='cifar10', hp='200'): cifar10 (hp='200') is recorded as the mean",
+        ),
+        (lambda a: a.arch2infos_dict, "arch2infos_dict: benchsim holds metric tables"),
+        (lambda a: a.arch2infos_full, "arch2infos_full: benchsim holds metric tables"),
+        (
+            lambda a: a.query_by_index(0, "cifar10-valid", "200")[0].get_train()["accuracy"],
+            "(is_random=False gives the mean of the runs)",
+        ),
+        (
+            lambda a: a.query_meta_info_by_index(0, "200").get_compute_costs("cifar10")["flops"],
+            "get_compute_costs(dataset='cifar10'): 'flops' is not in benchsim's data",
+        ),
+        (
+            lambda a: a.query_meta_info_by_index(0, "200").get_net_param("cifar10"),
+            "get_net_param(dataset='cifar10', seed=None): the trained weights",
+        ),
     ],
 )
 def test_every_unheld_answer_raises_one_line(api, one_line, call, needle):
@@ -342,3 +367,77 @@ def test_nb201_api_has_the_nb201_signatures(installed_home):
 def test_errors_are_benchsim_errors(api):
     with pytest.raises(BenchsimError):
         api.get_latency(0, "cifar10")
+
+
+def test_record_views_answer_what_the_tables_hold(api, bench):
+    """``query_meta_info_by_index`` / ``query_by_index`` as correlation scripts read them."""
+    info = api.query_meta_info_by_index(6111, hp="200")
+    assert round(info.get_metrics("cifar10", "ori-test")["accuracy"], 2) == 94.37
+    assert info.get_metrics("cifar10", "ori-test")["accuracy"] == (
+        bench.query(6111, "cifar10", "test_acc").value
+    )
+    valid = info.get_metrics("cifar10-valid", "valid")  # 'valid' is x-valid, as officially
+    assert valid == {"iepoch": 199, "accuracy": bench.query(6111, "cifar10", "valid_acc").value}
+    assert info.get_metrics("cifar100", "x-test")["accuracy"] == (
+        bench.query(6111, "cifar100", "test_acc").value
+    )
+    costs = info.get_compute_costs("cifar100")
+    assert costs["params"] == bench.query(6111, "cifar100", "params_mb").value
+    assert costs["T-train@total"] == bench.query(6111, "cifar100", "train_time_s").value
+    assert info.get_dataset_names() == ["cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"]
+    seeds = bench.recorded_seeds(6111, "cifar10", "valid_acc")
+    assert info.get_dataset_seeds("cifar10-valid") == list(seeds) == [0, 1, 2]
+    assert info.get_total_epoch() == 200 and info.arch_idx_str() == "006111"
+    runs = api.query_by_index(6111, "cifar10-valid", hp="200")
+    assert list(runs) == [0, 1, 2]
+    for seed, run in runs.items():
+        expected = bench.query(6111, "cifar10", "valid_acc", seed=seed).value
+        assert run.get_eval("x-valid")["accuracy"] == expected
+        assert run.eval_acc1es["x-valid@199"] == expected
+        assert info.get_metrics("cifar10-valid", "x-valid", is_random=seed)["accuracy"] == expected
+        assert run.seed == seed and run.get_total_epoch() == 200
+    assert api.query_by_index(6111, hp="200").arch_index == 6111
+    assert api.statistics("cifar10-valid", "200") == {2: 7456, 3: 8169}
+    assert api.reload() is None and api.reload("/nowhere", 3) is None  # nothing to load
+    early = api.query_meta_info_by_index(5, hp="200")  # curves: archs 0-199, seed means
+    train = early.get_metrics("cifar10-valid", "train", iepoch=10)
+    assert train["accuracy"] == bench.query(5, "cifar10", "train_acc", epoch=10).value
+    run = api.query_by_index(5, "cifar10-valid", hp="200")[1]
+    with pytest.raises(UnavailableError, match=r"get_train\(iepoch=10\): 'accuracy' is not"):
+        run.train_acc1es[10]
+
+
+def test_bohb_budgets_refused_loudly_even_when_caught(emulating, capsys, one_line):
+    """NATS-Bench's bohb.py asks simulate_train_eval(arch, dataset, iepoch=int(budget) - 1,
+    hp="12") for budgets 1..12 and hpbandster's worker catches what it raises: the refusal
+    names iepoch and is said on stderr once per API object even though it is caught."""
+    answered, refused = [], []
+    for budget in (1.33, 4.0, 12.0, 4.0):  # eta=3, min_budget=1, max_budget=12
+        try:  # what hpbandster.core.worker.Worker does with compute's exception
+            answered.append(emulating.simulate_train_eval(0, "cifar10", int(budget) - 1, "12"))
+        except UnavailableError as err:
+            refused.append(str(err))
+    assert len(answered) == 1 and len(refused) == 3  # iepoch 11 (the last) is the proxy's
+    assert "simulate_train_eval(arch=0, dataset='cifar10', iepoch=0, hp='12')" in refused[0]
+    assert "not in benchsim's data at iepoch=0 of the 12-epoch schedule" in refused[0]
+    assert "answers its last epoch only (iepoch=None or 11)" in refused[0]
+    err = capsys.readouterr().err
+    assert err.count("simulate_train_eval refused (said once") == 1 and refused[0] in err
+    assert emulating.compat_record()["refusals"] == {"simulate_train_eval": 3}
+    with pytest.raises(UnavailableError) as excinfo:
+        emulating.simulate_train_eval(0, "cifar10", 3, "12")
+    assert "iepoch=3" in one_line(excinfo)
+
+
+def test_default_per_seed_refusals_name_is_random(api):
+    """At the official defaults (hp='12', is_random=True) the hint names what to pass."""
+    info = api.get_more_info(0, "cifar10")
+    with pytest.raises(UnavailableError, match=r"ask is_random=False for the mean of the runs"):
+        info["test-accuracy"]
+    assert api.get_more_info(0, "cifar10", is_random=False)["test-accuracy"] == 69.55
+    info = api.get_more_info(0, "cifar10-valid")
+    with pytest.raises(UnavailableError, match=r"emulate='hp12-proxy'"):
+        info["valid-accuracy"]
+    info = api.get_more_info(6111, "cifar10-valid", hp="200")
+    with pytest.raises(UnavailableError, match=r"\(is_random=False gives the mean of the runs\)"):
+        info["train-accuracy"]

@@ -135,6 +135,49 @@ def test_epochs_rows_seeds_and_means(nats_tables, nats_records):
     assert e["train_acc"].notna().all()
 
 
+def test_evaluation_times_and_latency_are_the_files_own(nats_tables, nats_records):
+    """The official files record every set's evaluation seconds per epoch and each run's
+    latency; the tables hold them as the official API reads them: ``<set>-all-time`` (the sum
+    up to the epoch), at the epochs where the set's accuracy is, and the latency in ms."""
+    sets = {  # task -> (column prefix, official dataset, split)
+        "cifar10": [
+            ("valid", "cifar10-valid", "x-valid"),
+            ("valid_setting_test", "cifar10-valid", "ori-test"),
+            ("test", "cifar10", "ori-test"),
+        ],
+        "cifar100": [
+            ("valid", "cifar100", "x-valid"),
+            ("test", "cifar100", "x-test"),
+            ("valtest", "cifar100", "ori-test"),
+        ],
+    }
+    for i in ARCHS:
+        for hp, epochs in (("12", 12), ("200", 200)):
+            runs = nats_records[i][hp]["all_results"]
+            for task, columns in sets.items():
+                for prefix, dataset, split in columns:
+                    for (name, seed), run in runs.items():
+                        if name != dataset:
+                            continue
+                        times = [run["eval_times"][f"{split}@{k}"] for k in range(epochs)]
+                        held = [f"{split}@{k}" in run["eval_acc1es"] for k in range(epochs)]
+                        expected = np.where(held, np.cumsum(times), np.nan)
+                        got = _curve(nats_tables, task, i, epochs, seed, f"{prefix}_eval_time_s")
+                        np.testing.assert_allclose(got, expected, rtol=1e-12)
+        final = nats_records[i]["200"]["all_results"]
+        for task, dataset in (("cifar10", "cifar10-valid"), ("cifar100", "cifar100")):
+            latency = np.mean([final[(dataset, s)]["latency"][0] for s in (777, 888, 999)])
+            assert _final(nats_tables, task, i)["nats_latency_ms"] == pytest.approx(
+                latency * 1000, rel=1e-12
+            )
+            last = [final[(dataset, s)]["eval_times"] for s in (777, 888, 999)]
+            total = np.mean([sum(t[f"x-valid@{k}"] for k in range(200)) for t in last])
+            assert _final(nats_tables, task, i)["valid_eval_time_s"] == pytest.approx(total)
+    # cifar100's x-valid is evaluated after the last epoch only: its time is held there only
+    curve = _curve(nats_tables, "cifar100", 11, 200, -1, "valid_eval_time_s")
+    assert np.isnan(curve[:-1]).all() and curve[-1] > 0
+
+
 def test_single_file_imports_one_architecture(nats_dir):
     tables = read_nats_tss_simple(nats_dir / "000284.pickle.pbz2", progress=False)
     final = tables["final"]

@@ -72,6 +72,12 @@ def test_decisions_round_trip_all(space: SearchSpace) -> None:
     assert (choices >= 0).all() and (choices < np.array(space.decisions)).all()
     assert [space.from_decisions(c) for c in choices.tolist()] == list(range(space.size))
     assert space.from_decisions(choices[3]) == 3  # numpy rows work too
+    table = space.decision_table()
+    assert table.dtype == np.int64 and np.array_equal(table, choices)
+    assert space.decision_table() is table and not table.flags.writeable  # built once, shared
+    assert [space.format(i) for i in range(space.size)] == [
+        space.format(space.parse(space.format(i))) for i in range(space.size)
+    ]
 
 
 def test_encoding_is_one_hot_of_decisions(space: SearchSpace) -> None:

@@ -16,6 +16,7 @@ from benchsim.errors import DataError
 from benchsim.spaces import get_space
 from benchsim.store import metric_columns
 from benchsim.store._convert_nb201 import decode_metric_vals
+from benchsim.store._sources import _exact_floats
 
 SIZE = 15625
 TASKS = ("cifar10", "cifar100", "ImageNet16-120")
@@ -35,7 +36,8 @@ def final(tables) -> dict[str, pd.DataFrame]:
 
 
 def _ref(reference_dir: Path, name: str, **kw) -> pd.DataFrame:
-    return pd.read_csv(reference_dir / "nb201" / name, **kw)
+    """A reference CSV, its floats parsed exactly under any pandas (as the converter's are)."""
+    return pd.read_csv(reference_dir / "nb201" / name, **{**_exact_floats(), **kw})
 
 
 def _same(ours: pd.Series | np.ndarray, theirs: pd.Series | np.ndarray) -> None:

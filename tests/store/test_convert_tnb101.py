@@ -12,6 +12,7 @@ from scipy.stats import spearmanr
 from benchsim.catalog import CATALOG
 from benchsim.spaces import get_space
 from benchsim.store import metric_columns
+from benchsim.store._sources import _exact_floats
 
 SPACES = {"tnb101-micro": ("micro", 4096), "tnb101-macro": ("macro", 3256)}
 TASKS = tuple(CATALOG["tnb101-micro"])
@@ -82,7 +83,10 @@ def test_known_micro_best_validation(tables) -> None:
 @pytest.mark.parametrize("name", SPACES)
 def test_columns_equal_the_nasgraph_reference(tables, reference_dir, name, task) -> None:
     kind, size = SPACES[name]
-    ref = pd.read_csv(reference_dir / "tnb101" / f"tnb101_{task}_all7352_bestmode_nasgraph.csv")
+    ref = pd.read_csv(
+        reference_dir / "tnb101" / f"tnb101_{task}_all7352_bestmode_nasgraph.csv",
+        **_exact_floats(),  # as the converter parses them, under any pandas
+    )
     ref = ref[ref["search_space"] == kind].reset_index(drop=True)
     assert len(ref) == size
     ours = _task(tables, name, task)
@@ -99,7 +103,9 @@ def test_columns_equal_the_nasgraph_reference(tables, reference_dir, name, task)
 def test_naslib_columns_equal_the_reference(tables, reference_dir, name) -> None:
     kind, _ = SPACES[name]
     ref = pd.read_csv(
-        reference_dir / "tnb101" / f"tnb101_{kind}_naslib_val.csv", dtype={"op_indices": str}
+        reference_dir / "tnb101" / f"tnb101_{kind}_naslib_val.csv",
+        dtype={"op_indices": str},
+        **_exact_floats(),
     )
     space = get_space(name)
     index = np.array([space.from_op_indices(o) for o in ref["op_indices"]])

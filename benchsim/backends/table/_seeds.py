@@ -5,10 +5,15 @@ array ``[n_tasks * size, max_seeds]`` whose row is the same ``task * size + arch
 ``final.arrow``; unrecorded slots are NaN, ``counts[row]`` says how many slots are real and
 ``seed_ids[row, k]`` which training seed slot ``k`` holds.  That keeps a single lookup and a
 vectorised ``seed="sample"`` draw (``k = floor(u * counts[rows])``) free of Python loops.
+
+Building the arrays takes tens of milliseconds, more than a whole random-search run, so
+:func:`read_seed_table` keeps them per process: every benchmark opened on the same unchanged
+file (a sweep worker's runs, one after the other) shares one read-only copy.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,6 +83,8 @@ class SeedTable:
                 m for m in metrics if not np.isnan(self.values[m][block]).all()
             )
             self.seeds_by_task[task] = tuple(int(s) for s in np.unique(seed[sorted_codes == code]))
+        for array in (self.counts, self.seed_ids, *self.values.values()):
+            array.setflags(write=False)  # shared by every benchmark open on this file
 
     def recorded(self, row: int) -> list[int]:
         """Training seeds recorded for one (task, architecture) row."""
@@ -87,3 +94,35 @@ class SeedTable:
         """Slot of training seed ``seed`` in each row, -1 where that row lacks it."""
         match = self.seed_ids[rows] == seed
         return np.where(match.any(axis=-1), match.argmax(axis=-1), -1)
+
+
+_READ: dict[str, tuple[tuple, SeedTable]] = {}
+"""Per file path: the identity of the file and the arrays read from it (one entry a path)."""
+
+
+def read_seed_table(
+    path: Path,
+    tasks: tuple[str, ...],
+    size: int,
+    fix: str,
+    verify: Callable[[Path], None] | None = None,
+) -> SeedTable:
+    """The :class:`SeedTable` of ``path``, read once per process while the file is unchanged.
+
+    ``verify`` runs on every call (a verified, unchanged file costs one ``stat``); the file's
+    size, times and inode, which any write changes, decide whether the arrays are read again.
+    """
+    if verify is not None and path.exists():
+        verify(path)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return SeedTable(path, tasks, size, fix, verify)  # its one-line error names the file
+    key = str(Path(path).resolve())
+    identity = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, tasks, size)
+    held = _READ.get(key)
+    if held is not None and held[0] == identity:
+        return held[1]
+    table = SeedTable(path, tasks, size, fix)
+    _READ[key] = (identity, table)
+    return table

@@ -46,12 +46,14 @@ import numpy as np
 from benchsim._checks import check_int, check_number
 from benchsim.backends.base import joint_group
 from benchsim.backends.table._ws_curve import training_fraction
+from benchsim.backends.table._ws_fit import normal_scores
 from benchsim.backends.table._ws_model import (
     model_file,
     modelled_estimate,
     space_genes,
     supernet_fit,
 )
+from benchsim.backends.table._ws_stats import normal_cdf
 from benchsim.errors import ConfigError, UnknownNameError
 from benchsim.spaces import SearchSpace
 
@@ -368,11 +370,9 @@ class SupernetEmulator:
         state = self.training(data, epochs)
         if state.converged:
             return est.values[indices], est.source
-        from scipy.special import ndtr  # imported on first use: opening a table stays cheap
-
         c = _rank_agreement(state.rank, est.tau)
         score = c * est.scores[indices] + math.sqrt(1.0 - c * c) * est.untrained[indices]
-        value = np.interp(ndtr(score), est.quantiles, est.sorted_values)
+        value = np.interp(normal_cdf(score), est.quantiles, est.sorted_values)
         # a cell whose output cannot depend on its input is at chance in any supernet, trained
         # or not: the untrained ordering never lifts it
         value = np.where(est.at_floor[indices], est.values[indices], value)
@@ -461,8 +461,6 @@ class SupernetEmulator:
 
     def _build(self, data: TaskData) -> TaskEstimate:
         """Draw (once per run and task) the converged estimate and the untrained ordering."""
-        from benchsim.backends.table._ws_fit import normal_scores  # scipy, on first use
-
         seq = np.random.SeedSequence(self.entropy, spawn_key=(data.code,))
         rng = np.random.default_rng(seq)
         untrained = rng.standard_normal(data.truth.size)

@@ -31,8 +31,8 @@ from __future__ import annotations
 from itertools import combinations
 
 import numpy as np
-from scipy.special import ndtri
-from scipy.stats import kendalltau, rankdata
+
+from benchsim.backends.table._ws_stats import average_ranks, kendall_tau, normal_quantile
 
 MEAN_CURVE_EDGES = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99,
                     0.995, 1.0)  # fmt: skip
@@ -47,7 +47,7 @@ def normal_scores(values: np.ndarray) -> np.ndarray:
     finite = np.isfinite(values)
     n = int(finite.sum())
     if n:
-        out[finite] = ndtri((rankdata(values[finite]) - 0.5) / n)
+        out[finite] = normal_quantile((average_ranks(values[finite]) - 0.5) / n)
     return out
 
 
@@ -106,7 +106,7 @@ def fit_supernet(
     low, high = float(np.min(truth)), float(np.max(truth))
     quantiles = np.quantile(estimate, np.linspace(0.0, 1.0, VALUE_QUANTILES))
     return {
-        "tau": float(kendalltau(estimate, truth).statistic),
+        "tau": kendall_tau(estimate, truth),
         "mean_curve": {"z": knots_z.tolist(), "s": knots_s.tolist()},
         "error_shares": {
             "additive": float(parts[0] / parts.sum()),

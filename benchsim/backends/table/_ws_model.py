@@ -15,9 +15,9 @@ scores (``z``: the architecture's stand-alone rank on the task; ``s``: its super
   a + p``, the part of the error that architectures with common operations share).  All effects
   are drawn once per run and task, so repeated evaluations of an architecture agree with each
   other (as with a real supernet) and not with the stand-alone value.
-* ``t`` is solved for (:func:`scipy.optimize.brentq`) so that Kendall's tau-b of the resulting
-  values against the stand-alone metric equals the target (default: the recorded supernet's
-  own tau), on this task and these draws.
+* ``t`` is solved for (Brent's method, :func:`._ws_stats.brent_root`) so that Kendall's tau-b
+  of the resulting values against the stand-alone metric equals the target (default: the
+  recorded supernet's own tau), on this task and these draws.
 * Values: the rank quantile ``q`` of ``s`` read off the recorded estimates' normalised quantile
   function ``U`` (clipped to ``[0, 1]``), ``value = low + (high - low) U(q)`` with ``low, high``
   the task's stand-alone minimum and maximum: a supernet's scale (lower and wider than
@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchsim.backends.table._ws_stats import brent_root, kendall_tau, ordinal_ranks
 from benchsim.errors import ConfigError, DataError
 from benchsim.spaces import SearchSpace
 
@@ -95,7 +96,7 @@ def supernet_fit(name: str) -> SupernetFit:
 @cache
 def space_genes(space: SearchSpace) -> np.ndarray:
     """``genes[i]`` = the decision tuple of architecture ``i`` (built once per space)."""
-    return np.array([space.to_decisions(i) for i in range(space.size)], dtype=np.int64)
+    return space.decision_table()
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:
@@ -157,10 +158,6 @@ def modelled_estimate(
     ``truth`` may hold NaN (architectures a partly covered table lacks): they get NaN.
     Raises :class:`ConfigError` naming the reachable range when the target is out of it.
     """
-    # scipy.stats is imported here, not when a table opens (a third of a second).
-    from scipy.optimize import brentq
-    from scipy.stats import kendalltau, rankdata
-
     from benchsim.backends.table._ws_fit import normal_scores
 
     finite = np.isfinite(truth)
@@ -178,11 +175,11 @@ def modelled_estimate(
 
     def values_at(t: float) -> np.ndarray:
         s = (1.0 - min(t, 1.0)) * z + min(t, 1.0) * mean + max(t - 1.0, 0.0) * error
-        q = (rankdata(s, method="ordinal") - 0.5) / n
+        q = (ordinal_ranks(s) - 0.5) / n
         return low + (high - low) * np.interp(q, grid, scale)
 
     def tau_at(t: float) -> float:
-        return float(kendalltau(values_at(t), y).statistic)
+        return kendall_tau(values_at(t), y)
 
     top, bottom = tau_at(0.0), tau_at(1.0 + MAX_NOISE)
     if not bottom <= target_tau <= top:
@@ -192,7 +189,7 @@ def modelled_estimate(
             f"ws_tau == {target_tau!r} cannot be reached on task {task}: the model's Kendall "
             f"tau there goes from {low:.3f} to {high:.3f}; give a ws_tau in that range"
         )
-    t = float(brentq(lambda t: tau_at(t) - target_tau, 0.0, 1.0 + MAX_NOISE, xtol=1e-3))
+    t = brent_root(lambda t: tau_at(t) - target_tau, 0.0, 1.0 + MAX_NOISE, xtol=1e-3)
     out = np.full(truth.shape, np.nan)
     out[finite] = values_at(t)
     return ModelledEstimate(values=out, tau=tau_at(t), t=t)

@@ -44,7 +44,7 @@ from benchsim.backends.table._layout import (
     verify_meta,
     verify_table_file,
 )
-from benchsim.backends.table._seeds import SeedTable
+from benchsim.backends.table._seeds import SeedTable, read_seed_table
 from benchsim.backends.table._weight_sharing import SupernetEmulator, WeightSharingSettings
 from benchsim.errors import (
     ConfigError,
@@ -442,6 +442,34 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
             index, task, values, cost, None if used == MEAN_SEED else used, last, schedule
         )
 
+    def _recorded_seeds(
+        self, index: int, task: str, metric: str, schedule: int | None
+    ) -> tuple[int, ...]:
+        """Seeds with a value of ``metric``: the final per-seed table (standard schedule) and
+        the per-seed learning curves of ``schedule`` (their last epoch)."""
+        info = self._tasks[task]
+        schedule = info.epochs if schedule is None else schedule
+        found: set[int] = set()
+        row = self._codes[task] * self.space.size + index
+        if schedule == info.epochs:
+            table = self._seed_table()
+            if metric in table.metrics_by_task[task]:
+                values = table.values[metric][row]
+                found.update(s for k, s in enumerate(table.recorded(row)) if values[k] == values[k])
+        curves = self._epochs.curves(task).get(schedule)
+        if (
+            curves is not None
+            and metric in curves.values
+            and curves.slot[index] >= 0
+            and curves.last_epoch == schedule - 1
+        ):
+            slot = int(curves.slot[index])
+            last = curves.values[metric][slot, :, curves.last_epoch]
+            found.update(
+                s for k, s in enumerate(curves.seeds) if s != MEAN_SEED and last[k] == last[k]
+            )
+        return tuple(sorted(found))
+
     def _pick_seed(self, recorded: list[int], seed: SeedLike, index: int, where: str) -> int:
         """Slot of the seed to use among ``recorded`` (drawn with :attr:`rng_` for 'sample':
         ``int(u * n)`` for one uniform ``u``, as :meth:`_query_many` and the fast path draw)."""
@@ -475,7 +503,7 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
 
     def _seed_table(self) -> SeedTable:
         if self._seeds is None:
-            self._seeds = SeedTable(
+            self._seeds = read_seed_table(
                 self.folder_ / "seeds.parquet", self.tasks, self.space.size, self._fix, self._verify
             )
         return self._seeds

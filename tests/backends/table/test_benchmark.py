@@ -156,6 +156,27 @@ def test_the_fast_sampled_seed_path_draws_as_the_general_and_vector_paths(instal
     assert list(many.cost) == [r.cost for r in got]
 
 
+def test_seed_tables_are_read_once_per_unchanged_file(installed_home, tmp_path):
+    """Every benchmark opened on one seeds.parquet shares one read-only copy of its arrays;
+    a changed file (a repaired table) is read again."""
+    import shutil
+
+    from benchsim import _integrity
+
+    first = TableBenchmark("nb201")._seed_table()
+    again = TableBenchmark("nb201")._seed_table()
+    assert again is first and not first.values["valid_acc"].flags.writeable
+    copy = tmp_path / "nb201"
+    shutil.copytree(installed_home / "tables" / "nb201", copy)
+    moved = TableBenchmark("nb201", root=tmp_path)._seed_table()
+    assert moved is not first
+    assert np.array_equal(moved.values["valid_acc"], first.values["valid_acc"], equal_nan=True)
+    assert TableBenchmark("nb201", root=tmp_path)._seed_table() is moved
+    (copy / "seeds.parquet").write_bytes((copy / "seeds.parquet").read_bytes())  # new ctime
+    assert TableBenchmark("nb201", root=tmp_path)._seed_table() is not moved
+    _integrity.forget()
+
+
 def test_reseed_restarts_the_draws(installed_home):
     bench = TableBenchmark("nb201", seed=3)
     first = [bench.query(5, "cifar10", "valid_acc", seed="sample").seed for _ in range(30)]

@@ -1,0 +1,99 @@
+"""``benchsim sweep --jobs 2`` against one process doing the same 200 RS/REA runs, before and after.
+
+    python benchmarks/bench_sweep_jobs.py [--baseline c4a903d] [--repeat 3] [--seeds 0-99] \\
+        [--json benchmarks/results/sweep_jobs.json]
+
+Each repeat times four fresh ``benchsim sweep --algo rs,rea --seeds 0-99 --no-progress``
+processes into new folders (NB201 cifar10 + cifar100, the algorithms' default budgets: 200
+runs): ``--jobs 1`` (the runs one after the other in the sweep's own process) and ``--jobs 2``
+(a pool of two workers), each with the baseline code and with this checkout, in rotating
+order.  Prints min and median wall seconds and the speed-up of two jobs over one (ratio of the
+minima), against issue #22's target of at least 1.7x on a 2-core machine; the speed-up cannot
+exceed the free cores, so on a shared machine read it beside the load average.  Also the
+per-run cost (``--jobs 1`` wall / runs) and whether the two trees' result parts are the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from _baseline import BEFORE, baseline_tree, env_for, machine, stats, timed
+
+
+def sweep(env: dict[str, str], out: Path, seeds: str, jobs: int) -> float:
+    command = [sys.executable, "-m", "benchsim.cli", "sweep", "--algo", "rs,rea", "--seeds",
+               seeds, "--jobs", str(jobs), "--no-progress", "--out", str(out)]  # fmt: skip
+    return timed(command, env)
+
+
+def same_parts(a: Path, b: Path) -> bool:
+    """Whether two sweeps wrote byte-identical result parts (``_runs.parquet`` holds times)."""
+    parts = sorted(p.relative_to(a) for p in (a / "results").rglob("part-*.parquet"))
+    return bool(parts) and all((a / p).read_bytes() == (b / p).read_bytes() for p in parts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", default=BEFORE, help="git revision or source folder")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seeds", default="0-99")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args()
+
+    import benchsim
+    from benchsim.sweep import parse_seeds
+
+    benchsim.benchmark("nb201")  # installed before anything is timed
+    runs = 2 * len(parse_seeds(args.seeds))
+    figures: dict[str, object] = {
+        "machine_before": machine(),
+        "baseline": args.baseline,
+        "runs": runs,
+    }
+    with baseline_tree(args.baseline) as tree, tempfile.TemporaryDirectory() as tmp:
+        envs = {"before": env_for(tree), "after": env_for(None)}
+        folders = iter(Path(tmp) / f"s{i}" for i in range(10**6))
+        for env in envs.values():  # warm-up: bytecode, OS caches
+            sweep(env, next(folders), "0-1", 2)
+        configs = [(tree, jobs) for tree in envs for jobs in (1, 2)]
+        times: dict[str, list[float]] = {f"{t} jobs={j}": [] for t, j in configs}
+        last: dict[str, Path] = {}
+        for i in range(args.repeat):
+            for tree_name, jobs in configs[i % 4 :] + configs[: i % 4]:
+                out = next(folders)
+                times[f"{tree_name} jobs={jobs}"].append(
+                    sweep(envs[tree_name], out, args.seeds, jobs)
+                )
+                last[tree_name] = out
+        summary = {key: stats(values) for key, values in times.items()}
+        for tree_name in envs:
+            one, two = summary[f"{tree_name} jobs=1"], summary[f"{tree_name} jobs=2"]
+            summary[tree_name] = {
+                "speedup_jobs2": round(one["min"] / two["min"], 3),
+                "ms_per_run_jobs1": round(1000 * one["min"] / runs, 2),
+            }
+        figures["wall_s"] = summary
+        figures["result_parts_identical"] = same_parts(last["before"], last["after"])
+    figures["machine_after"] = machine()
+
+    print(f"sweep --algo rs,rea --seeds {args.seeds}: {runs} runs, {args.repeat} repeats")
+    print(f"{'':<18}{'min s':>8}{'median s':>10}")
+    for key in times:
+        print(f"{key:<18}{summary[key]['min']:>8.2f}{summary[key]['median']:>10.2f}")
+    for tree_name in envs:
+        row = summary[tree_name]
+        print(f"{tree_name}: jobs 2 speed-up {row['speedup_jobs2']:.2f}x (target >= 1.7x), "
+              f"{row['ms_per_run_jobs1']:.1f} ms a run in one process")  # fmt: skip
+    print(f"result parts byte-identical before/after: {figures['result_parts_identical']}")
+    print(f"load average before/after: {figures['machine_before']['load_average']} / "
+          f"{figures['machine_after']['load_average']}")  # fmt: skip
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""What a result records of its environment: the package versions."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import subprocess
+import sys
+
+from benchsim._files import RECORDED_PACKAGES, package_versions
+
+
+def test_package_versions_are_the_installed_ones():
+    versions = package_versions()
+    assert versions["python"] == sys.version.split()[0]
+    for name in RECORDED_PACKAGES:
+        try:
+            expected = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            assert name not in versions
+        else:
+            assert versions[name] == expected
+
+
+def test_package_versions_import_neither_the_packages_nor_importlib_metadata(tmp_path):
+    """Reading the versions costs a directory listing, not ~20 ms of METADATA parsing (run
+    outside the checkout, whose benchsim.egg-info is another kind of record)."""
+    code = (
+        "import sys\n"
+        "from benchsim._files import package_versions\n"
+        "assert package_versions()['numpy']\n"
+        "print(sorted(m for m in ('importlib.metadata', 'numpy', 'scipy', 'pandas', 'torch', "
+        "'networkx') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert out.stdout.strip() == "['numpy']"  # numpy: imported by benchsim._files itself
