@@ -8,11 +8,12 @@ doing the same search; random search, 10^6 evaluations, at most 3 us per evaluat
 peak RSS growth of at most 2x what the trajectory holds.
 
 Every measurement runs in a fresh subprocess whose ``PYTHONPATH`` selects the code: this tree
-(``new``) or ``--base`` (``base``: a checkout of older code, e.g.
-``git worktree add /tmp/base <commit>``; the tables in ``$BENCHSIM_HOME`` are shared).  The
-two are interleaved (new, base, new, base, ...) so that a busy machine slows both alike, and
-min and median over ``--repeat`` processes are reported, of wall time and of the process's
-CPU time (less sensitive to other work on the machine).  Cases, all NB201 cifar10, seed 0:
+(``new``) or ``--base`` (``base``: a checkout of older code, with tables of its own in
+``--base-home``, default ``$BENCHSIM_HOME-base``: a benchsim rebuilds tables another version
+wrote; both are installed before anything is timed).  The two are interleaved (new, base,
+new, base, ...) so that a busy machine slows both alike, and min and median over
+``--repeat`` processes are reported, of wall time and of the process's CPU time (less
+sensitive to other work on the machine).  Cases, all NB201 cifar10, seed 0:
 
 * ``rea``: ``execute_run`` of REA (population 10, tournaments of 3), 10,000 evaluations, the
   protocol's seed set to the seed mean (``protocol={"seed": None}``, so that the numpy loop can
@@ -269,11 +270,17 @@ def _worker(case: str, args: argparse.Namespace) -> dict:
 
 
 # ---------------------------------------------------------------------------------- driver
-def run_case(case: str, tree: Path, args: argparse.Namespace) -> dict:
+def _env(tree: Path, home: str | None) -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    if home is not None:
+        env["BENCHSIM_HOME"] = home
+    return env
+
+
+def run_case(case: str, tree: Path, home: str | None, args: argparse.Namespace) -> dict:
     command = [sys.executable, __file__, "--worker", case,
                "--rea-evals", str(args.rea_evals), "--rs-evals", str(args.rs_evals)]  # fmt: skip
-    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=tree)
+    done = subprocess.run(command, env=_env(tree, home), capture_output=True, text=True, cwd=tree)
     if done.returncode != 0:
         raise SystemExit(f"{case} in {tree} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -323,6 +330,12 @@ def _commit(tree: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", type=Path, default=None, help="checkout of the older code")
+    parser.add_argument(
+        "--base-home",
+        default=None,
+        help="BENCHSIM_HOME of the older code (default: $BENCHSIM_HOME-base): benchsim rebuilds "
+        "tables another version wrote, so the two must not share them",
+    )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--rea-evals", type=int, default=REA_EVALS)
     parser.add_argument("--rs-evals", type=int, default=RS_EVALS)
@@ -335,8 +348,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     trees = {"new": HERE}
+    homes: dict[str, str | None] = {"new": None}
     if args.base is not None:
         trees["base"] = args.base.resolve()
+        home = os.environ.get("BENCHSIM_HOME") or str(Path.home() / ".cache" / "benchsim")
+        homes["base"] = args.base_home or f"{home.rstrip('/')}-base"
+    for name, tree in trees.items():  # install (or check) the tables before timing anything
+        subprocess.run([sys.executable, "-c", "import benchsim; benchsim.benchmark('nb201')"],
+                       env=_env(tree, homes[name]), check=True, cwd=tree)  # fmt: skip
     limit_only = {"rea_numpy", "rs_numpy"}  # the references: run with this tree's benchsim
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     runs: dict[str, dict[str, list[dict]]] = {c: {} for c in cases}
@@ -349,13 +368,14 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 if case == "pandas" and runs[case].get(name):
                     continue  # a yes/no answer: once is enough
-                runs[case].setdefault(name, []).append(run_case(case, tree, args))
+                runs[case].setdefault(name, []).append(run_case(case, tree, homes[name], args))
     results = {case: {name: _summary(r) for name, r in per.items()} for case, per in runs.items()}
     report = {
         "about": __doc__.splitlines()[0],
         "command": " ".join(["python", "benchmarks/bench_search.py", *(argv or sys.argv[1:])]),
         "trees": {
-            name: {"path": str(tree), "commit": _commit(tree)} for name, tree in trees.items()
+            name: {"path": str(tree), "commit": _commit(tree), "benchsim_home": homes[name]}
+            for name, tree in trees.items()
         },
         "machine": {**started, "load_average_end": os.getloadavg()},
         "seconds": round(time.time() - t0, 1),
