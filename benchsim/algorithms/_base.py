@@ -92,12 +92,20 @@ class Problem:
         raise UnknownNameError("task", name, [t.name for t in self.tasks], "in this search")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Evaluate:
     """Train ``arch`` on ``task`` with the run's protocol; the outcome value is its metric."""
 
     task: str
     arch: int
+
+    def __init__(self, task: str, arch: int) -> None:
+        # Hand-written instead of the generated frozen ``__init__`` (one ``object.__setattr__``
+        # per field): a search of a million evaluations builds a million of these.  Still
+        # frozen: only setting an attribute is refused, not filling the instance's dict.
+        fields = self.__dict__
+        fields["task"] = task
+        fields["arch"] = arch
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -211,7 +219,7 @@ FINISHED = "finished"
 """Returned by :meth:`Searcher.ask` when the searcher has no more work."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Outcome:
     """Answer to a job: ``values`` (one per architecture; empty for a training pass) and ``cost``.
 
@@ -222,6 +230,12 @@ class Outcome:
     values: np.ndarray
     cost: float
     source: str = ""
+
+    def __init__(self, values: np.ndarray, cost: float, source: str = "") -> None:
+        fields = self.__dict__  # as Evaluate's: one per answer
+        fields["values"] = values
+        fields["cost"] = cost
+        fields["source"] = source
 
     @property
     def value(self) -> float:

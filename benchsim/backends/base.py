@@ -38,8 +38,6 @@ SeedLike = int | Literal["sample"] | None
 one recorded seed drawn with the benchmark's generator (as the official NB201 API's
 ``is_random=True`` does)."""
 
-_set_attribute = object.__setattr__
-
 
 def _check_seed(seed: object) -> None:
     """Raise :class:`ConfigError` unless ``seed`` is a :data:`SeedLike` (``None`` is checked
@@ -82,20 +80,16 @@ class Result:
     ) -> None:
         # Hand-written instead of the generated frozen ``__init__`` (one ``object.__setattr__``
         # per field): a table lookup is a few microseconds and building its Result was half of
-        # it.  Same signature, still a frozen dataclass (``replace``, ``asdict`` and ``==`` work).
-        _set_attribute(
-            self,
-            "__dict__",
-            {
-                "arch": arch,
-                "task": task,
-                "metrics": metrics,
-                "cost": cost,
-                "seed": seed,
-                "epoch": epoch,
-                "schedule": schedule,
-            },
-        )
+        # it.  Same signature, still a frozen dataclass (``replace``, ``asdict`` and ``==`` work;
+        # setting an attribute is refused, filling the new instance's dict is not).
+        fields = self.__dict__
+        fields["arch"] = arch
+        fields["task"] = task
+        fields["metrics"] = metrics
+        fields["cost"] = cost
+        fields["seed"] = seed
+        fields["epoch"] = epoch
+        fields["schedule"] = schedule
 
     def __getitem__(self, metric: str) -> float:
         try:
@@ -308,8 +302,9 @@ class Benchmark(ABC):
                 cache[key] = (name, metrics)
         space = self.space
         index = arch if type(arch) is int and 0 <= arch < space.size else space.index(arch)
-        if seed is not None:
-            _check_seed(seed)
+        kind = type(seed)
+        if seed is not None and kind is not int and not (kind is str and seed == "sample"):
+            _check_seed(seed)  # the common seeds cost two comparisons, not a call
         return self._query(index, name, metrics, epoch=epoch, seed=seed, schedule=schedule)
 
     def _resolve_query(
@@ -329,6 +324,41 @@ class Benchmark(ABC):
         if not names:
             raise ConfigError("metric == [], give at least one metric name")
         return name, tuple(self.resolve_metric(name, m) for m in names)
+
+    def evaluator(
+        self,
+        task: str,
+        metric: str | None = None,
+        *,
+        seed: SeedLike = None,
+        schedule: int | None = None,
+    ) -> Callable[[ArchLike], tuple[float, float]]:
+        """A function ``arch -> (value, cost)`` that answers as :meth:`query` does, for a
+        search that asks the same task, metric and protocol over and over.
+
+        The names and the seed are checked once, here; each call then costs the lookup alone
+        (a table answers in well under a microsecond instead of building a :class:`Result`).
+        Calls answer and draw (``seed="sample"``) exactly as the same sequence of
+        :meth:`query` calls would.  Backends with a faster path override :meth:`_evaluator`.
+        """
+        name, metrics = self._resolve_query(task, metric)
+        if len(metrics) != 1:
+            raise ConfigError(f"metric == {metric!r}: an evaluator answers one metric")
+        if seed is not None:
+            _check_seed(seed)
+        return self._evaluator(name, metrics[0], seed, schedule)
+
+    def _evaluator(
+        self, task: str, metric: str, seed: SeedLike, schedule: int | None
+    ) -> Callable[[ArchLike], tuple[float, float]]:
+        """Hook: the function :meth:`evaluator` returns (default: one :meth:`query` a call)."""
+        query = self.query
+
+        def answer(arch: ArchLike) -> tuple[float, float]:
+            result = query(arch, task, metric, seed=seed, schedule=schedule)
+            return result.metrics[metric], result.cost
+
+        return answer
 
     def query_many(
         self,

@@ -9,6 +9,7 @@ recorded training time it is charged (``cost_scale``).  Backends propose a defau
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -51,18 +52,12 @@ class JobExecutor:
         self.bench = bench
         self.protocols = protocols
         self.rng = rng
+        self._evaluators: dict[str, Callable[[int], Outcome]] = {}
 
     def __call__(self, job: Job) -> Outcome:
         if isinstance(job, Evaluate):
-            proto = self.protocols[job.task]
-            result = self.bench.query(
-                job.arch, job.task, proto.metric, seed=proto.seed, schedule=proto.schedule
-            )
-            return Outcome(
-                values=np.array([result.value], dtype=np.float64),
-                cost=float(result.cost) * proto.cost_scale,
-                source=proto.source,
-            )
+            evaluate = self._evaluators.get(job.task) or self._evaluator(job.task)
+            return evaluate(job.arch)
         if isinstance(job, SampledEval):
             batch = self.bench.sampled_eval(
                 job.task, np.asarray(job.archs), rng=self.rng, batch_size=job.batch_size
@@ -100,3 +95,18 @@ class JobExecutor:
             )
             return Outcome(values=_EMPTY, cost=cost)
         raise TypeError(f"a searcher returned {job!r}, which is not a job")
+
+    def _evaluator(self, task: str) -> Callable[[int], Outcome]:
+        """``arch -> Outcome`` for :class:`Evaluate` jobs on ``task``, under its protocol: the
+        backend's :meth:`~benchsim.backends.base.Benchmark.evaluator` (made on the task's
+        first job; a search asks the same question over and over)."""
+        proto = self.protocols[task]
+        lookup = self.bench.evaluator(task, proto.metric, seed=proto.seed, schedule=proto.schedule)
+        scale, source, array, float64 = proto.cost_scale, proto.source, np.array, np.float64
+
+        def evaluate(arch: int) -> Outcome:
+            value, cost = lookup(arch)
+            return Outcome(array([value], dtype=float64), float(cost) * scale, source)
+
+        self._evaluators[task] = evaluate
+        return evaluate

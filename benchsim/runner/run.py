@@ -32,7 +32,6 @@ from benchsim.runner._results import (
     json_default,
     package_versions,
     prepare_out_dir,
-    trajectory_table,
     write_trajectory,
 )
 from benchsim.runner._search import (
@@ -228,19 +227,19 @@ def _execute(
         milestone = searcher.milestone()
         while state.loop.step(searcher, execute, state.traj, progress):
             answered += 1
-            now = time.perf_counter()
             asked = stop_after is not None and answered >= stop_after
             stop = interrupt.signum is not None or asked
-            reached = searcher.milestone()
-            due = (checkpoint_every is not None and now - last_save >= checkpoint_every) or (
-                live and reached != milestone
-            )
-            milestone = reached
-            if checkpointer is not None and (stop or due):
-                _save_checkpoint(checkpointer, state, bench, wall0)
-                last_save = time.perf_counter()
+            if checkpointer is not None:  # (a run without a folder reads no clock here)
+                now = time.perf_counter()
+                due = checkpoint_every is not None and now - last_save >= checkpoint_every
+                if live:
+                    reached = searcher.milestone()
+                    due, milestone = due or reached != milestone, reached
+                if stop or due:
+                    _save_checkpoint(checkpointer, state, bench, wall0)
+                    last_save = time.perf_counter()
             if stop:
-                raise _interrupted(interrupt, len(state.traj.step), out_dir)
+                raise _interrupted(interrupt, len(state.traj), out_dir)
         state.stats.append(state.loop.stats)
         for spec in problem.tasks:
             state.recommendations[spec.name] = searcher.recommend(spec.name)
@@ -476,6 +475,10 @@ def _build_searchers(
     return out
 
 
+NOT_ANSWERS = (*TRAINING_KINDS, "task_distance")
+"""Trajectory kinds that answer no architecture (not counted as evaluations)."""
+
+
 def _summarise(
     bench: Benchmark,
     config: RunConfig,
@@ -491,10 +494,16 @@ def _summarise(
     ``owner`` maps each task to the search that searched it: a task's evaluations are those
     of its own search (another search may have asked about it as a source task)."""
     tasks = tuple(protocols)
-    counts: dict[str, int] = dict.fromkeys(tasks, 0)
-    for search, task, kind in zip(traj.search, traj.task, traj.kind, strict=True):
-        if kind not in (*TRAINING_KINDS, "task_distance") and owner.get(task) == search:
-            counts[task] += 1
+    searches = traj.numbers("search")
+    counts = {
+        task: int(
+            np.count_nonzero(
+                traj.rows(lambda t, kind, _, task=task: t == task and kind not in NOT_ANSWERS)
+                & (searches == owner.get(task, -1))
+            )
+        )
+        for task in tasks
+    }
     per_task: dict[str, Any] = {}
     for task in tasks:
         rec = recommendations.get(task)
@@ -580,15 +589,14 @@ def _source_of(traj: Trajectory, task: str, arch: int, value: float) -> str | No
     A search cut short before any full evaluation recommends by its mini-batch fitness:
     ``"fitness:<label>"`` then.
     """
-    fitness = None
-    for i in range(len(traj.step) - 1, -1, -1):
-        if traj.task[i] != task or traj.arch[i] != arch:
-            continue
-        if traj.kind[i] in ("evaluate", "full_eval") and traj.value[i] == value:
-            return traj.source[i]
-        if traj.kind[i] == "sampled_eval" and fitness is None:
-            fitness = f"fitness:{traj.source[i]}"
-    return fitness
+    labels, codes = traj.labels, traj.numbers("label")
+    here = traj.numbers("arch") == arch
+    full = traj.rows(lambda t, kind, _: t == task and kind in ("evaluate", "full_eval"))
+    rows = np.flatnonzero(full & here & (traj.numbers("value") == value))
+    if rows.size:
+        return labels[codes[rows[-1]]][2]
+    rows = np.flatnonzero(traj.rows(lambda t, kind, _: t == task and kind == "sampled_eval") & here)
+    return f"fitness:{labels[codes[rows[-1]]][2]}" if rows.size else None
 
 
 def _resolved_config(
@@ -614,17 +622,17 @@ def _resolved_config(
 
 
 def _trajectory(bench: Benchmark, traj: Trajectory):
-    archs = np.asarray(traj.arch, dtype=np.int64)
-    uniq = np.unique(archs[archs >= 0])
-    names = {int(a): bench.space.format(int(a)) for a in uniq}
-    arch_str = [names.get(int(a), "") for a in archs]
+    """The run's trajectory table: with each architecture's string and, on a table, the
+    recorded test metric of each row's architecture on its task."""
     test_value = None
-    if bench.traits.tabular and archs.size:
-        test_value = np.full(archs.shape, np.nan)
-        tasks = np.asarray(traj.task)
-        for task in np.unique(tasks):
-            mask = (tasks == task) & (archs >= 0)
-            if mask.any():
-                metric = bench.task_info(str(task)).test_metric
-                test_value[mask] = bench.query_many(archs[mask], str(task), metric).values
-    return trajectory_table(traj, arch_str, test_value)
+    if bench.traits.tabular and len(traj):
+        # known[label, arch]: the test metric of every architecture on the label's task, and
+        # NaN in the last place, which arch -1 (a row without an architecture) reads.
+        known = np.full((len(traj.labels), bench.space.size + 1), np.nan)
+        everything = bench.space.enumerate()
+        for task in dict.fromkeys(label[0] for label in traj.labels):
+            metric = bench.task_info(task).test_metric
+            rows = [i for i, label in enumerate(traj.labels) if label[0] == task]
+            known[rows, :-1] = bench.query_many(everything, task, metric).values
+        test_value = known[traj.numbers("label"), traj.numbers("arch")]
+    return traj.to_arrow(bench.space.format, test_value)

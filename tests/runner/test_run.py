@@ -1,6 +1,8 @@
 """End-to-end runs on the real tables: outputs, determinism, resume, bad input."""
 
 import json
+import subprocess
+import sys
 
 import pyarrow.parquet as pq
 import pytest
@@ -239,3 +241,23 @@ def test_a_run_that_returns_no_architecture_exits_1_and_keeps_its_files(installe
     with pytest.raises(EmptyResultError) as excinfo:
         execute_run(RunConfig(algo="emtnas", budget="5"))
     assert excinfo.value.output.result["tasks"]["cifar10"]["arch"] is None
+
+
+def test_a_run_checkpoint_and_resume_import_no_pandas(installed_home, tmp_path):
+    """pyarrow imports pandas (a fifth of a second) from pa.array, to_numpy and read_table;
+    the trajectory's conversions, its checkpoint parts and their reading avoid all three."""
+    out = str(tmp_path / "run")
+    code = (
+        "import sys\n"
+        "from benchsim.runner import RunConfig, RunInterrupted, execute_run\n"
+        "config = RunConfig(algo='rea', tasks=('cifar10',), budget='300')\n"
+        "try:\n"
+        f"    execute_run(config, {out!r}, checkpoint_every=0.0, stop_after=100)\n"
+        "except RunInterrupted:\n"
+        "    pass\n"
+        f"out = execute_run(config, {out!r}, resume=True)\n"
+        "assert out.trajectory.num_rows == 300\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False"]
