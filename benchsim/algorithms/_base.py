@@ -61,7 +61,7 @@ class TaskSpec:
     epochs: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Evaluate:
     """Train ``arch`` on ``task`` with the run's protocol; the outcome value is its metric."""
 
@@ -69,6 +69,14 @@ class Evaluate:
     """The job's kind: what :attr:`Problem.capabilities` lists when the backend answers it."""
     task: str
     arch: int
+
+    def __init__(self, task: str, arch: int) -> None:
+        # Hand-written instead of the generated frozen ``__init__`` (one ``object.__setattr__``
+        # per field): a search of a million evaluations builds a million of these.  Still
+        # frozen: only setting an attribute is refused, not filling the instance's dict.
+        fields = self.__dict__
+        fields["task"] = task
+        fields["arch"] = arch
 
     @property
     def label(self) -> str:
@@ -248,7 +256,7 @@ FINISHED = "finished"
 """Returned by :meth:`Searcher.ask` when the searcher has no more work."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Outcome:
     """Answer to a job: ``values`` (one per architecture; empty for a training pass) and ``cost``.
 
@@ -259,6 +267,12 @@ class Outcome:
     values: np.ndarray
     cost: float
     source: str = ""
+
+    def __init__(self, values: np.ndarray, cost: float, source: str = "") -> None:
+        fields = self.__dict__  # as Evaluate's: one per answer
+        fields["values"] = values
+        fields["cost"] = cost
+        fields["source"] = source
 
     @property
     def value(self) -> float:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import ClassVar
 
 from benchsim._checks import Interval, ParameterConstraints
@@ -74,11 +75,11 @@ class RegularizedEvolution(Searcher):
         if self.started_ < self.population_size or not self.population_:
             self.started_ += 1
             return Evaluate(task=task, arch=space.sample(self.rng_))
-        members = list(self.population_)
+        members = self.population_
         picks = self.rng_.choice(
             len(members), size=min(self.sample_size, len(members)), replace=False
         )
-        parent = max((members[i] for i in picks), key=lambda m: m[1])
+        parent = max([members[i] for i in picks.tolist()], key=itemgetter(1))
         self.started_ += 1
         return Evaluate(task=task, arch=space.mutate(parent[0], self.rng_))
 

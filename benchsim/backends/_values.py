@@ -24,8 +24,6 @@ SeedLike = int | Literal["sample"] | None
 one recorded seed drawn with the benchmark's generator (as the official NB201 API's
 ``is_random=True`` does)."""
 
-_set_attribute = object.__setattr__
-
 
 def check_seed(seed: object) -> None:
     """Raise :class:`ConfigError` unless ``seed`` is a :data:`SeedLike` (``None`` is checked
@@ -68,20 +66,16 @@ class Result:
     ) -> None:
         # Hand-written instead of the generated frozen ``__init__`` (one ``object.__setattr__``
         # per field): a table lookup is a few microseconds and building its Result was half of
-        # it.  Same signature, still a frozen dataclass (``replace``, ``asdict`` and ``==`` work).
-        _set_attribute(
-            self,
-            "__dict__",
-            {
-                "arch": arch,
-                "task": task,
-                "metrics": metrics,
-                "cost": cost,
-                "seed": seed,
-                "epoch": epoch,
-                "schedule": schedule,
-            },
-        )
+        # it.  Same signature, still a frozen dataclass (``replace``, ``asdict`` and ``==`` work;
+        # setting an attribute is refused, filling the new instance's dict is not).
+        fields = self.__dict__
+        fields["arch"] = arch
+        fields["task"] = task
+        fields["metrics"] = metrics
+        fields["cost"] = cost
+        fields["seed"] = seed
+        fields["epoch"] = epoch
+        fields["schedule"] = schedule
 
     def __getitem__(self, metric: str) -> float:
         try:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchsim._arrow import numbers, strings
 from benchsim._files import (
     atomic_path,
     atomic_write_bytes,
@@ -25,7 +23,6 @@ from benchsim._files import (
 )
 from benchsim.errors import ConfigError
 from benchsim.runner._checkpoint import has_checkpoint
-from benchsim.runner._search import Trajectory
 
 
 def prepare_out_dir(out: str | Path, create: bool = True) -> Path:
@@ -55,29 +52,6 @@ def _holds(path: Path) -> str:
     return "is not empty; give a new or empty folder"
 
 
-def trajectory_table(
-    traj: Trajectory, arch_str: list[str], test_value: np.ndarray | None
-) -> pa.Table:
-    """The trajectory as an Arrow table with a fixed schema (built without pandas)."""
-    columns = {
-        "step": numbers(traj.step, np.int64),
-        "search": numbers(traj.search, np.int16),
-        "task": strings(traj.task),
-        "kind": strings(traj.kind),
-        "worker": numbers(traj.worker, np.int16),
-        "start_time": numbers(traj.start_time, np.float64),
-        "end_time": numbers(traj.end_time, np.float64),
-        "arch": numbers(traj.arch, np.int64),
-        "arch_str": strings(arch_str),
-        "value": numbers(traj.value, np.float64),
-        "cost": numbers(traj.cost, np.float64),
-        "source": strings(traj.source),
-    }
-    if test_value is not None:
-        columns["test_value"] = numbers(test_value, np.float64)
-    return pa.table(columns)
-
-
 def write_trajectory(path: Path, table: pa.Table) -> None:
     """Atomic, deterministic Parquet write (no timestamps, no pandas metadata)."""
     with atomic_path(path) as tmp:
@@ -90,6 +64,5 @@ __all__ = [
     "json_default",
     "package_versions",
     "prepare_out_dir",
-    "trajectory_table",
     "write_trajectory",
 ]

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from benchsim._arrow import numbers as arrow_numbers
+from benchsim._arrow import to_numbers
 from benchsim.algorithms._base import Evaluate, Job, Outcome, Searcher
 from benchsim.errors import DeadlockError
 from benchsim.runner._budget import Budget
@@ -34,11 +36,13 @@ COLUMNS = (
     "cost", "source",
 )  # fmt: skip
 """The trajectory's columns, in order (the written table adds ``arch_str``, ``test_value``)."""
-_NUMERIC = {
-    "step": "q", "search": "h", "worker": "h", "start_time": "d", "end_time": "d",
-    "arch": "q", "value": "d", "cost": "d",
+NUMBERS = {
+    "search": np.int16, "worker": np.int16, "start_time": np.float64, "end_time": np.float64,
+    "arch": np.int64, "value": np.float64, "cost": np.float64,
 }  # fmt: skip
-_NUMPY = {"q": np.int64, "h": np.int16, "d": np.float64}
+"""The number columns a :class:`Trajectory` stores, with their types."""
+TEXTS = ("task", "kind", "source")
+"""The text columns, stored per row as one code into :attr:`Trajectory.labels`."""
 
 
 class Trajectory:
@@ -47,22 +51,53 @@ class Trajectory:
     per task, each with an equal share of its cost; a task-distance job one row per source task
     with ``arch`` -1, the distance as ``value`` and ``source`` naming the source task).
 
-    Numbers live in compact :class:`array.array` columns (8 bytes a value, not a Python
-    object each), texts in lists of shared strings, so a run of a million evaluations holds
-    its history in tens of megabytes.  :meth:`table` gives rows as Arrow (what a checkpoint
-    appends, a part at a time), :meth:`extend` takes them back.
+    Numbers live in compact :class:`array.array` columns (2 or 8 bytes a value, not a Python
+    object each).  A row's three texts (task, kind, source) are one 4-byte code into
+    :attr:`labels`, the distinct ``(task, kind, source)`` triples in order of first use (a run
+    has a handful), and ``step`` is the row number, so a row costs 48 bytes and a run of a
+    million evaluations holds its history in about 50 MB (88 bytes a row when the texts were
+    lists).  :meth:`table` gives rows as Arrow (what a checkpoint appends, a part at a time),
+    :meth:`extend` takes them back, :meth:`to_arrow` builds the run's final table; none of
+    them goes through Python objects per row, nor through pandas (:mod:`benchsim._arrow`).
     """
 
     def __init__(self) -> None:
-        for name in COLUMNS:
-            setattr(self, name, array(_NUMERIC[name]) if name in _NUMERIC else [])
+        self.search, self.worker = array("h"), array("h")
+        self.start_time, self.end_time = array("d"), array("d")
+        self.arch, self.value, self.cost = array("q"), array("d"), array("d")
+        self.label = array("i")
+        """Per row: its position in :attr:`labels`."""
+        self.labels: list[tuple[str, str, str]] = []
+        """The distinct ``(task, kind, source)`` of the rows, in order of first use."""
+        self._codes: dict[tuple[str, str, str], int] = {}
 
     def __len__(self) -> int:
-        return len(self.step)
+        return len(self.arch)
+
+    def _code(self, task: str, kind: str, source: str) -> int:
+        key = (task, kind, source)
+        code = self._codes.get(key)
+        if code is None:
+            code = self._codes[key] = len(self.labels)
+            self.labels.append(key)
+        return code
 
     def add(
         self, search: int, job: Job, outcome: Outcome, worker: int, start: float, end: float
     ) -> None:
+        if type(job) is Evaluate:  # one row: the common case, kept short
+            code = self._codes.get((job.task, "evaluate", outcome.source))
+            if code is None:
+                code = self._code(job.task, "evaluate", outcome.source)
+            self.label.append(code)
+            self.search.append(search)
+            self.worker.append(worker)
+            self.start_time.append(start)
+            self.end_time.append(end)
+            self.arch.append(job.arch)
+            self.value.append(outcome.values[0])
+            self.cost.append(outcome.cost)
+            return
         kind = job.label
         sources = None
         if kind in TRAINING_KINDS:
@@ -73,48 +108,118 @@ class Trajectory:
             tasks = [job.task] * len(archs)
             sources = [f"{outcome.source} from {name}" for name in job.sources]
         else:
-            archs = [job.arch] if isinstance(job, Evaluate) else list(job.archs)
+            archs = list(job.archs)
             values = outcome.values.tolist()
             tasks = [job.task] * len(archs)
         n = len(archs)
-        first = len(self.step)
-        self.step.extend(range(first, first + n))
+        sources = sources or [outcome.source] * n
+        self.label.extend(self._code(t, kind, s) for t, s in zip(tasks, sources, strict=True))
         self.search.extend([search] * n)
-        self.task.extend(tasks)
-        self.kind.extend([kind] * n)
         self.worker.extend([worker] * n)
         self.start_time.extend([start] * n)
         self.end_time.extend([end] * n)
         self.arch.extend(archs)
         self.value.extend(values)
         self.cost.extend([outcome.cost / n] * n)
-        self.source.extend(sources or [outcome.source] * n)
 
-    def column(self, name: str, start: int = 0) -> np.ndarray | list:
-        """Rows ``start:`` of one column: a numpy array for numbers, a list for texts."""
+    def numbers(self, name: str) -> np.ndarray:
+        """A number column, or ``label``, as numpy over the trajectory's own memory (no row
+        can be added while the view lives: an array lending its buffer cannot grow)."""
         values = getattr(self, name)
-        if name in _NUMERIC:
-            return np.frombuffer(values, dtype=_NUMPY[values.typecode])[start:].copy()
-        return values[start:]
+        return np.frombuffer(values, dtype=values.typecode)
+
+    def column(self, name: str) -> np.ndarray | list[str]:
+        """One column of :data:`COLUMNS` as a copy: numpy for numbers, a list for texts."""
+        if name in TEXTS:
+            words = [label[TEXTS.index(name)] for label in self.labels]
+            return [words[code] for code in self.label]
+        if name == "step":
+            return np.arange(len(self), dtype=np.int64)
+        return self.numbers(name).copy()
+
+    def rows(self, keep: Callable[[str, str, str], bool]) -> np.ndarray:
+        """Boolean mask of the rows whose ``(task, kind, source)`` satisfies ``keep``."""
+        chosen = np.array([keep(*label) for label in self.labels], dtype=bool)
+        return chosen[self.numbers("label")]
 
     def table(self, start: int = 0) -> pa.Table:
-        """Rows ``start:`` as an Arrow table of :data:`COLUMNS`."""
-        return pa.table(
-            {
-                name: pa.array(self.column(name, start), None if name in _NUMERIC else pa.string())
-                for name in COLUMNS
-            }
-        )
+        """Rows ``start:`` as an Arrow table of :data:`COLUMNS` (a copy: rows may follow)."""
+        return self._table(start, {name: getattr(self, name)[start:] for name in NUMBERS})
+
+    def to_arrow(
+        self, arch_str: Callable[[int], str], test_value: np.ndarray | None = None
+    ) -> pa.Table:
+        """The run's final table: :data:`COLUMNS` with ``arch_str`` after ``arch`` (each
+        architecture formatted once by ``arch_str``, ``""`` for arch -1) and, when given,
+        ``test_value`` last.
+
+        Its number columns share the trajectory's memory instead of copying it (the run is
+        over: no row follows), so the table costs only its texts and test values on top.
+        """
+        table = self._table(0, {name: getattr(self, name) for name in NUMBERS})
+        archs = self.numbers("arch")
+        seen = np.zeros(len(archs) and int(archs.max()) + 2, dtype=bool)
+        seen[archs] = True  # arch -1 marks the last place
+        used = np.flatnonzero(seen)
+        words = [arch_str(a) if a < len(seen) - 1 else "" for a in used.tolist()]
+        place = np.zeros(len(seen), dtype=np.int32)
+        place[used] = np.arange(len(used), dtype=np.int32)
+        arch_names = _take(words, place[archs])
+        table = table.add_column(COLUMNS.index("arch") + 1, "arch_str", arch_names)
+        if test_value is not None:
+            values = np.ascontiguousarray(test_value, dtype=np.float64)
+            table = table.append_column("test_value", arrow_numbers(values))
+        return table
+
+    def _table(self, start: int, numbers: dict[str, array]) -> pa.Table:
+        """Rows ``start:`` with these number columns (copies or the trajectory's own)."""
+        columns = {"step": arrow_numbers(np.arange(start, len(self), dtype=np.int64))}
+        for name, dtype in NUMBERS.items():
+            columns[name] = arrow_numbers(numbers[name], dtype)
+        codes = self.numbers("label")[start:]
+        for position, name in enumerate(TEXTS):
+            columns[name] = _take([label[position] for label in self.labels], codes)
+        return pa.Table.from_arrays([columns[name] for name in COLUMNS], names=list(COLUMNS))
 
     def extend(self, table: pa.Table) -> None:
         """Append the rows of a :meth:`table` (a checkpoint's parts, on resume)."""
-        for name in COLUMNS:
-            values = table.column(name)
-            if name in _NUMERIC:
-                numbers = values.to_numpy().astype(_NUMPY[_NUMERIC[name]])
-                getattr(self, name).frombytes(numbers.tobytes())
-            else:
-                getattr(self, name).extend(values.to_pylist())
+        for name, dtype in NUMBERS.items():
+            getattr(self, name).frombytes(to_numbers(table.column(name), dtype).tobytes())
+        texts = zip(*(table.column(name).to_pylist() for name in TEXTS), strict=True)
+        self.label.extend(self._code(*row) for row in texts)
+
+
+def _take(words: list[str], codes: np.ndarray) -> pa.Array:
+    """``words[code]`` for each of ``codes`` as one Arrow string array of exactly its size.
+
+    Built :data:`_CHUNK` rows at a time (offsets, then the text): Arrow's ``take`` grows the
+    buffer it fills by doubling, so one take of a million long strings would briefly need
+    twice their size, and numpy over all rows at once would need 8 bytes a row more."""
+    data = [word.encode() for word in words]
+    sizes = np.array([len(d) for d in data], dtype=np.int64)
+    offsets = np.zeros(len(codes) + 1, dtype=np.int32)
+    total = 0
+    chunks = [slice(start, start + _CHUNK) for start in range(0, len(codes), _CHUNK)]
+    for rows in chunks:
+        ends = total + np.cumsum(sizes[codes[rows]])
+        total = int(ends[-1])
+        if total >= 2**31:
+            raise ValueError("a text column of 2 GiB or more does not fit one Arrow string array")
+        offsets[rows.start + 1 : rows.start + 1 + len(ends)] = ends
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32)
+    buffers = [None, pa.py_buffer(starts), pa.py_buffer(b"".join(data))]
+    dictionary = pa.Array.from_buffers(pa.string(), len(data), buffers)
+    text = np.empty(total, dtype=np.uint8)
+    for rows in chunks:
+        begin, end = offsets[rows.start], offsets[min(rows.stop, len(codes))]
+        filled = dictionary.take(arrow_numbers(codes[rows])).buffers()[2]
+        text[begin:end] = np.frombuffer(filled, np.uint8, end - begin)
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(text)]
+    return pa.Array.from_buffers(pa.string(), len(codes), buffers)
+
+
+_CHUNK = 1 << 16
+"""Rows of a text column built at a time."""
 
 
 @dataclass
@@ -174,38 +279,41 @@ class SearchLoop:
         """Start jobs on free workers, then deliver the next result; False when finished."""
         if self.done:
             return False
-        budget, stats, perf = self.budget, self.stats, time.perf_counter
+        budget, stats, clock, own_tasks = self.budget, self.stats, self.clock, self.own_tasks
+        timed = budget.seconds is not None
+        perf = time.perf_counter  # five clock readings a result: ask, answer, tell
         while self.free_workers and not self.stopped:
-            if budget.seconds is not None and self.clock.time() >= self._deadline():
+            if timed and clock.time() >= self._deadline():
                 self.stopped = True
                 break
-            t0 = perf()
+            asked = perf()
             job = searcher.ask()
-            stats.searcher_seconds += perf() - t0
+            answering = perf()
+            stats.searcher_seconds += answering - asked
             if job is None:
                 break
             if isinstance(job, str):  # FINISHED
                 self.stopped = True
                 break
-            own = self.own_tasks is None or all(t in self.own_tasks for t in job.tasks)
+            own = own_tasks is None or own_tasks.issuperset(job.tasks)
+            size = job.size
             if (
                 own
                 and budget.evaluations is not None
-                and stats.evaluations + job.size > budget.evaluations
+                and stats.evaluations + size > budget.evaluations
             ):
                 self.stopped = True
                 break
             if own and self.budget_start is None:  # the search proper starts: so does its budget
-                self.budget_start = stats.source_seconds = self.clock.time()
-            t0 = perf()
+                self.budget_start = stats.source_seconds = clock.time()
             outcome = execute(job)
-            stats.backend_seconds += perf() - t0
+            stats.backend_seconds += perf() - answering
             if own:
-                stats.evaluations += job.size
+                stats.evaluations += size
             else:
-                stats.source_evaluations += job.size
+                stats.source_evaluations += size
             worker = heapq.heappop(self.free_workers)
-            start = self.clock.time()
+            start = clock.time()
             heapq.heappush(
                 self.pending, (start + outcome.cost, self.seq, worker, start, job, outcome)
             )
@@ -217,19 +325,19 @@ class SearchLoop:
                 )
             return self._finish()
         end, _, worker, start, job, outcome = heapq.heappop(self.pending)
-        if budget.seconds is not None and end > self._deadline():
+        if timed and end > self._deadline():
             stats.dropped_after_deadline += 1 + len(self.pending)
             self.pending.clear()
-            self.clock.advance_to(self._deadline())
+            clock.advance_to(self._deadline())
             return self._finish()
-        self.clock.advance_to(end)
-        t0 = perf()
+        clock.advance_to(end)
+        told = perf()
         searcher.tell(job, outcome)
-        stats.searcher_seconds += perf() - t0
+        stats.searcher_seconds += perf() - told
         trajectory.add(self.search_id, job, outcome, worker, start, end)
         heapq.heappush(self.free_workers, worker)
         if on_result is not None:
-            on_result(job.size, self.clock.time())
+            on_result(job.size, clock.time())
         return True
 
     def _deadline(self) -> float:

@@ -36,7 +36,6 @@ from benchsim.runner._results import (
     json_default,
     package_versions,
     prepare_out_dir,
-    trajectory_table,
     write_trajectory,
 )
 from benchsim.runner._search import (
@@ -159,6 +158,7 @@ class Run:
         resolved["answers"] = bench.answer_notes()
         self.resolved = resolved
         self._milestone: int | None = None
+        self._current: tuple[Searcher, SearchLoop] | None = None  # the search under way
         if out_dir is not None and not resumed:
             atomic_write_json(out_dir / "config.json", resolved)
         if out_dir is not None and resumed:
@@ -240,7 +240,18 @@ class Run:
     def step(self, progress: ProgressHook | None = None) -> bool:
         """Deliver the next result (setting up each search as the one before it ends);
         ``False`` once every search has ended."""
+        current = self._current
+        if current is not None and current[1].step(
+            current[0], self.execute, self.state.traj, progress
+        ):
+            return True  # the common case: one more result of the search under way
+        return self._advance(progress)
+
+    def _advance(self, progress: ProgressHook | None) -> bool:
+        """:meth:`step` where a search ends, begins or is resumed."""
         state = self.state
+        if self._current is not None:  # the search under way has ended
+            self._end_search()
         while state.search_index < len(state.searchers):
             searcher, problem = state.searchers[state.search_index]
             if state.loop is None:
@@ -250,32 +261,36 @@ class Run:
                 state.loop = SearchLoop(
                     self.budget.scaled(scale), state.config.workers, state.search_index, own
                 )
-                self._milestone = searcher.milestone()
-            elif self._milestone is None:  # resumed in the middle of this search
-                self._milestone = searcher.milestone()
+            self._current = (searcher, state.loop)  # (or resumed in the middle of it)
+            self._milestone = searcher.milestone()
             if state.loop.step(searcher, self.execute, state.traj, progress):
                 return True
-            state.stats.append(state.loop.stats)
-            for spec in problem.tasks:
-                state.recommendations[spec.name] = searcher.recommend(spec.name)
-            state.search_index += 1
-            state.loop = None
+            self._end_search()
         return False
+
+    def _end_search(self) -> None:
+        """Record the ended search's spending and recommendations; on to the next one."""
+        state = self.state
+        searcher, loop = self._current  # type: ignore[misc]
+        state.stats.append(loop.stats)
+        for spec in state.searchers[state.search_index][1].tasks:
+            state.recommendations[spec.name] = searcher.recommend(spec.name)
+        state.search_index += 1
+        state.loop = self._current = None
 
     def passed_milestone(self) -> bool:
         """Whether the current searcher's :meth:`~benchsim.algorithms.Searcher.milestone` (an
         EMT-NAS generation) advanced since this was last asked, or since its search began."""
-        state = self.state
-        if state.search_index >= len(state.searchers):
+        if self._current is None:
             return False
-        reached = state.searchers[state.search_index][0].milestone()
+        reached = self._current[0].milestone()
         passed, self._milestone = reached != self._milestone, reached
         return passed
 
     @property
     def results(self) -> int:
         """Results answered so far (trajectory rows)."""
-        return len(self.state.traj.step)
+        return len(self.state.traj)
 
     def save(self) -> None:
         """Checkpoint the run into its folder (the backend's state included)."""
@@ -397,17 +412,18 @@ def complete(
     last_save = time.perf_counter()
     answered = 0
     at_milestones = run.bench.traits.checkpoint_at_milestones  # a generation costs real minutes
-    while run.step(progress):
+    saving, step = run.checkpointer is not None, run.step
+    while step(progress):
         answered += 1
-        now = time.perf_counter()
         stop = interrupt.signum is not None or (stop_after is not None and answered >= stop_after)
-        passed = run.passed_milestone()
-        due = (checkpoint_every is not None and now - last_save >= checkpoint_every) or (
-            at_milestones and passed
-        )
-        if run.checkpointer is not None and (stop or due):
-            run.save()
-            last_save = time.perf_counter()
+        if saving:  # (a run without a folder reads no clock here)
+            now = time.perf_counter()
+            due = checkpoint_every is not None and now - last_save >= checkpoint_every
+            if at_milestones:
+                due = run.passed_milestone() or due
+            if stop or due:
+                run.save()
+                last_save = time.perf_counter()
         if stop:
             raise _interrupted(interrupt, run.results, run.out_dir)
     return run.finish()
@@ -567,6 +583,10 @@ def _build_searchers(
     return out
 
 
+NOT_ANSWERS = (*TRAINING_KINDS, "task_distance")
+"""Trajectory kinds that answer no architecture (not counted as evaluations)."""
+
+
 def _summarise(
     bench: Benchmark,
     config: RunConfig,
@@ -582,10 +602,16 @@ def _summarise(
     ``owner`` maps each task to the search that searched it: a task's evaluations are those
     of its own search (another search may have asked about it as a source task)."""
     tasks = tuple(protocols)
-    counts: dict[str, int] = dict.fromkeys(tasks, 0)
-    for search, task, kind in zip(traj.search, traj.task, traj.kind, strict=True):
-        if kind not in (*TRAINING_KINDS, "task_distance") and owner.get(task) == search:
-            counts[task] += 1
+    searches = traj.numbers("search")
+    counts = {
+        task: int(
+            np.count_nonzero(
+                traj.rows(lambda t, kind, _, task=task: t == task and kind not in NOT_ANSWERS)
+                & (searches == owner.get(task, -1))
+            )
+        )
+        for task in tasks
+    }
     per_task: dict[str, Any] = {}
     for task in tasks:
         rec = recommendations.get(task)
@@ -671,15 +697,14 @@ def _source_of(traj: Trajectory, task: str, arch: int, value: float) -> str | No
     A search cut short before any full evaluation recommends by its mini-batch fitness:
     ``"fitness:<label>"`` then.
     """
-    fitness = None
-    for i in range(len(traj.step) - 1, -1, -1):
-        if traj.task[i] != task or traj.arch[i] != arch:
-            continue
-        if traj.kind[i] in ("evaluate", "full_eval") and traj.value[i] == value:
-            return traj.source[i]
-        if traj.kind[i] == "sampled_eval" and fitness is None:
-            fitness = f"fitness:{traj.source[i]}"
-    return fitness
+    labels, codes = traj.labels, traj.numbers("label")
+    here = traj.numbers("arch") == arch
+    full = traj.rows(lambda t, kind, _: t == task and kind in ("evaluate", "full_eval"))
+    rows = np.flatnonzero(full & here & (traj.numbers("value") == value))
+    if rows.size:
+        return labels[codes[rows[-1]]][2]
+    rows = np.flatnonzero(traj.rows(lambda t, kind, _: t == task and kind == "sampled_eval") & here)
+    return f"fitness:{labels[codes[rows[-1]]][2]}" if rows.size else None
 
 
 def _resolved_config(
@@ -705,17 +730,17 @@ def _resolved_config(
 
 
 def _trajectory(bench: Benchmark, traj: Trajectory):
-    archs = np.asarray(traj.arch, dtype=np.int64)
-    uniq = np.unique(archs[archs >= 0])
-    names = {int(a): bench.space.format(int(a)) for a in uniq}
-    arch_str = [names.get(int(a), "") for a in archs]
+    """The run's trajectory table: with each architecture's string and, on a table, the
+    recorded test metric of each row's architecture on its task."""
     test_value = None
-    if bench.traits.free_test_lookups and archs.size:
-        test_value = np.full(archs.shape, np.nan)
-        tasks = np.asarray(traj.task)
-        for task in np.unique(tasks):
-            mask = (tasks == task) & (archs >= 0)
-            if mask.any():
-                metric = bench.task_info(str(task)).test_metric
-                test_value[mask] = bench.query_many(archs[mask], str(task), metric).values
-    return trajectory_table(traj, arch_str, test_value)
+    if bench.traits.free_test_lookups and len(traj):
+        # known[label, arch]: the test metric of every architecture on the label's task, and
+        # NaN in the last place, which arch -1 (a row without an architecture) reads.
+        known = np.full((len(traj.labels), bench.space.size + 1), np.nan)
+        everything = bench.space.enumerate()
+        for task in dict.fromkeys(label[0] for label in traj.labels):
+            metric = bench.task_info(task).test_metric
+            rows = [i for i, label in enumerate(traj.labels) if label[0] == task]
+            known[rows, :-1] = bench.query_many(everything, task, metric).values
+        test_value = known[traj.numbers("label"), traj.numbers("arch")]
+    return traj.to_arrow(bench.space.format, test_value)

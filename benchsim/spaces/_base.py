@@ -114,9 +114,25 @@ class SearchSpace(ABC):
         """All indices one mutation away (sorted, without ``index`` itself)."""
 
     def mutate(self, index: int, rng: np.random.Generator) -> int:
-        """One random mutation: a uniformly drawn neighbour (always differs from ``index``)."""
-        nbrs = self.neighbours(self.index(index))
-        return int(nbrs[rng.integers(len(nbrs))])
+        """One random mutation: a uniformly drawn neighbour (always differs from ``index``).
+
+        The draw is ``rng.integers(len(neighbours))``, a position in the sorted
+        :meth:`neighbours`.  They are read from a table the space fills as mutations reach
+        each index (long searches mutate the same parents over and over); a space that can
+        build the whole table at once overrides this method (:class:`~._cell.CellSpace`).
+        """
+        if type(index) is not int or not 0 <= index < self.size:
+            index = self.index(index)
+        row = self._neighbour_rows.get(index)
+        if row is None:
+            row = self._neighbour_rows[index] = self.neighbours(index).tolist()
+        return row[rng.integers(len(row))]
+
+    @cached_property
+    def _neighbour_rows(self) -> dict[int, list[int]]:
+        """:meth:`neighbours` of the indices mutated so far, as lists (what :meth:`mutate`
+        draws from)."""
+        return {}
 
     @abstractmethod
     def crossover(self, a: int, b: int, rng: np.random.Generator) -> tuple[int, int]:

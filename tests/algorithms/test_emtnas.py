@@ -332,7 +332,7 @@ def test_two_workers_overlap_the_tasks():
     execute, _, _ = synthetic(s.problem_.space.size)
     traj = Trajectory()
     run_search(s, execute, Budget(), 2, traj)
-    passes = [i for i, k in enumerate(traj.kind) if k == "train_pass"]
+    passes = [i for i, k in enumerate(traj.column("kind")) if k == "train_pass"]
     assert traj.start_time[passes[0]] == traj.start_time[passes[1]]
     assert {traj.worker[passes[0]], traj.worker[passes[1]]} == {0, 1}
 

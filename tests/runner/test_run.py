@@ -1,6 +1,8 @@
 """End-to-end runs on the real tables: outputs, determinism, resume, bad input."""
 
 import json
+import subprocess
+import sys
 
 import pyarrow.parquet as pq
 import pytest
@@ -264,3 +266,23 @@ def test_a_run_is_started_stepped_saved_and_finished(tmp_path, installed_home):
     assert output.result["tasks"] == whole.result["tasks"]
     with pytest.raises(ConfigError, match="cannot be checkpointed"):
         Run.start(config(), None).save()
+
+
+def test_a_run_checkpoint_and_resume_import_no_pandas(installed_home, tmp_path):
+    """pyarrow imports pandas (a fifth of a second) from pa.array, to_numpy and read_table;
+    the trajectory's conversions, its checkpoint parts and their reading avoid all three."""
+    out = str(tmp_path / "run")
+    code = (
+        "import sys\n"
+        "from benchsim.runner import RunConfig, RunInterrupted, execute_run\n"
+        "config = RunConfig(algo='rea', tasks=('cifar10',), budget='300')\n"
+        "try:\n"
+        f"    execute_run(config, {out!r}, checkpoint_every=0.0, stop_after=100)\n"
+        "except RunInterrupted:\n"
+        "    pass\n"
+        f"out = execute_run(config, {out!r}, resume=True)\n"
+        "assert out.trajectory.num_rows == 300\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False"]

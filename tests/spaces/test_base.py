@@ -142,6 +142,19 @@ def test_neighbours_are_a_symmetric_relation(space: SearchSpace) -> None:
             assert i in space.neighbours(j)
 
 
+def test_mutate_draws_a_position_in_the_sorted_neighbours(space: SearchSpace) -> None:
+    """What REA's seeded runs depend on: ``rng.integers(len(neighbours))`` indexes the sorted
+    neighbours, however the space stores them (a table for cells, a memo for the macro space)."""
+    rng, again = np.random.default_rng(5), np.random.default_rng(5)
+    for i in np.random.default_rng(6).choice(space.size, 300, replace=False).tolist():
+        nbrs = space.neighbours(i)
+        child = space.mutate(i, rng)
+        assert type(child) is int and child == nbrs[again.integers(len(nbrs))]
+    assert space.mutate(np.int64(3), np.random.default_rng(1)) == space.mutate(
+        space.format(3), np.random.default_rng(1)
+    )
+
+
 def test_mutate_and_sample_are_seeded(space: SearchSpace) -> None:
     draws = [space.mutate(11, np.random.default_rng(s)) for s in range(30)]
     assert draws == [space.mutate(11, np.random.default_rng(s)) for s in range(30)]

@@ -209,6 +209,7 @@ def test_neighbours_differ_in_exactly_one_edge(space) -> None:
         assert len(nbrs) == 24
         diff = (genes[nbrs] != genes[i]).sum(axis=1)
         assert (diff == 1).all()
+        assert np.array_equal(nbrs, np.flatnonzero((genes != genes[i]).sum(axis=1) == 1))
 
 
 def test_crossover_is_uniform_and_complementary(space) -> None:

@@ -89,6 +89,7 @@ def test_neighbours_differ_in_exactly_one_edge(space) -> None:
         nbrs = space.neighbours(i)
         assert len(nbrs) == 18
         assert ((genes[nbrs] != genes[i]).sum(axis=1) == 1).all()
+        assert np.array_equal(nbrs, np.flatnonzero((genes != genes[i]).sum(axis=1) == 1))
 
 
 def test_crossover_complementary(space) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +61,7 @@ from benchsim.errors import (
     FidelityError,
     UnknownNameError,
 )
-from benchsim.spaces import get_space
+from benchsim.spaces import ArchLike, get_space
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 TIME = "train_time_s"
@@ -288,9 +288,51 @@ class TableBenchmark(Benchmark):
                     if cost != cost:
                         cost = fallback.item(row)
                     if cost == cost:
-                        values = {m: column.item(flat) for m, column in columns}
+                        if len(columns) == 1:  # one metric: no comprehension to run
+                            values = {columns[0][0]: columns[0][1].item(flat)}
+                        else:
+                            values = {m: column.item(flat) for m, column in columns}
                         return Result(index, task, values, cost, ids.item(flat), None, epochs)
         return self._query_fidelity(index, task, metrics, epoch, seed, schedule)
+
+    def _evaluator(
+        self, task: str, metric: str, seed: SeedLike, schedule: int | None
+    ) -> Callable[[ArchLike], tuple[float, float]]:
+        """The fast paths of :meth:`_query` without a :class:`Result` (the two a search
+        takes: the seed mean, and a recorded seed drawn per answer); anything else, and an
+        answer those paths do not hold (no recorded seed or time), through :meth:`_query`."""
+        general = super()._evaluator(task, metric, seed, schedule)
+        sampled = self._sample_plan(task, (metric,)) if seed == "sample" else None
+        if schedule is not None or not (seed is None or sampled):
+            return general
+        size, index_of = self.space.size, self.space.index
+        if seed is None:
+            offset, _, values, _, _ = self._plan(task, (metric,))
+            times = self._time
+
+            def mean(arch: ArchLike) -> tuple[float, float]:
+                row = offset + (arch if type(arch) is int and 0 <= arch < size else index_of(arch))
+                cost = times.item(row)
+                return (values.item(row), cost) if cost == cost else general(arch)
+
+            return mean
+        offset, counts, width, _, ((_, values),), times, fallback, _ = sampled
+
+        def draw(arch: ArchLike) -> tuple[float, float]:
+            index = arch if type(arch) is int and 0 <= arch < size else index_of(arch)
+            row = offset + index
+            n = counts.item(row)
+            if n:  # as in _query: the seed's own time, else the mean time
+                flat = row * width + int(self.rng_.random() * n)
+                cost = times.item(flat)
+                if cost != cost:
+                    cost = fallback.item(row)
+                if cost == cost:
+                    return values.item(flat), cost
+            result = self._query_fidelity(index, task, (metric,), None, seed, None)  # as _query
+            return result.metrics[metric], result.cost
+
+        return draw
 
     def _sample_plan(self, task: str, metrics: tuple[str, ...]) -> tuple | None:
         """Flat per-seed arrays for ``seed="sample"`` queries of ``metrics`` on ``task``
