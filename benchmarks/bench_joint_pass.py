@@ -55,12 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.rounds):
         began = time.perf_counter()
         for task in tasks:
-            apart.train_pass(task, archs, rng=rng)
+            apart.weight_sharing.train_pass(task, archs, rng=rng)
         separate_s.append(time.perf_counter() - began)
         began = time.perf_counter()
-        joint.joint_train_pass(tasks, [archs] * len(tasks), rng=rng)
+        joint.weight_sharing.joint_train_pass(tasks, [archs] * len(tasks), rng=rng)
         joint_s.append(time.perf_counter() - began)
-        order = joint.last_pass_["order"]
+        order = joint.supernets.last_pass_["order"]
         switches.append(sum(a != b for a, b in itertools.pairwise(order)))
     batches = {t: apart.batches_per_pass(t) for t in tasks}
     rows = {
@@ -76,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             float(np.median(joint_s) / np.median(separate_s)), 3
         ),
         "task_switches_per_joint_pass": switches,
-        "supernets_apart": len(apart.nets_),
-        "supernets_joint": len(joint.nets_),
+        "supernets_apart": len(apart.supernets.nets_),
+        "supernets_joint": len(joint.supernets.nets_),
     }
     print(
         f"{len(tasks)} tasks, {batches} batches per pass: one pass per task "

@@ -67,7 +67,7 @@ def time_steps(step: Callable[[], torch.Tensor], steps: int, device: torch.devic
 
 def step_figures(bench: GpuBenchmark, args: argparse.Namespace) -> list[tuple]:
     task = bench.tasks[0]
-    data, net = bench.data_[task], bench.nets_[0]
+    data, net = bench.supernets.data_[task], bench.supernets.nets_[0]
     x, y = data.augmented(data.splits["train"][: args.batch], torch.Generator(bench.device))
     rows = []
     compiled_net = None
@@ -99,7 +99,7 @@ def step_figures(bench: GpuBenchmark, args: argparse.Namespace) -> list[tuple]:
             model, opt = models[name], optimizers[name]
 
             def step() -> torch.Tensor:
-                with autocast(bench.device, bench.amp_):
+                with autocast(bench.device, bench.supernets.amp_):
                     logits = model(x)
                 loss = F.cross_entropy(logits.float(), y)
                 opt.zero_grad(set_to_none=True)
@@ -141,10 +141,10 @@ def step_figures(bench: GpuBenchmark, args: argparse.Namespace) -> list[tuple]:
 def pass_figures(bench: GpuBenchmark) -> list[tuple]:
     task, rng = bench.tasks[0], np.random.default_rng(0)
     arch = bench.space.index(ARCHS["NB201 best (cifar10)"])
-    bench.train_pass(task, [arch], rng=rng)  # warm-up
+    bench.weight_sharing.train_pass(task, [arch], rng=rng)  # warm-up
     seconds, alone = float("inf"), 0.0
     for _ in range(3):  # interleaved, best of three (the machine may be shared)
-        seconds = min(seconds, bench.train_pass(task, [arch], rng=rng))
+        seconds = min(seconds, bench.weight_sharing.train_pass(task, [arch], rng=rng))
         alone = max(alone, bench.standalone_train(arch, task, 1).images_per_s)
     images = bench.batches_per_pass(task) * bench.settings.batch_size
     ratio = images / seconds / alone
@@ -163,7 +163,7 @@ def ranking_figures(args: argparse.Namespace, device: str) -> list[tuple]:
     task, rng = bench.tasks[0], np.random.default_rng(0)
     began = time.perf_counter()
     for _ in range(args.rank_passes):
-        bench.train_pass(task, bench.space.enumerate(), rng=rng)
+        bench.weight_sharing.train_pass(task, bench.space.enumerate(), rng=rng)
     supernet_s = time.perf_counter() - began
     archs = [bench.space.from_genes(g) for g in RANKING_GENES]
     began = time.perf_counter()
@@ -216,9 +216,10 @@ def main(argv: list[str] | None = None) -> int:
         cells_per_stage=args.cells, batch_size=args.batch, max_batches_per_pass=20,
         max_eval_batches=4,
     )  # fmt: skip
-    print(f"device: {device_name(bench.device)}; torch {torch.__version__}; amp "
-          f"{bench.amp_}; channels_last {bench.channels_last_}; C={args.channels} "
-          f"N={args.cells} batch {args.batch}")  # fmt: skip
+    nets = bench.supernets
+    print(f"device: {device_name(bench.device)}; torch {torch.__version__}; amp {nets.amp_}; "
+          f"channels_last {nets.channels_last_}; C={args.channels} N={args.cells} "
+          f"batch {args.batch}")  # fmt: skip
     rows = step_figures(bench, args) + pass_figures(bench)
     if args.ranking:
         rows += ranking_figures(args, str(bench.device))

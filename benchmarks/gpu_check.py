@@ -272,9 +272,11 @@ def throughput(device: str, quick: bool, compiled: bool) -> dict[str, Any]:
             task = bench.tasks[0]
             arch = bench.space.index(bench_supernet.ARCHS["NB201 best (cifar10)"])
             rng = np.random.default_rng(0)
-            bench.train_pass(task, [arch], rng=rng)  # warm-up
+            bench.weight_sharing.train_pass(task, [arch], rng=rng)  # warm-up
             with Utilisation(bench.device) as util:
-                seconds = min(bench.train_pass(task, [arch], rng=rng) for _ in range(3))
+                seconds = min(
+                    bench.weight_sharing.train_pass(task, [arch], rng=rng) for _ in range(3)
+                )
             images = bench.batches_per_pass(task) * bench.settings.batch_size
             step_rate = figures["NB201 best (cifar10): supernet step (img/s)"]
             pass_rate = images / seconds

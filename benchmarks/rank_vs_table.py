@@ -76,9 +76,11 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
     with Progress(transient=True) as progress:
         bar = progress.add_task(f"supernet on {task}", total=args.passes)
         for _ in range(args.passes):
-            bench.train_pass(task, everything, rng=rng)
-            progress.update(bar, advance=1, description=f"loss {bench.last_pass_['loss']:.3f}")
-    train_s = sum(bench.train_seconds_.values())
+            bench.weight_sharing.train_pass(task, everything, rng=rng)
+            progress.update(
+                bar, advance=1, description=f"loss {bench.supernets.last_pass_['loss']:.3f}"
+            )
+    train_s = sum(bench.supernets.train_seconds_.values())
     began = time.perf_counter()
     check = bench.table_kendall_tau(archs, task, table_task=args.table_task, table=table)
     eval_s = time.perf_counter() - began

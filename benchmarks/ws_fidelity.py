@@ -53,15 +53,18 @@ def task_fidelity(name: str, estimator: str, seeds: int, tolerance: float) -> li
         for seed in range(seeds):
             bench = benchsim.benchmark(name, seed=seed, weight_sharing=estimator)
             began = time.perf_counter()
-            converged = bench.supernet_estimate(archs, task, epochs=math.inf)
+            converged = bench.weight_sharing.supernet_estimate(archs, task, epochs=math.inf)
             seconds.append(time.perf_counter() - began)
             taus.append(_tau(converged, truth))
             tops.append(_tau(converged[top], truth[top]))
-            data = bench._task_data(task)
-            emulator = bench.weight_sharing_
+            data = bench.weight_sharing.task_data(task)
+            emulator = bench.weight_sharing.emulator
             epochs = [n / emulator.steps_per_epoch(data) for n in STEPS]
             curves.append(
-                [_tau(bench.supernet_estimate(archs, task, epochs=e), truth) for e in epochs]
+                [
+                    _tau(bench.weight_sharing.supernet_estimate(archs, task, epochs=e), truth)
+                    for e in epochs
+                ]
             )
             expected.append([emulator.training(data, e).rank * taus[-1] for e in epochs])
             note = bench.answer_notes()["weight_sharing"]
@@ -98,7 +101,7 @@ def search_check(seeds: int) -> list[dict]:
     supernet that had converged (about 160 passes of 196 steps on cifar10).
     """
     bench = benchsim.benchmark("nb201")
-    data, emulator = bench._task_data("cifar10"), bench.weight_sharing_
+    data, emulator = bench.weight_sharing.task_data("cifar10"), bench.weight_sharing.emulator
     out = []
     for seed in range(seeds):
         run = execute_run(RunConfig(algo="emtnas", seed=seed))

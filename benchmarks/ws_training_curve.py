@@ -113,7 +113,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
     first = _bench(args, 0)
     task = first.tasks[0]
     archs = ranking_sample(first.space, args.archs)
-    chance = 100.0 / first.data_[task].num_classes
+    chance = 100.0 / first.supernets.data_[task].num_classes
     passes = checkpoint_passes(args.passes, args.checkpoints)
     curves: list[dict[str, object]] = []
     with Progress(transient=True) as progress:
@@ -133,7 +133,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
             scores, done = [], 0
             for target in passes:
                 while done < target:
-                    bench.train_pass(task, everything, rng=rng)
+                    bench.weight_sharing.train_pass(task, everything, rng=rng)
                     done += 1
                     progress.update(bar, advance=1)
                 scores.append(np.array([bench.split_accuracy(int(a), task) for a in archs]))

@@ -229,6 +229,16 @@ SEED_METRICS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 """Metrics that seeds.parquet records per training seed (the rest exist as seed means only)."""
 
+SEARCH_BUDGETS: dict[str, str] = {
+    "nb201": "12000s",
+    "tnb101-micro": "50",
+    "tnb101-macro": "50",
+}
+"""Search space name -> the per-task budget of its benchmark's search protocol, the default of
+a searcher the runner stops: NAS-Bench-201's 12,000 simulated seconds (its paper's
+experiments), TransNAS-Bench-101's 50 evaluations (docs/catch.md).  A run on a space not listed
+names its budget."""
+
 DEFAULT_TASKS: dict[str, tuple[str, ...]] = {
     "nb201": ("cifar10", "cifar100"),
     "tnb101-micro": ("class_object", "class_scene"),
@@ -236,3 +246,23 @@ DEFAULT_TASKS: dict[str, tuple[str, ...]] = {
 }
 """Search space name -> the tasks a run searches when none are given (two, so that the default
 run of a multi-task algorithm is multi-task)."""
+
+
+@dataclass(frozen=True)
+class ProxySchedule:
+    """A benchmark paper's cheaper stand-in for full training when a search evaluates.
+
+    NAS-Bench-201's baselines score a candidate by the validation accuracy of a separate
+    ``epochs``-epoch run (``hp='12'``, its own cosine schedule) of one randomly drawn training
+    seed, charged that run's time.  The public tables hold neither, so a table answers with the
+    recorded standard-schedule search metric of one sampled seed (the seed mean on tasks
+    without per-seed values, :data:`SEED_METRICS`), charged ``train_time_s * epochs /
+    TaskInfo.epochs`` (README, "The NB201 12-epoch proxy").
+    """
+
+    epochs: int
+
+
+PROXY_SCHEDULES: dict[str, ProxySchedule] = {"nb201": ProxySchedule(epochs=12)}
+"""Search space name -> the proxy its paper evaluates searches with; a space not listed is
+evaluated by its recorded value, charged the recorded training time."""

@@ -70,7 +70,19 @@ class UnknownMetricError(UnknownNameError):
 
 
 class FidelityError(BenchsimError, ValueError):
-    """An epoch, schedule or seed that the table does not record."""
+    """An epoch, schedule or seed that the table does not record.
+
+    ``arch`` is the architecture the refusal is about, ``None`` when it holds for every
+    architecture of the task (a property of the table: a metric without per-seed values, a
+    schedule not recorded), so callers can tell the two apart without reading the message.
+    """
+
+    def __init__(self, message: str, arch: int | None = None) -> None:
+        super().__init__(message)
+        self.arch = arch
+
+    def __reduce__(self) -> tuple:  # the field survives pickling (a sweep worker's error)
+        return (type(self), (self.args[0], self.arch))
 
 
 class DataError(BenchsimError):

@@ -24,7 +24,9 @@ def test_task_names_accept_lists_tuples_and_null():
     [("catch", "source_tasks"), ("xfernas", "source_tasks"), ("ld-nas", "baseline_tasks")],
 )
 def test_algorithms_use_it(algo, param):
-    with pytest.raises(ConfigError, match=f"{param} == 'jigsaw', must be a list of task names"):
+    with pytest.raises(
+        ConfigError, match=f"{param} == 'jigsaw' for algorithm {algo}, must be a list"
+    ):
         create(algo, "tnb101-micro", {param: "jigsaw"})
 
 

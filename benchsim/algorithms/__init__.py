@@ -6,6 +6,7 @@ the defaults of the paper it reproduces on that benchmark.
 
 from benchsim.algorithms._base import (
     FINISHED,
+    JOBS,
     SMOKE_EVALUATIONS,
     Evaluate,
     Job,
@@ -26,6 +27,7 @@ from benchsim.algorithms._base import (
 
 __all__ = [
     "FINISHED",
+    "JOBS",
     "SMOKE_EVALUATIONS",
     "Evaluate",
     "Job",

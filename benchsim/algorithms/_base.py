@@ -27,11 +27,17 @@ emulated supernet (docs/weight_sharing.md); the live backend answers all of them
 joint pass).
 
 Hyperparameters are dataclass fields (constructors only store them); learned state ends in ``_``.
+Which check goes where: a rule on one hyperparameter is declared in ``_parameter_constraints``
+and checked when the searcher is built, by this base class; a rule relating several goes in the
+``_check_parameters`` hook, run right after; a rule that depends on the problem (its space's
+size, its tasks, what the backend answers) goes in ``check_problem``, run before a run writes
+anything.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import typing
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,10 +45,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from benchsim._checks import check_int
+from benchsim._checks import ParameterConstraints, check_int, validate_parameters
 from benchsim._registry import Registry
+from benchsim.catalog import SEARCH_BUDGETS
 from benchsim.errors import ConfigError, UnknownNameError
-from benchsim.spaces import SearchSpace
+from benchsim.spaces import SearchSpace, get_space
 
 
 @dataclass(frozen=True)
@@ -54,48 +61,12 @@ class TaskSpec:
     epochs: int
 
 
-@dataclass(frozen=True)
-class Problem:
-    """Everything a searcher is told at set-up.
-
-    Attributes
-    ----------
-    space
-        The search space (sample, mutate, crossover, encode, ...).
-    tasks
-        The tasks of this search, in order; a single-task searcher gets exactly one.
-    benchmark
-        Name of the benchmark, so defaults can differ per benchmark (never used to branch on the
-        backend kind: a searcher does not know whether answers are looked up or trained).
-    source_tasks
-        Other tasks of the benchmark whose observations a transfer method may use
-        (XferNAS), with the :class:`Job`-level API: the runner answers :class:`Evaluate` on them.
-    capabilities
-        The job kinds the backend answers (``"evaluate"``, ``"train_pass"``,
-        ``"sampled_eval"``, ``"joint_train_pass"``, ``"task_distance"``), so a searcher can
-        refuse a setting it cannot run before asking anything (LD-NAS without a distance file
-        on a table).
-    """
-
-    space: SearchSpace
-    tasks: tuple[TaskSpec, ...]
-    benchmark: str
-    source_tasks: tuple[TaskSpec, ...] = ()
-    capabilities: frozenset[str] = frozenset(
-        {"evaluate", "train_pass", "sampled_eval", "joint_train_pass"}
-    )
-
-    def task(self, name: str) -> TaskSpec:
-        for spec in (*self.tasks, *self.source_tasks):
-            if spec.name == name:
-                return spec
-        raise UnknownNameError("task", name, [t.name for t in self.tasks], "in this search")
-
-
 @dataclass(frozen=True, init=False)
 class Evaluate:
     """Train ``arch`` on ``task`` with the run's protocol; the outcome value is its metric."""
 
+    kind: ClassVar[str] = "evaluate"
+    """The job's kind: what :attr:`Problem.capabilities` lists when the backend answers it."""
     task: str
     arch: int
 
@@ -106,6 +77,11 @@ class Evaluate:
         fields = self.__dict__
         fields["task"] = task
         fields["arch"] = arch
+
+    @property
+    def label(self) -> str:
+        """The trajectory's ``kind`` of this job's rows."""
+        return "evaluate"
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -127,10 +103,15 @@ class TrainPass:
     has had (docs/weight_sharing.md).  The outcome carries no values, only the cost.
     """
 
+    kind: ClassVar[str] = "train_pass"
     task: str
     archs: tuple[int, ...]
     weights: tuple[float, ...] | None = None
     planned_passes: int | None = None
+
+    @property
+    def label(self) -> str:
+        return "train_pass"
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -154,10 +135,15 @@ class JointTrainPass:
     them"); ``planned_passes`` as for :class:`TrainPass`.  The outcome carries only the cost.
     """
 
+    kind: ClassVar[str] = "joint_train_pass"
     tasks: tuple[str, ...]
     archs: tuple[tuple[int, ...], ...]
     weights: tuple[tuple[float, ...] | None, ...] | None = None
     planned_passes: int | None = None
+
+    @property
+    def label(self) -> str:
+        return "joint_pass"
 
     @property
     def size(self) -> int:
@@ -173,9 +159,15 @@ class SampledEval:
     evaluations for :meth:`Searcher.recommend`.
     """
 
+    kind: ClassVar[str] = "sampled_eval"
     task: str
     archs: tuple[int, ...]
     batch_size: int | None = 256
+
+    @property
+    def label(self) -> str:
+        """``"full_eval"`` for a whole-split evaluation, else ``"sampled_eval"``."""
+        return "full_eval" if self.batch_size is None else "sampled_eval"
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -201,9 +193,14 @@ class TaskDistance:
     (``"task_distance" in Problem.capabilities``).  No architecture is evaluated (size 0).
     """
 
+    kind: ClassVar[str] = "task_distance"
     task: str
     sources: tuple[str, ...]
     repeats: int = 1
+
+    @property
+    def label(self) -> str:
+        return "task_distance"
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -215,6 +212,46 @@ class TaskDistance:
 
 
 Job = Evaluate | TrainPass | SampledEval | JointTrainPass | TaskDistance
+"""The questions a searcher may ask: the one list of job kinds (each class says its ``kind``;
+the runner answers each through one table, :mod:`benchsim.runner._execute`)."""
+JOBS: tuple[type, ...] = typing.get_args(Job)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything a searcher is told at set-up.
+
+    Attributes
+    ----------
+    space
+        The search space (sample, mutate, crossover, encode, ...): all a searcher knows of the
+        benchmark (never its name or backend: it does not know whether answers are looked up
+        or trained).
+    tasks
+        The tasks of this search, in order; a single-task searcher gets exactly one.
+    source_tasks
+        Other tasks of the benchmark whose observations a transfer method may use
+        (XferNAS), with the :class:`Job`-level API: the runner answers :class:`Evaluate` on them.
+    capabilities
+        The job kinds the backend answers (``"evaluate"``, ``"train_pass"``,
+        ``"sampled_eval"``, ``"joint_train_pass"``, ``"task_distance"``), so a searcher can
+        refuse a setting it cannot run before asking anything (LD-NAS without a distance file
+        on a table).
+    """
+
+    space: SearchSpace
+    tasks: tuple[TaskSpec, ...]
+    source_tasks: tuple[TaskSpec, ...] = ()
+    capabilities: frozenset[str] = frozenset(job.kind for job in JOBS if job is not TaskDistance)
+    """Default (a problem built by hand): what a table answers, every kind but distances."""
+
+    def task(self, name: str) -> TaskSpec:
+        for spec in (*self.tasks, *self.source_tasks):
+            if spec.name == name:
+                return spec
+        raise UnknownNameError("task", name, [t.name for t in self.tasks], "in this search")
+
+
 FINISHED = "finished"
 """Returned by :meth:`Searcher.ask` when the searcher has no more work."""
 
@@ -252,14 +289,39 @@ class Searcher(ABC):
     evaluations have the best mean over the tasks (JT-S); results stores then follow the same
     rule for the incumbent (``benchsim.sweep.joint_incumbents``).  ``benchmarks`` names the
     search spaces it is written for (the algorithm contract suite runs it on each).
+    ``paper_defaults`` holds, per search space (by its registered name), the hyperparameters
+    of the paper whose table the algorithm reproduces there (the class defaults elsewhere);
+    ``stops_itself`` says that the searcher ends its search by returning :data:`FINISHED`
+    (EMT-NAS after its generations), so the runner imposes no default budget.
     """
 
     multi_task: ClassVar[bool] = False
     shared_architecture: ClassVar[bool] = False
+    stops_itself: ClassVar[bool] = False
+    _parameter_constraints: ClassVar[ParameterConstraints] = {}
+    """Hyperparameter -> the constraints it may satisfy (:mod:`benchsim._checks`); every
+    hyperparameter declares some (the registry contract test checks it)."""
     name: ClassVar[str] = ""
     benchmarks: ClassVar[tuple[str, ...]] = ("nb201", "tnb101-micro", "tnb101-macro")
+    paper_defaults: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
 
     # ------------------------------------------------------------------ life cycle
+    def __post_init__(self) -> None:
+        """Check every hyperparameter against its declared constraints, in one place for every
+        algorithm (and store normalised values: task lists become tuples), then
+        :meth:`_check_parameters`.  A bad value is one line naming it, the algorithm and the
+        rule."""
+        caller = f"algorithm {self.name or type(self).__name__}"
+        checked = validate_parameters(type(self)._parameter_constraints, self.config(), caller)
+        for key, value in checked.items():
+            setattr(self, key, value)
+        self._check_parameters()
+
+    def _check_parameters(self) -> None:  # noqa: B027 - a hook that does nothing by default
+        """Hook: rules that relate several hyperparameters (REA: ``sample_size <=
+        population_size``), or need more than a value's kind and range; one-line
+        :class:`ConfigError`."""
+
     def setup(self, problem: Problem, rng: np.random.Generator) -> None:
         """Store the problem and the Generator, then call :meth:`_setup`."""
         self.problem_ = problem
@@ -330,18 +392,29 @@ class Searcher(ABC):
         return out
 
     @classmethod
-    def defaults_for(cls, benchmark: str) -> dict[str, Any]:
-        """Hyperparameters of the paper whose table this algorithm reproduces on ``benchmark``."""
-        return {}
+    def defaults_for(cls, space: SearchSpace) -> dict[str, Any]:
+        """Hyperparameters of the paper whose table this algorithm reproduces on ``space``
+        (:attr:`paper_defaults`; ``{}``, the class defaults, on a space it names none for)."""
+        return dict(cls.paper_defaults.get(space.name, {}))
 
     @classmethod
-    def default_budget(cls, benchmark: str) -> str | None:
-        """Default per-task budget on ``benchmark`` (see :mod:`benchsim.runner.budget`).
+    def default_budget(cls, space: SearchSpace) -> str | None:
+        """Default per-task budget on ``space`` (see :mod:`benchsim.runner._budget`).
 
-        ``None``: no runner-imposed limit, for searchers that stop themselves (EMT-NAS ends after
-        its generations by returning :data:`FINISHED`).
+        ``None`` for a searcher that stops itself (:attr:`stops_itself`); else the budget of
+        the protocol of the space's benchmark (:data:`~benchsim.catalog.SEARCH_BUDGETS`), and a
+        one-line :class:`ConfigError` asking for one on a space that has none.
         """
-        return "12000s" if benchmark.startswith("nb201") else "50"
+        if cls.stops_itself:
+            return None
+        budget = SEARCH_BUDGETS.get(space.name)
+        if budget is None:
+            raise ConfigError(
+                f"no default budget for {cls.name or cls.__name__} on space {space.name!r} (the "
+                f"catalog has one for {', '.join(SEARCH_BUDGETS)}); give one: evaluations "
+                "('100'), simulated time ('3600s') or both"
+            )
+        return budget
 
     @classmethod
     def required_inputs(cls) -> dict[str, str]:
@@ -383,42 +456,18 @@ SMOKE_EVALUATIONS = 4
 
 
 def smoke_settings(
-    cls: type[Searcher], benchmark: str, params: Mapping[str, Any], budget: str | None
+    cls: type[Searcher], params: Mapping[str, Any], budget: str | None
 ) -> tuple[dict[str, Any], str | None]:
     """``params`` and ``budget`` of a ``--smoke`` run: the user's values win, then the
     searcher's :meth:`Searcher.smoke_params`, and a budget of :data:`SMOKE_EVALUATIONS`
-    evaluations where the searcher is stopped by one (its default budget is not None)."""
+    evaluations where the searcher is stopped by one (it does not stop itself)."""
     merged = {**cls.smoke_params(), **params}
-    if budget is None and cls.default_budget(benchmark) is not None:
+    if budget is None and not cls.stops_itself:
         budget = str(SMOKE_EVALUATIONS)
     return merged, budget
 
 
 # ---------------------------------------------------------------------- registry
-def _check_kind(algo: str, key: str, value: Any, default: Any) -> None:
-    """Refuse a value of another kind than the hyperparameter's default (bool, int, float, str).
-
-    An int default takes ints only; a float default ints or floats; bools are never numbers.
-    Defaults of other kinds (``None``, tuples) are left to the algorithm's own checks.
-    """
-    is_bool = isinstance(value, (bool, np.bool_))
-    if isinstance(default, bool):
-        ok, kind = is_bool, "a bool (true or false)"
-    elif isinstance(default, int):
-        ok, kind = isinstance(value, (int, np.integer)) and not is_bool, "an integer"
-    elif isinstance(default, float):
-        number = isinstance(value, (int, float, np.integer, np.floating))
-        ok, kind = number and not is_bool, "a number"
-    elif isinstance(default, str):
-        ok, kind = isinstance(value, str), "a string"
-    else:
-        return
-    if not ok:
-        raise ConfigError(
-            f"{key} == {value!r} for algorithm {algo}, must be {kind} (default {default!r})"
-        )
-
-
 ALGORITHMS: Registry[type[Searcher]] = Registry("algorithm", discover="benchsim.algorithms")
 """Name -> :class:`Searcher` class; every public module of :mod:`benchsim.algorithms` is
 imported on the first lookup, so a new algorithm registers itself by existing."""
@@ -445,26 +494,34 @@ def algorithm_class(name: str) -> type[Searcher]:
     return ALGORITHMS.get(name)
 
 
-def create(name: str, benchmark: str = "", params: Mapping[str, Any] | None = None) -> Searcher:
-    """Instantiate ``name`` with the benchmark's defaults overridden by ``params``.
+def create(
+    name: str,
+    space: SearchSpace | str | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> Searcher:
+    """Instantiate ``name`` with its defaults on ``space`` (a :class:`SearchSpace` or a
+    registered space's name; ``None``: the class defaults) overridden by ``params``.
 
-    Raises :class:`ConfigError` naming any key that is not a hyperparameter, and any value
-    whose kind differs from its default's (a string for an int, say), before the algorithm's
-    own range checks run: so ``population_size=abc`` is refused as such, never by a comparison
-    deep inside the algorithm.
+    Raises :class:`ConfigError` naming any key that is not a hyperparameter, and any value its
+    declared constraints refuse (a string for an int, say, or a number out of range), before
+    the algorithm uses it: so ``population_size=abc`` is refused as such, never by a
+    comparison deep inside the algorithm.
     """
     cls = algorithm_class(name)
     allowed = cls.hyperparameters()
-    values = {**allowed, **cls.defaults_for(benchmark)}
+    if isinstance(space, str):
+        space = get_space(space)
+    values = {**allowed, **({} if space is None else cls.defaults_for(space))}
     for key, value in (params or {}).items():
         if key not in allowed:
             raise ConfigError(
                 f"unknown hyperparameter {key!r} for algorithm {name}; "
                 f"allowed: {', '.join(sorted(allowed)) or '(none)'}"
             )
-        _check_kind(name, key, value, allowed[key])
         values[key] = value
     try:
         return cls(**values)
+    except ConfigError:
+        raise
     except (TypeError, ValueError) as err:
         raise ConfigError(f"bad hyperparameters for {name}: {err}") from None

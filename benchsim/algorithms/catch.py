@@ -73,11 +73,11 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from benchsim._checks import check_number, task_names
+from benchsim._checks import Interval, ParameterConstraints, TaskNames, check_number
 from benchsim.algorithms._base import Evaluate, Job, Outcome, Problem, register_algorithm
 from benchsim.algorithms._context import MLP, ContextEncoder, evaluator_loss_and_grads
 from benchsim.algorithms._policy import Adam, RunningMoments
@@ -155,27 +155,32 @@ class CATCH(PPO):
     batch_size: int = 32
     context_size: int = 16
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.source_tasks = task_names("source_tasks", self.source_tasks, "all other tasks")
-        check_number("meta_queries", self.meta_queries, 0, integer=True)
-        check_number("meta_episode", self.meta_episode, 1, integer=True)
-        check_number("n_candidates", self.n_candidates, 1, integer=True)
-        check_number("resample_rounds", self.resample_rounds, 1, integer=True)
-        check_number("latent_size", self.latent_size, 1, integer=True)
-        check_number("encoder_hidden", self.encoder_hidden, 1, integer=True)
-        check_number("evaluator_hidden", self.evaluator_hidden, 1, integer=True)
-        check_number("encoder_lr", self.encoder_lr, 0.0, low_open=True)
-        check_number("evaluator_lr", self.evaluator_lr, 0.0, low_open=True)
-        check_number("kl_weight", self.kl_weight, 0.0)
-        for prefix in ("", "adapt_"):
-            check_number(f"{prefix}epsilon_start", getattr(self, f"{prefix}epsilon_start"), 0, 1)
-            check_number(f"{prefix}epsilon_decay", getattr(self, f"{prefix}epsilon_decay"), 0, 1)
-            every = getattr(self, f"{prefix}epsilon_every")
-            check_number(f"{prefix}epsilon_every", every, 1, integer=True)
-        check_number("train_steps", self.train_steps, 0, integer=True)
-        check_number("batch_size", self.batch_size, 1, integer=True)
-        check_number("context_size", self.context_size, 1, integer=True)
+    _parameter_constraints: ClassVar[ParameterConstraints] = {
+        **PPO._parameter_constraints,
+        "source_tasks": [TaskNames("all other tasks")],
+        "meta_queries": [Interval(0, integer=True)],
+        "meta_episode": [Interval(1, integer=True)],
+        "n_candidates": [Interval(1, integer=True)],
+        "resample_rounds": [Interval(1, integer=True)],
+        "latent_size": [Interval(1, integer=True)],
+        "encoder_hidden": [Interval(1, integer=True)],
+        "evaluator_hidden": [Interval(1, integer=True)],
+        "encoder_lr": [Interval(0.0, low_open=True)],
+        "evaluator_lr": [Interval(0.0, low_open=True)],
+        "kl_weight": [Interval(0.0)],
+        **{
+            f"{prefix}{name}": [rule]
+            for prefix in ("", "adapt_")
+            for name, rule in (
+                ("epsilon_start", Interval(0, 1)),
+                ("epsilon_decay", Interval(0, 1)),
+                ("epsilon_every", Interval(1, integer=True)),
+            )
+        },
+        "train_steps": [Interval(0, integer=True)],
+        "batch_size": [Interval(1, integer=True)],
+        "context_size": [Interval(1, integer=True)],
+    }
 
     @classmethod
     def smoke_params(cls) -> dict[str, Any]:

@@ -69,11 +69,16 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from benchsim._checks import check_int, check_number
+from benchsim._checks import (
+    Boolean,
+    Interval,
+    Options,
+    ParameterConstraints,
+)
 from benchsim.algorithms._base import (
     FINISHED,
     Job,
@@ -93,7 +98,6 @@ from benchsim.algorithms._multitask import (
     tournament_weights,
     update_fitness,
 )
-from benchsim.errors import ConfigError
 
 PARENT_SELECTIONS = ("random", "tournament")
 FITNESS_UPDATES = ("log", "ema")
@@ -139,37 +143,28 @@ class EMTNAS(Searcher):
     distinct_survivors: bool = False
     resample_parents: bool = False
 
-    def __post_init__(self) -> None:
-        check_int("population_size", self.population_size, 2)
-        check_int("generations", self.generations, 2)  # Alg. 1: generation 1 is P_1 itself
-        check_number("rmp", self.rmp, 0.0, 1.0)
-        check_number("crossover_prob", self.crossover_prob, 0.0, 1.0)
-        check_number("mutation_prob", self.mutation_prob, 0.0, 1.0)
-        check_number("fitness_momentum", self.fitness_momentum, 0.0, 1.0, high_open=True)
-        check_int("batch_size", self.batch_size, 1)
-        if self.parent_selection not in PARENT_SELECTIONS:
-            raise ConfigError(
-                f"parent_selection == {self.parent_selection!r}, must be one of "
-                f"{', '.join(PARENT_SELECTIONS)}"
-            )
-        if self.fitness_update not in FITNESS_UPDATES:
-            raise ConfigError(
-                f"fitness_update == {self.fitness_update!r}, must be one of "
-                f"{', '.join(FITNESS_UPDATES)}"
-            )
-        for flag in ("distinct_survivors", "resample_parents"):
-            if not isinstance(getattr(self, flag), (bool, np.bool_)):
-                raise ConfigError(f"{flag} == {getattr(self, flag)!r}, must be a bool")
+    _parameter_constraints: ClassVar[ParameterConstraints] = {
+        "population_size": [Interval(2, integer=True)],
+        "generations": [Interval(2, integer=True)],  # Alg. 1: generation 1 is P_1 itself
+        "rmp": [Interval(0.0, 1.0)],
+        "crossover_prob": [Interval(0.0, 1.0)],
+        "mutation_prob": [Interval(0.0, 1.0)],
+        "fitness_update": [Options(FITNESS_UPDATES)],
+        "fitness_momentum": [Interval(0.0, 1.0, high_open=True)],
+        "batch_size": [Interval(1, integer=True)],
+        "parent_selection": [Options(PARENT_SELECTIONS)],
+        "distinct_survivors": [Boolean()],
+        "resample_parents": [Boolean()],
+    }
 
-    @classmethod
-    def defaults_for(cls, benchmark: str) -> dict[str, Any]:
-        """T = 300 on NB201 (Table G, CIFAR); T = 100 on TNB101 (the MedMNIST setting, C.1)."""
-        return {"generations": 100} if benchmark.startswith("tnb101") else {"generations": 300}
-
-    @classmethod
-    def default_budget(cls, benchmark: str) -> str | None:
-        """No runner budget: the search ends itself after ``generations``."""
-        return None
+    stops_itself = True  # after ``generations``: no runner budget
+    paper_defaults: ClassVar[
+        dict[str, dict[str, int]]
+    ] = {  # T = 300 on NB201 (Table G, CIFAR); 100 on TNB101 (MedMNIST, C.1)
+        "nb201": {"generations": 300},
+        "tnb101-micro": {"generations": 100},
+        "tnb101-macro": {"generations": 100},
+    }
 
     @classmethod
     def smoke_params(cls) -> dict[str, Any]:

@@ -106,8 +106,8 @@ class JTS(_JointTraining):
 
     rmp: float = 0.0
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
+    def _check_parameters(self) -> None:
+        super()._check_parameters()
         if self.rmp != 0:
             raise ConfigError(
                 f"rmp == {self.rmp!r} for jt-s, must be 0: its one population has no other "

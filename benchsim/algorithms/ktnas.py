@@ -34,10 +34,11 @@ is little negative transfer for the filter to remove.  With the emulated one-sho
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
-from benchsim._checks import check_int, check_number
+from benchsim._checks import Interval, ParameterConstraints
 from benchsim.algorithms._base import Problem, register_algorithm
 from benchsim.algorithms._embedding import (
     EmbeddingSettings,
@@ -66,20 +67,21 @@ class KTNAS(EMTNAS):
     rank_quantile: float = 0.5
     admit_threshold: float = 0.5
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        check_int("embedding_dim", self.embedding_dim, 1)
-        check_int("walk_length", self.walk_length, 2)
-        check_int("num_walks", self.num_walks, 1)
-        check_number("walk_p", self.walk_p, 0.0, low_open=True)
-        check_number("walk_q", self.walk_q, 0.0, low_open=True)
-        check_int("walk_window", self.walk_window, 1)
-        check_int("embedding_seed", self.embedding_seed, 0)
-        check_number("ridge_alpha", self.ridge_alpha, 0.0, low_open=True)
-        check_int("mate_candidates", self.mate_candidates, 1)
-        check_int("transfer_k", self.transfer_k, 1)
-        check_number("rank_quantile", self.rank_quantile, 0.0, 1.0)
-        check_number("admit_threshold", self.admit_threshold, 0.0, 1.0)
+    _parameter_constraints: ClassVar[ParameterConstraints] = {
+        **EMTNAS._parameter_constraints,
+        "embedding_dim": [Interval(1, integer=True)],
+        "walk_length": [Interval(2, integer=True)],
+        "num_walks": [Interval(1, integer=True)],
+        "walk_p": [Interval(0.0, low_open=True)],
+        "walk_q": [Interval(0.0, low_open=True)],
+        "walk_window": [Interval(1, integer=True)],
+        "embedding_seed": [Interval(0, integer=True)],
+        "ridge_alpha": [Interval(0.0, low_open=True)],
+        "mate_candidates": [Interval(1, integer=True)],
+        "transfer_k": [Interval(1, integer=True)],
+        "rank_quantile": [Interval(0.0, 1.0)],
+        "admit_threshold": [Interval(0.0, 1.0)],
+    }
 
     def embedding_settings(self) -> EmbeddingSettings:
         """The node2vec settings these hyperparameters select."""

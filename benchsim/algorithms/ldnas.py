@@ -71,11 +71,16 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from benchsim._checks import check_int, check_number, task_names
+from benchsim._checks import (
+    InstanceOf,
+    Interval,
+    ParameterConstraints,
+    TaskNames,
+)
 from benchsim._linalg import dot
 from benchsim.algorithms._base import (
     FINISHED,
@@ -161,29 +166,25 @@ class LDNAS(Searcher):
     alpha_step: float = 1.0
     batch_size: int | None = None
 
-    def __post_init__(self) -> None:
-        if self.distances is not None:
-            if not isinstance(self.distances, (str, Mapping)):
-                raise ConfigError(
-                    f"distances == {self.distances!r:.80}, must be a distance file path or its "
-                    "JSON content (null: computed by the backend)"
-                )
-            load_distances(self.distances)  # a bad file is refused now, before any work
-        self.baseline_tasks = task_names("baseline_tasks", self.baseline_tasks, "every source task")
-        check_int("baseline_evaluations", self.baseline_evaluations, 1)
-        check_int("distance_repeats", self.distance_repeats, 1)
-        check_int("candidates", self.candidates, 1)
-        check_int("rounds", self.rounds, 1)
-        check_int("patience", self.patience, 1)
-        check_int("fuse_steps", self.fuse_steps, 1)
-        check_number("alpha_tol", self.alpha_tol, 0.0)
-        check_number("alpha_step", self.alpha_step, 0.0, low_open=True)
-        check_int("batch_size", self.batch_size, 1, allow_none=True)
+    _parameter_constraints: ClassVar[ParameterConstraints] = {
+        "distances": [InstanceOf((str, Mapping), "a distance file path or its JSON content"), None],
+        "baseline_tasks": [TaskNames("every source task")],
+        "baseline_evaluations": [Interval(1, integer=True)],
+        "distance_repeats": [Interval(1, integer=True)],
+        "candidates": [Interval(1, integer=True)],
+        "rounds": [Interval(1, integer=True)],
+        "patience": [Interval(1, integer=True)],
+        "fuse_steps": [Interval(1, integer=True)],
+        "alpha_tol": [Interval(0.0)],
+        "alpha_step": [Interval(0.0, low_open=True)],
+        "batch_size": [Interval(1, integer=True), None],
+    }
 
-    @classmethod
-    def default_budget(cls, benchmark: str) -> str | None:
-        """None: LD-NAS stops itself (rounds, patience, or nothing new left to fuse)."""
-        return None
+    def _check_parameters(self) -> None:
+        if self.distances is not None:
+            load_distances(self.distances)  # a bad file is refused now, before any work
+
+    stops_itself = True  # rounds, patience, or nothing new left to fuse
 
     @classmethod
     def smoke_params(cls) -> dict[str, Any]:
@@ -230,7 +231,7 @@ class LDNAS(Searcher):
             distances = {b: matrix.distance(b, target) for b in names}
         elif "task_distance" not in problem.capabilities:
             raise ConfigError(
-                f"ld-nas needs distances=FILE on benchmark {problem.benchmark} (its backend "
+                f"ld-nas needs distances=FILE on space {space.name} (its backend "
                 "holds no images to compute task distances from): make the file with `"
                 + MAKE_DISTANCES.format(tasks=",".join((*names, target)))
                 + "` where the datasets are (or write one, docs/ldnas.md) and pass "

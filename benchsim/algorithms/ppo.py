@@ -33,11 +33,11 @@ from __future__ import annotations
 import math
 from collections import defaultdict, deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from benchsim._checks import check_bool, check_number
+from benchsim._checks import Boolean, Interval, ParameterConstraints
 from benchsim._linalg import matmul
 from benchsim.algorithms._base import Evaluate, Job, Outcome, Searcher, register_algorithm
 from benchsim.algorithms._policy import (
@@ -192,19 +192,20 @@ class PPO(Searcher):
     hidden_size: int = 64
     normalize_advantages: bool = True
 
-    def __post_init__(self) -> None:
-        check_number("learning_rate", self.learning_rate, 0.0, low_open=True)
-        check_number("lr_decay", self.lr_decay, 0.0, 1.0, low_open=True)
-        check_number("lr_decay_every", self.lr_decay_every, 1, integer=True)
-        check_number("clip", self.clip, 0.0, 1.0, low_open=True, high_open=True)
-        check_number("memory_size", self.memory_size, 1, integer=True)
-        check_number("gamma", self.gamma, 0.0, 1.0)
-        check_number("gae_lambda", self.gae_lambda, 0.0, 1.0)
-        check_number("value_coef", self.value_coef, 0.0)
-        check_number("entropy_coef", self.entropy_coef, 0.0)
-        check_number("epochs", self.epochs, 1, integer=True)
-        check_number("hidden_size", self.hidden_size, 1, integer=True)
-        check_bool("normalize_advantages", self.normalize_advantages)
+    _parameter_constraints: ClassVar[ParameterConstraints] = {
+        "learning_rate": [Interval(0.0, low_open=True)],
+        "lr_decay": [Interval(0.0, 1.0, low_open=True)],
+        "lr_decay_every": [Interval(1, integer=True)],
+        "clip": [Interval(0.0, 1.0, low_open=True, high_open=True)],
+        "memory_size": [Interval(1, integer=True)],
+        "gamma": [Interval(0.0, 1.0)],
+        "gae_lambda": [Interval(0.0, 1.0)],
+        "value_coef": [Interval(0.0)],
+        "entropy_coef": [Interval(0.0)],
+        "epochs": [Interval(1, integer=True)],
+        "hidden_size": [Interval(1, integer=True)],
+        "normalize_advantages": [Boolean()],
+    }
 
     def _setup(self) -> None:
         self._build_controller()

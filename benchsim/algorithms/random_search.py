@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
+from benchsim._checks import Boolean, ParameterConstraints
 from benchsim.algorithms._base import (
     FINISHED,
     Evaluate,
@@ -27,6 +29,7 @@ class RandomSearch(Searcher):
 
     replace: bool = True
 
+    _parameter_constraints: ClassVar[ParameterConstraints] = {"replace": [Boolean()]}
     drawn_ = ()  # not a hyperparameter; a checkpoint saved before drawing ahead has none
 
     def _setup(self) -> None:

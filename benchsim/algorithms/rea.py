@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import ClassVar
 
+from benchsim._checks import Interval, ParameterConstraints
 from benchsim.algorithms._base import (
     Evaluate,
     Job,
@@ -34,10 +36,13 @@ class RegularizedEvolution(Searcher):
     population_size: int = 10
     sample_size: int = 3
 
-    def __post_init__(self) -> None:
-        if self.population_size < 2:
-            raise ConfigError(f"population_size == {self.population_size}, must be >= 2")
-        if not 1 <= self.sample_size <= self.population_size:
+    _parameter_constraints: ClassVar[ParameterConstraints] = {
+        "population_size": [Interval(2, integer=True)],
+        "sample_size": [Interval(1, integer=True)],
+    }
+
+    def _check_parameters(self) -> None:
+        if self.sample_size > self.population_size:
             raise ConfigError(
                 f"sample_size == {self.sample_size}, must be in 1..population_size "
                 f"({self.population_size})"
@@ -48,11 +53,13 @@ class RegularizedEvolution(Searcher):
         """A population of four, tournaments of two."""
         return {"population_size": 4, "sample_size": 2}
 
-    @classmethod
-    def defaults_for(cls, benchmark: str) -> dict:
-        if benchmark.startswith("tnb101"):
-            return {"population_size": 10, "sample_size": 10}
-        return {"population_size": 10, "sample_size": 3}
+    paper_defaults: ClassVar[
+        dict[str, dict[str, int]]
+    ] = {  # NB201's population 10, sample 3; TNB101's 10 / 10
+        "nb201": {"population_size": 10, "sample_size": 3},
+        "tnb101-micro": {"population_size": 10, "sample_size": 10},
+        "tnb101-macro": {"population_size": 10, "sample_size": 10},
+    }
 
     def check_problem(self, problem: Problem) -> None:
         """Refuse a population larger than the space: its random start alone would have to

@@ -27,10 +27,11 @@ from __future__ import annotations
 import math
 from collections import defaultdict, deque
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
-from benchsim._checks import check_number
+from benchsim._checks import Interval, ParameterConstraints
 from benchsim.algorithms._base import Evaluate, Job, Outcome, Searcher, register_algorithm
 from benchsim.algorithms._policy import (
     Adam,
@@ -60,10 +61,11 @@ class Reinforce(Searcher):
     ema_momentum: float = 0.9
     init_scale: float = 1e-3
 
-    def __post_init__(self) -> None:
-        check_number("learning_rate", self.learning_rate, 0.0, low_open=True)
-        check_number("ema_momentum", self.ema_momentum, 0.0, 1.0, high_open=True)
-        check_number("init_scale", self.init_scale, 0.0)
+    _parameter_constraints: ClassVar[ParameterConstraints] = {
+        "learning_rate": [Interval(0.0, low_open=True)],
+        "ema_momentum": [Interval(0.0, 1.0, high_open=True)],
+        "init_scale": [Interval(0.0)],
+    }
 
     def _setup(self) -> None:
         self.sampler_ = DecisionSampler(self.problem_.space)

@@ -48,11 +48,11 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from benchsim._checks import check_number, task_names
+from benchsim._checks import Interval, ParameterConstraints, TaskNames, check_number
 from benchsim._linalg import matmul
 from benchsim.algorithms._base import (
     FINISHED,
@@ -115,29 +115,25 @@ class XferNAS(Searcher):
     refit_steps: int = 100
     batch_size: int | None = 64
 
-    def __post_init__(self) -> None:
-        self.source_tasks = task_names("source_tasks", self.source_tasks, "all other tasks")
-        check_number("source_evaluations", self.source_evaluations, 0, integer=True)
-        if self.target_evaluations is not None:
-            check_number("target_evaluations", self.target_evaluations, 1, integer=True)
-        check_number("phase1_evaluations", self.phase1_evaluations, 0, integer=True)
-        check_number("n_starts", self.n_starts, 1, integer=True)
-        check_number("step_size", self.step_size, 0.0, low_open=True)
-        check_number("max_ascent_steps", self.max_ascent_steps, 1, integer=True)
-        check_number("hidden_size", self.hidden_size, 1, integer=True)
-        check_number("hidden_layers", self.hidden_layers, 1, integer=True)
-        check_number("residual_hidden_size", self.residual_hidden_size, 1, integer=True)
-        check_number("learning_rate", self.learning_rate, 0.0, low_open=True)
-        check_number("weight_decay", self.weight_decay, 0.0)
-        check_number("fit_steps", self.fit_steps, 1, integer=True)
-        check_number("refit_steps", self.refit_steps, 0, integer=True)
-        if self.batch_size is not None:
-            check_number("batch_size", self.batch_size, 1, integer=True)
+    _parameter_constraints: ClassVar[ParameterConstraints] = {
+        "source_tasks": [TaskNames("all other tasks")],
+        "source_evaluations": [Interval(0, integer=True)],
+        "target_evaluations": [Interval(1, integer=True), None],
+        "phase1_evaluations": [Interval(0, integer=True)],
+        "n_starts": [Interval(1, integer=True)],
+        "step_size": [Interval(0.0, low_open=True)],
+        "max_ascent_steps": [Interval(1, integer=True)],
+        "hidden_size": [Interval(1, integer=True)],
+        "hidden_layers": [Interval(1, integer=True)],
+        "residual_hidden_size": [Interval(1, integer=True)],
+        "learning_rate": [Interval(0.0, low_open=True)],
+        "weight_decay": [Interval(0.0)],
+        "fit_steps": [Interval(1, integer=True)],
+        "refit_steps": [Interval(0, integer=True)],
+        "batch_size": [Interval(1, integer=True), None],
+    }
 
-    @classmethod
-    def default_budget(cls, benchmark: str) -> str | None:
-        """None: XferNAS stops itself (sources + ``target_evaluations``; module docstring)."""
-        return None
+    stops_itself = True  # sources + ``target_evaluations`` (module docstring)
 
     @classmethod
     def smoke_params(cls) -> dict[str, Any]:

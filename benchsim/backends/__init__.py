@@ -12,14 +12,24 @@ every dataset onto the GPU and build supernets only to throw them away.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
+from typing import Protocol as Interface
 
 from benchsim._registry import Registry
-from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, TaskInfo, Traits
-from benchsim.errors import BackendError, ConfigError
+from benchsim.backends.base import (
+    BatchResult,
+    Benchmark,
+    Protocol,
+    Result,
+    SeedLike,
+    TaskInfo,
+    Traits,
+)
+from benchsim.errors import BackendError, UnknownNameError
 
 __all__ = [
     "BACKENDS",
@@ -27,6 +37,7 @@ __all__ = [
     "BatchResult",
     "Benchmark",
     "Outline",
+    "Protocol",
     "Result",
     "SeedLike",
     "TaskInfo",
@@ -41,9 +52,11 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Benchmark])
+NO_TRAITS = Traits()
+"""Every facet off: a backend that declares none."""
 
 
-class Outline(Protocol):
+class Outline(Interface):
     """What :func:`outline` returns: the part of :class:`Benchmark` that names things.
 
     A :class:`Benchmark` is itself an outline; a backend whose opening is expensive registers
@@ -77,11 +90,9 @@ class BackendInfo:
         The registered name (``--backend``).
     open
         ``open(name, *, seed, install, mirror, **options) -> Benchmark``.
-    tabular
-        Answers are lookups in recorded tables: a simulated clock, test metrics recorded for
-        free, a table optimum for regret, cross-task lookups.
-    tasks_are_datasets
-        A run's tasks name the datasets the backend trains on (passed as ``datasets``).
+    traits
+        The backend's :class:`Traits` (what its benchmarks' ``traits`` are, devices aside):
+        read by a report or a sweep's parent without opening anything.
     flags
         Options the command line offers as flags of their own (``--device``, ``--smoke``).
     option_example
@@ -90,8 +101,7 @@ class BackendInfo:
 
     name: str
     open: Callable[..., Benchmark]
-    tabular: bool = False
-    tasks_are_datasets: bool = False
+    traits: Traits = NO_TRAITS
     flags: tuple[str, ...] = ()
     option_example: str = ""
 
@@ -110,8 +120,7 @@ OUTLINES: Registry[Callable[..., Outline]] = Registry("backend outline")
 def register_backend(
     name: str,
     *,
-    tabular: bool = False,
-    tasks_are_datasets: bool = False,
+    traits: Traits = NO_TRAITS,
     flags: tuple[str, ...] = (),
     option_example: str = "",
 ) -> Callable[[F], F]:
@@ -119,10 +128,7 @@ def register_backend(
     a taken name is refused."""
 
     def decorate(factory: F) -> F:
-        BACKENDS.add(
-            name,
-            BackendInfo(name, factory, tabular, tasks_are_datasets, tuple(flags), option_example),
-        )
+        BACKENDS.add(name, BackendInfo(name, factory, traits, tuple(flags), option_example))
         return factory
 
     return decorate
@@ -146,7 +152,18 @@ def backend_info(backend: str) -> BackendInfo:
 
 def _call(backend: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``function(*args, **kwargs)`` with the two ways a backend's opening fails made one line:
-    an optional dependency missing, an option it does not take."""
+    an option it does not take (found by binding its signature before calling, so a
+    ``TypeError`` raised inside the backend is never mistaken for one), an optional dependency
+    missing."""
+    try:
+        inspect.signature(function).bind(*args, **kwargs)
+    except TypeError:
+        parameters = inspect.signature(function).parameters
+        takes = [n for n, p in parameters.items() if p.kind is p.KEYWORD_ONLY]
+        unknown = sorted(set(kwargs) - set(parameters)) or ["(positional)"]
+        raise UnknownNameError(
+            "backend option", unknown[0], takes, f"of backend {backend!r}"
+        ) from None
     try:
         return function(*args, **kwargs)
     except ImportError as exc:
@@ -154,10 +171,6 @@ def _call(backend: str, function: Callable[..., Any], *args: Any, **kwargs: Any)
             f"backend {backend!r} cannot be loaded ({exc}); install its extra (the gpu "
             "backend: pip install 'benchsim[gpu]')"
         ) from None
-    except TypeError as exc:
-        if "unexpected keyword argument" not in str(exc):
-            raise
-        raise ConfigError(f"backend {backend!r} does not accept option(s) {exc}") from None
 
 
 def benchmark(
@@ -206,7 +219,7 @@ def live_options(
     options already do; a table backend carries its tasks and takes the options as they are.
     """
     options = dict(options)
-    if backend_info(backend).tasks_are_datasets and tasks and "datasets" not in options:
+    if backend_info(backend).traits.tasks_are_datasets and tasks and "datasets" not in options:
         options["datasets"] = tuple(tasks)
     return options
 

@@ -47,15 +47,17 @@ def reproduce(
         from benchsim._forkserver import start_early
 
         start_early(jobs, "local")  # the sweeps' workers import beside this process
-    from benchsim.reproduce import EXPERIMENTS
+    from benchsim.reproduce import EXPERIMENTS, experiment
     from benchsim.reproduce import reproduce as run_reproduction
 
     if list_them:
-        for exp in EXPERIMENTS.values():
+        for exp in map(experiment, EXPERIMENTS.names()):
             click.echo(f"{exp.name:<16} {exp.default_runs:>4} runs  {exp.title}")
         return
     if name is None:
-        raise CliError(f"give an experiment name; allowed: {', '.join(EXPERIMENTS)} (or --list)")
+        raise CliError(
+            f"give an experiment name; allowed: {', '.join(EXPERIMENTS.names())} (or --list)"
+        )
     if jobs is not None and jobs < 1:
         raise CliError(f"--jobs == {jobs}, must be an integer >= 1")
     comparison = run_reproduction(

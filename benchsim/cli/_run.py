@@ -91,7 +91,7 @@ def _live(backend: str | None) -> bool:
     """Whether ``backend`` trains for real (a progress bar of real time, not simulated)."""
     from benchsim.backends import backend_info
 
-    return backend is not None and not backend_info(backend).tabular
+    return backend is not None and not backend_info(backend).traits.simulated_time
 
 
 def _summary(result: dict[str, Any], out: Path | None) -> None:
@@ -213,7 +213,7 @@ def run(
     after checking the checkpoint's SHA-256 checksums.
     """
     from benchsim.algorithms import algorithm_class, available
-    from benchsim.runner import execute_run, load_config_file, merge_config
+    from benchsim.runner import execute_run, load_config_file, merge_config, resume_run
 
     if list_algos:
         for name in available():
@@ -231,7 +231,7 @@ def run(
                 "--algo/--config/--param/--out/--backend-option"
             )
         with _Progress(show, None, _live(_saved_backend(resume))) as hook:
-            output = execute_run(None, resume, progress=hook, resume=True)  # type: ignore[arg-type]
+            output = resume_run(resume, progress=hook)
         _summary(output.result, resume)
         return
     file_values = load_config_file(config_file) if config_file else {}
@@ -259,9 +259,7 @@ def run(
 
             if config.tasks is None:
                 config.tasks = SMOKE_DATASETS
-            config.params, config.budget = smoke_settings(
-                cls, config.benchmark, config.params, config.budget
-            )
+            config.params, config.budget = smoke_settings(cls, config.params, config.budget)
         config.backend_options = options
     target = out if out is not None else _default_out(config.algo, config.benchmark, config.seed)
     total = None

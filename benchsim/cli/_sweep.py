@@ -118,7 +118,7 @@ def sweep(
         if budget is None:
             from benchsim.algorithms import SMOKE_EVALUATIONS, algorithm_class
 
-            if any(algorithm_class(a).default_budget(benchmark) is not None for a in names):
+            if any(not algorithm_class(a).stops_itself for a in names):
                 budget = str(SMOKE_EVALUATIONS)
     spec = make_spec(
         algos,

@@ -249,7 +249,7 @@ class AnswersMixin:
         if protocol is None:  # fixed per task: asked once
             protocol = self._plans["protocol", v.task] = self.bench.evaluation_protocol(v.task)
         if seed == "sample":
-            seed = protocol["seed"]
+            seed = protocol.seed
         try:
             result = self.bench.query(index, v.task, info.search_metric, seed=seed)
         except FidelityError as err:  # e.g. a named trial where only seed means exist
@@ -260,7 +260,7 @@ class AnswersMixin:
             values[valid] = result.value
             emulated[valid] = "hp12-proxy"
         if v.train_time in lacking:
-            values[TIME] = result.cost * float(protocol["cost_scale"])
+            values[TIME] = result.cost * protocol.cost_scale
             emulated[TIME] = "hp12-proxy"
         for metric in lacking:
             refused.pop(metric, None)

@@ -4,10 +4,10 @@ An official result dict mixes metrics that benchsim's data holds at the asked fi
 metrics it does not (a per-seed value where only the seed mean is recorded, an epoch of a
 schedule that has no curve).  :class:`Fetcher` asks the backend for all of them in one
 :meth:`~benchsim.backends.base.Benchmark.query`; when that fails it asks one metric at a time
-and keeps every refusal as the reason for that metric.  A refusal that does not name the
-architecture (``metric 'train_acc' has no per-seed values on task cifar10``) is a property of
-the table, not of the architecture, so it is remembered and the next call asks only for the
-rest: the common official calls cost one backend query.
+and keeps every refusal as the reason for that metric.  A refusal that is not about the
+architecture (``FidelityError.arch`` is ``None``: ``metric 'train_acc' has no per-seed values
+on task cifar10``) is a property of the table, so it is remembered and the next call asks only
+for the rest: the common official calls cost one backend query.
 
 Randomness: ``seed="sample"`` draws one recorded training seed with the benchmark's generator;
 when metrics are asked one at a time, the first answer's seed is reused for the others, so
@@ -59,7 +59,7 @@ class Fetcher:
                 )
             except _REFUSALS as err:
                 if len(ask) == 1:  # the group was the one metric: no need to ask again
-                    self._refuse(index, ask[0], str(err), where, refused)
+                    self._refuse(ask[0], err, where, refused)
                 else:
                     used = self._one_by_one(
                         index, task, ask, seed, epoch, schedule, values, refused, where
@@ -75,11 +75,14 @@ class Fetcher:
                 )
         return values, refused, used
 
-    def _refuse(self, index: int, metric: str, reason: str, where: tuple, refused: dict) -> None:
-        """Note one refusal; remember it for every architecture unless it names this one."""
-        refused[metric] = reason
-        if f"architecture {index} " not in reason:
-            self._gaps.setdefault(where, {})[metric] = reason
+    def _refuse(
+        self, metric: str, err: FidelityError | UnknownMetricError, where: tuple, refused: dict
+    ) -> None:
+        """Note one refusal; remember it for every architecture unless it is about this one
+        (an unknown metric is about none)."""
+        refused[metric] = str(err)
+        if not (isinstance(err, FidelityError) and err.arch is not None):
+            self._gaps.setdefault(where, {})[metric] = str(err)
 
     def _one_by_one(
         self,
@@ -100,7 +103,7 @@ class Fetcher:
                     index, task, metric, seed=seed, epoch=epoch, schedule=schedule
                 )
             except _REFUSALS as err:
-                self._refuse(index, metric, str(err), where, refused)
+                self._refuse(metric, err, where, refused)
                 continue
             values[metric] = result.value
             if used is None and result.seed is not None:

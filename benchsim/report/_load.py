@@ -1,9 +1,9 @@
 """Read what a sweep stored, the way any other tool would: Parquet files and the spec.
 
 The report needs three things: the per-run finals (``results/_runs.parquet``), the anytime
-curves (the hive-partitioned trajectories, reduced to the incumbent columns) and, for a
-tabular benchmark, each task's optimum test value over the whole table (the reference of the
-regret).  Nothing here depends on how the runs were executed.
+curves (the hive-partitioned trajectories, reduced to the incumbent columns) and, where the
+backend records it (``Traits.recorded_optimum``), each task's optimum test value over the whole
+space (the reference of the regret).  Nothing here depends on how the runs were executed.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def load_sweep(out: str | Path) -> SweepData:
     test_metric = dict(zip(named["task"], named["test_metric_name"], strict=True))
     search_metric = dict(zip(named["task"], named["search_metric_name"], strict=True))
     optimum = None
-    if backend_info(spec.backend).tabular:
+    if backend_info(spec.backend).traits.recorded_optimum:
         optimum, names = table_optimum(spec.benchmark, spec.tasks)
         test_metric = {**names, **test_metric}
     return SweepData(

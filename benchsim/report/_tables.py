@@ -228,7 +228,7 @@ def cross_task_lookup(
     from benchsim.backends import benchmark as open_benchmark
     from benchsim.errors import UnknownTaskError
 
-    if not backend_info(data.spec.backend).tabular:
+    if not backend_info(data.spec.backend).traits.free_test_lookups:
         raise ConfigError(
             f"--report-tasks needs a table backend; this sweep ran on {data.spec.backend!r} "
             "(report a found architecture elsewhere with `benchsim retrain`)"

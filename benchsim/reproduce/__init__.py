@@ -25,7 +25,13 @@ from benchsim._checks import check_int
 from benchsim._files import atomic_write_bytes
 from benchsim.errors import ConfigError, IncompleteReproduction
 from benchsim.reproduce._compare import Cell, Comparison
-from benchsim.reproduce._experiments import EXPERIMENTS, Experiment, Search, experiment
+from benchsim.reproduce._experiments import (
+    EXPERIMENTS,
+    Experiment,
+    Search,
+    experiment,
+    register_experiment,
+)
 from benchsim.reproduce._published import Published, published
 
 __all__ = [
@@ -37,6 +43,7 @@ __all__ = [
     "Search",
     "experiment",
     "published",
+    "register_experiment",
     "reproduce",
 ]
 

@@ -1,16 +1,26 @@
-"""Turn a searcher's jobs into backend calls, and say how an evaluation is charged.
+"""Turn a searcher's jobs into backend calls, through one table of job kinds.
+
+:data:`KINDS` says, for each kind of job (:data:`benchsim.algorithms.JOBS`), which part of a
+benchmark answers it (the lookup contract itself, or a capability component:
+``bench.weight_sharing``, ``bench.task_distances``) and how; :func:`capabilities` reads it to
+tell a searcher beforehand which kinds this benchmark answers, and :class:`JobExecutor`
+dispatches through it.  A new job kind is a class in :mod:`benchsim.algorithms._base` and a row
+here (a test checks that every job has one).
 
 The evaluation protocol is a property of the run, not of the algorithm: which training seed an
 :class:`~benchsim.algorithms.Evaluate` reads (``seed``), which schedule (``schedule``: on the
 live backend, train the architecture alone for that many epochs) and what fraction of the
-recorded training time it is charged (``cost_scale``).  Backends propose a default per task
-(``Benchmark.evaluation_protocol``); a config file may override both.
+recorded training time it is charged (``cost_scale``): a
+:class:`~benchsim.backends.base.Protocol`.  Backends propose one per task
+(``Benchmark.evaluation_protocol``); a config file may override it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -23,28 +33,129 @@ from benchsim.algorithms._base import (
     TaskDistance,
     TrainPass,
 )
-from benchsim.backends.base import Benchmark, SeedLike
+from benchsim.backends.base import Benchmark, Protocol
+from benchsim.errors import BackendError
+
+__all__ = ["KINDS", "JobExecutor", "JobKind", "Protocol", "capabilities"]
 
 _EMPTY = np.empty(0, dtype=np.float64)
 
 
+def _evaluate(run: JobExecutor, bench: Benchmark) -> Callable[[Evaluate], Outcome]:
+    """Evaluations through the backend's :meth:`~benchsim.backends.base.Benchmark.evaluator`,
+    one per task under its protocol, made on the task's first job (a search asks the same
+    question over and over: the names and seed are checked once)."""
+    lookups: dict[str, tuple[Callable[[int], tuple[float, float]], float, str]] = {}
+    array, float64 = np.array, np.float64
+
+    def lookup_of(task: str) -> tuple[Callable[[int], tuple[float, float]], float, str]:
+        proto = run.protocols[task]
+        found = bench.evaluator(task, proto.metric, seed=proto.seed, schedule=proto.schedule)
+        lookups[task] = (found, proto.cost_scale, proto.source)
+        return lookups[task]
+
+    def answer(job: Evaluate) -> Outcome:
+        lookup, scale, source = lookups.get(job.task) or lookup_of(job.task)
+        value, cost = lookup(job.arch)
+        return Outcome(array([value], dtype=float64), float(cost) * scale, source)
+
+    return answer
+
+
+def _each(answer: Callable[[JobExecutor, Any, Any], Outcome]) -> Callable[..., Any]:
+    """A kind's answer factory from ``answer(executor, answerer, job)``."""
+    return lambda run, answerer: partial(answer, run, answerer)
+
+
+def _sampled_eval(run: JobExecutor, ws: Any, job: SampledEval) -> Outcome:
+    batch = ws.sampled_eval(job.task, np.asarray(job.archs), rng=run.rng, batch_size=job.batch_size)
+    return Outcome(
+        values=np.asarray(batch.values, dtype=np.float64),
+        cost=float(np.sum(batch.cost)),
+        source=batch.source,
+    )
+
+
+def _train_pass(run: JobExecutor, ws: Any, job: TrainPass) -> Outcome:
+    cost = ws.train_pass(
+        job.task,
+        np.asarray(job.archs),
+        rng=run.rng,
+        weights=job.weights,
+        planned_passes=job.planned_passes,
+    )
+    return Outcome(values=_EMPTY, cost=cost)
+
+
+def _joint_train_pass(run: JobExecutor, ws: Any, job: JointTrainPass) -> Outcome:
+    cost = ws.joint_train_pass(
+        job.tasks,
+        [np.asarray(archs) for archs in job.archs],
+        rng=run.rng,
+        weights=job.weights,
+        planned_passes=job.planned_passes,
+    )
+    return Outcome(values=_EMPTY, cost=cost)
+
+
+def _task_distance(run: JobExecutor, distances: Any, job: TaskDistance) -> Outcome:
+    batch = distances.task_distance(job.task, job.sources, repeats=job.repeats, rng=run.rng)
+    return Outcome(
+        values=np.asarray(batch.values, dtype=np.float64),
+        cost=float(np.sum(batch.cost)),
+        source=batch.source,
+    )
+
+
 @dataclass(frozen=True)
-class Protocol:
-    """How one task's :class:`Evaluate` jobs are answered and charged."""
+class JobKind:
+    """How the runner answers one kind of job.
 
-    metric: str
-    seed: SeedLike = None
-    cost_scale: float = 1.0
-    note: str = ""
-    schedule: int | None = None
-    source: str = "standalone"
+    Attributes
+    ----------
+    component
+        The benchmark attribute that answers it (``None``: the benchmark's lookup contract).
+    answer
+        ``answer(executor, answerer)``: the function that answers a job of this kind
+        (``job -> Outcome``), built once per run.
+    refusal
+        What a search that asks it of a benchmark without the component is told.
+    """
 
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+    component: str | None
+    answer: Callable[[JobExecutor, Any], Callable[[Any], Outcome]]
+    refusal: str = ""
+
+
+_NO_WEIGHT_SHARING = "backend {backend} does not support weight-sharing steps"
+KINDS: dict[type, JobKind] = {
+    Evaluate: JobKind(None, _evaluate),
+    SampledEval: JobKind("weight_sharing", _each(_sampled_eval), _NO_WEIGHT_SHARING),
+    TrainPass: JobKind("weight_sharing", _each(_train_pass), _NO_WEIGHT_SHARING),
+    JointTrainPass: JobKind("weight_sharing", _each(_joint_train_pass), _NO_WEIGHT_SHARING),
+    TaskDistance: JobKind(
+        "task_distances",
+        _each(_task_distance),
+        "backend {backend} holds no task data (images) to compute task distances from; give "
+        "the algorithm a distance file made by `benchsim task-distance --tasks A,B,... --out "
+        "FILE`",
+    ),
+}
+"""Job class -> :class:`JobKind`: the one table of what answers each kind of job."""
+
+
+def _answerer(bench: Benchmark, kind: JobKind) -> Any:
+    return bench if kind.component is None else getattr(bench, kind.component, None)
+
+
+def capabilities(bench: Benchmark) -> frozenset[str]:
+    """The job kinds ``bench`` answers (what :attr:`Problem.capabilities` tells a searcher)."""
+    return frozenset(job.kind for job, kind in KINDS.items() if _answerer(bench, kind) is not None)
 
 
 class JobExecutor:
-    """Answers jobs through the backend contract only (no backend-specific branches)."""
+    """Answers jobs through the backend contract and its components only (no backend-specific
+    branches): each job goes to the answer its kind's row of :data:`KINDS` names."""
 
     def __init__(
         self, bench: Benchmark, protocols: dict[str, Protocol], rng: np.random.Generator
@@ -52,61 +163,21 @@ class JobExecutor:
         self.bench = bench
         self.protocols = protocols
         self.rng = rng
-        self._evaluators: dict[str, Callable[[int], Outcome]] = {}
+        self._answers: dict[type, Callable[[Job], Outcome]] = {}
+        for job, kind in KINDS.items():
+            answerer = _answerer(bench, kind)
+            if answerer is None:
+                message = kind.refusal.format(backend=bench.backend or type(bench).__name__)
+                self._answers[job] = partial(_refuse, message)
+            else:
+                self._answers[job] = kind.answer(self, answerer)
 
     def __call__(self, job: Job) -> Outcome:
-        if isinstance(job, Evaluate):
-            evaluate = self._evaluators.get(job.task) or self._evaluator(job.task)
-            return evaluate(job.arch)
-        if isinstance(job, SampledEval):
-            batch = self.bench.sampled_eval(
-                job.task, np.asarray(job.archs), rng=self.rng, batch_size=job.batch_size
-            )
-            return Outcome(
-                values=np.asarray(batch.values, dtype=np.float64),
-                cost=float(np.sum(batch.cost)),
-                source=batch.source,
-            )
-        if isinstance(job, TrainPass):
-            cost = self.bench.train_pass(
-                job.task,
-                np.asarray(job.archs),
-                rng=self.rng,
-                weights=job.weights,
-                planned_passes=job.planned_passes,
-            )
-            return Outcome(values=_EMPTY, cost=cost)
-        if isinstance(job, TaskDistance):
-            batch = self.bench.task_distance(
-                job.task, job.sources, repeats=job.repeats, rng=self.rng
-            )
-            return Outcome(
-                values=np.asarray(batch.values, dtype=np.float64),
-                cost=float(np.sum(batch.cost)),
-                source=batch.source,
-            )
-        if isinstance(job, JointTrainPass):
-            cost = self.bench.joint_train_pass(
-                job.tasks,
-                [np.asarray(archs) for archs in job.archs],
-                rng=self.rng,
-                weights=job.weights,
-                planned_passes=job.planned_passes,
-            )
-            return Outcome(values=_EMPTY, cost=cost)
-        raise TypeError(f"a searcher returned {job!r}, which is not a job")
+        answer = self._answers.get(type(job))
+        if answer is None:
+            raise TypeError(f"a searcher returned {job!r}, which is not a job")
+        return answer(job)
 
-    def _evaluator(self, task: str) -> Callable[[int], Outcome]:
-        """``arch -> Outcome`` for :class:`Evaluate` jobs on ``task``, under its protocol: the
-        backend's :meth:`~benchsim.backends.base.Benchmark.evaluator` (made on the task's
-        first job; a search asks the same question over and over)."""
-        proto = self.protocols[task]
-        lookup = self.bench.evaluator(task, proto.metric, seed=proto.seed, schedule=proto.schedule)
-        scale, source, array, float64 = proto.cost_scale, proto.source, np.array, np.float64
 
-        def evaluate(arch: int) -> Outcome:
-            value, cost = lookup(arch)
-            return Outcome(array([value], dtype=float64), float(cost) * scale, source)
-
-        self._evaluators[task] = evaluate
-        return evaluate
+def _refuse(message: str, job: Job) -> Outcome:
+    raise BackendError(message)

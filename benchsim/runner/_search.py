@@ -22,27 +22,11 @@ import pyarrow as pa
 
 from benchsim._arrow import numbers as arrow_numbers
 from benchsim._arrow import to_numbers
-from benchsim.algorithms._base import (
-    Evaluate,
-    Job,
-    JointTrainPass,
-    Outcome,
-    SampledEval,
-    Searcher,
-    TaskDistance,
-    TrainPass,
-)
+from benchsim.algorithms._base import Evaluate, Job, Outcome, Searcher
 from benchsim.errors import DeadlockError
 from benchsim.runner._budget import Budget
 from benchsim.runner._clock import SimClock
 
-_KIND = {
-    Evaluate: "evaluate",
-    SampledEval: "sampled_eval",
-    TrainPass: "train_pass",
-    JointTrainPass: "joint_pass",
-    TaskDistance: "task_distance",
-}
 TRAINING_KINDS = ("train_pass", "joint_pass")
 """Trajectory kinds of training passes (no architecture, no value: only a cost)."""
 
@@ -114,10 +98,8 @@ class Trajectory:
             self.value.append(outcome.values[0])
             self.cost.append(outcome.cost)
             return
-        kind = _KIND[type(job)]
+        kind = job.label
         sources = None
-        if kind == "sampled_eval" and job.batch_size is None:
-            kind = "full_eval"
         if kind in TRAINING_KINDS:
             tasks = list(job.tasks)
             archs, values = [-1] * len(tasks), [float("nan")] * len(tasks)

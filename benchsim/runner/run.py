@@ -1,7 +1,11 @@
 """Run one search end to end: resolve the config, drive the searcher(s), write the results.
 
-``execute_run`` is what ``benchsim run`` calls.  The algorithm is built from the registry and
-never sees the backend; the backend is built from the registry and never sees the algorithm.
+A :class:`Run` is started (:meth:`Run.start`) or resumed from its checkpoint
+(:meth:`Run.resume`), stepped one result at a time (:meth:`Run.step`, :meth:`Run.save`) and
+finished (:meth:`Run.finish`); :func:`execute_run` and :func:`resume_run`, what ``benchsim
+run`` and a sweep's workers call, drive it with the command line's checkpoint and stop-signal
+policy (:func:`complete`).  The algorithm is built from the registry and never sees the
+backend; the backend is built from the registry and never sees the algorithm.
 """
 
 from __future__ import annotations
@@ -19,14 +23,14 @@ import numpy as np
 
 from benchsim._checks import check_int
 from benchsim.algorithms._base import Problem, Searcher, TaskSpec, algorithm_class, create
-from benchsim.backends.base import Benchmark
+from benchsim.backends.base import Benchmark, Protocol
 from benchsim.catalog import DEFAULT_TASKS
 from benchsim.errors import BenchsimWarning, ConfigError, EmptyResultError, RunInterrupted
 from benchsim.runner._budget import Budget, parse_budget
 from benchsim.runner._checkpoint import Checkpointer, discard_uncommitted, has_checkpoint
 from benchsim.runner._checkpoint import load as load_saved
 from benchsim.runner._config import RunConfig, load_config_file, merge_config
-from benchsim.runner._execute import JobExecutor, Protocol
+from benchsim.runner._execute import JobExecutor, capabilities
 from benchsim.runner._results import (
     atomic_write_json,
     json_default,
@@ -39,7 +43,6 @@ from benchsim.runner._search import (
     SearchLoop,
     SearchStats,
     Trajectory,
-    spawn_generators,
 )
 from benchsim.runner._signals import StopSignals, signal_name
 
@@ -66,33 +69,15 @@ def _open_benchmark(config: RunConfig, seed: int) -> Benchmark:
 def resolve_tasks(bench: Benchmark, tasks: tuple[str, ...] | None) -> tuple[str, ...]:
     """Canonical task names; default per benchmark (NB201: cifar10 + cifar100)."""
     if tasks is None:
-        if not bench.traits.tabular:  # a live backend answers for the datasets it was opened with
+        if bench.traits.tasks_are_datasets:  # it answers for the datasets it was opened with
             return bench.tasks
         tasks = DEFAULT_TASKS.get(bench.space.name, bench.tasks[:2])
     return tuple(bench.resolve_task(t) for t in tasks)
 
 
 def _protocols(bench: Benchmark, tasks: tuple[str, ...], override: dict) -> dict[str, Protocol]:
-    out = {}
-    for task in tasks:
-        base = bench.evaluation_protocol(task)
-        merged = {**base, **override}
-        if override:
-            merged["note"] = f"{base.get('note', '')} (overridden: {sorted(override)})"
-        scale = merged.get("cost_scale", 1.0)
-        if not isinstance(scale, (int, float)) or not scale > 0:
-            raise ConfigError(f"protocol cost_scale == {scale!r}, must be a number > 0")
-        schedule = merged.get("schedule")
-        check_int("protocol schedule", schedule, 1, allow_none=True)
-        out[task] = Protocol(
-            metric=bench.task_info(task).search_metric,
-            seed=merged.get("seed"),
-            cost_scale=float(scale),
-            note=str(merged.get("note", "")),
-            schedule=schedule,
-            source=str(merged.get("source", "standalone")),
-        )
-    return out
+    """Each task's evaluation protocol: the backend's, with the config's overrides."""
+    return {task: bench.evaluation_protocol(task).overridden(override) for task in tasks}
 
 
 def _spec(bench: Benchmark, task: str) -> TaskSpec:
@@ -120,6 +105,251 @@ class _RunState:
     wall_before: float = 0.0
 
 
+class Run:
+    """One search run: started or resumed, stepped result by result, then finished.
+
+    Call sequence: ``run = Run.start(config, out)`` (every input checked, the benchmark opened,
+    ``config.json`` written) or ``run = Run.resume(out)`` (from its checkpoint, after checking
+    every file of it against its recorded SHA-256); then ``run.step()`` until it returns
+    ``False``, calling ``run.save()`` to checkpoint whenever the caller's policy says; then
+    ``output = run.finish()`` (``result.json`` and ``trajectory.parquet`` written).  The
+    algorithm is built from the registry and never sees the backend; the backend is built from
+    the registry and never sees the algorithm.  :func:`execute_run` and :func:`resume_run` are
+    that sequence with the command line's policy (stop signals, checkpoints by wall time and
+    at milestones).
+
+    Attributes
+    ----------
+    state
+        Everything a checkpoint holds (:class:`_RunState`).
+    bench
+        The opened benchmark.
+    out_dir, checkpointer
+        The output folder and its checkpointer (``None`` without one).
+    resolved
+        The resolved config, as ``config.json`` holds it.
+    """
+
+    def __init__(
+        self,
+        state: _RunState,
+        bench: Benchmark,
+        out_dir: Path | None,
+        checkpointer: Checkpointer | None,
+        *,
+        resumed: bool,
+        began: float,
+    ) -> None:
+        config = state.config
+        self.state, self.bench, self.out_dir = state, bench, out_dir
+        self.checkpointer, self.resumed, self._began = checkpointer, resumed, began
+        self.cls = algorithm_class(config.algo)
+        self.budget = parse_budget(state.budget_text)
+        self.protocols = _protocols(bench, state.tasks, dict(config.protocol))
+        # Problem.source_tasks promises answers on every other task too (XferNAS asks them).
+        every_task = _protocols(bench, bench.tasks, dict(config.protocol))
+        self.execute = JobExecutor(bench, every_task, state.gen_jobs)
+        resolved = _resolved_config(
+            config, self.cls, state.searchers, state.tasks, state.budget_text, self.budget,
+            self.protocols,
+        )  # fmt: skip
+        resolved["versions"] = package_versions()
+        resolved["data"] = bench.provenance()
+        resolved["answers"] = bench.answer_notes()
+        self.resolved = resolved
+        self._milestone: int | None = None
+        self._current: tuple[Searcher, SearchLoop] | None = None  # the search under way
+        if out_dir is not None and not resumed:
+            atomic_write_json(out_dir / "config.json", resolved)
+        if out_dir is not None and resumed:
+            _check_saved_config(out_dir, resolved)
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def start(
+        cls, config: RunConfig, out: str | Path | None = None, *, bench: Benchmark | None = None
+    ) -> Run:
+        """A new run of ``config`` into ``out`` (``None``: nothing written).
+
+        Raises :class:`~benchsim.errors.BenchsimError` subclasses for bad input before any
+        work is done (unknown algorithm/task/hyperparameter, impossible budget, non-empty
+        ``out``): only then is the output folder made and ``config.json`` written.
+        """
+        began = time.perf_counter()
+        config.validate()
+        algo = algorithm_class(config.algo)
+        out_dir = prepare_out_dir(out, create=False) if out is not None else None
+        # Every generator of the run from its one seed, in SeedSequence order: the backend's
+        # seed, the jobs', then one per search (spawned once their number is known).
+        seeds = np.random.SeedSequence(config.seed)
+        gen_backend, gen_jobs = (np.random.default_rng(s) for s in seeds.spawn(2))
+        backend_seed = int(gen_backend.integers(2**31))
+        if bench is None:
+            bench = _open_benchmark(config, backend_seed)
+        tasks = resolve_tasks(bench, config.tasks)
+        budget_text = (
+            config.budget if config.budget is not None else algo.default_budget(bench.space)
+        )
+        check_budget_scale(
+            bench, tasks, parse_budget(budget_text), dict(config.protocol), algo.multi_task
+        )
+        check_workers(config.workers, bench)
+        for message in bench.check_run(tasks):  # e.g. an unreachable ws_tau: refused first
+            warnings.warn(message, BenchsimWarning, stacklevel=2)
+        searchers = _build_searchers(algo, config, bench, tasks)
+        search_seeds = [np.random.default_rng(s) for s in seeds.spawn(len(searchers))]
+        state = _RunState(
+            config=config,
+            tasks=tasks,
+            budget_text=budget_text,
+            searchers=searchers,
+            gen_jobs=gen_jobs,
+            search_seeds=search_seeds,
+            backend_seed=backend_seed,
+        )
+        checkpointer = None
+        if out_dir is not None:  # every input checked: only now leave a folder behind
+            prepare_out_dir(out_dir)
+            checkpointer = Checkpointer(out_dir)
+        return cls(state, bench, out_dir, checkpointer, resumed=False, began=began)
+
+    @classmethod
+    def resume(cls, out: str | Path, *, bench: Benchmark | None = None) -> Run:
+        """The run in ``out`` where its checkpoint left it.
+
+        Every checkpoint file is checked against its recorded SHA-256 first (a damaged or
+        edited one raises :class:`~benchsim.errors.CheckpointError` before anything is
+        written); a run stopped before its first checkpoint (``config.json`` only) is started
+        again from its ``config.json``.
+        """
+        began = time.perf_counter()
+        out_dir = Path(out)
+        restart = _restart_config(out_dir)
+        if restart is not None:  # stopped before its first checkpoint: start it again
+            discard_uncommitted(out_dir)  # what a first save killed before its manifest left
+            (out_dir / "config.json").unlink()
+            return cls.start(restart, out_dir, bench=bench)
+        state, checkpointer = _load(out_dir)
+        if bench is None:
+            bench = _open_benchmark(state.config, state.backend_seed)
+        if state.bench_state is not None:
+            bench.load_state_dict(state.bench_state)
+        return cls(state, bench, out_dir, checkpointer, resumed=True, began=began)
+
+    # ------------------------------------------------------------------ stepping
+    def step(self, progress: ProgressHook | None = None) -> bool:
+        """Deliver the next result (setting up each search as the one before it ends);
+        ``False`` once every search has ended."""
+        current = self._current
+        if current is not None and current[1].step(
+            current[0], self.execute, self.state.traj, progress
+        ):
+            return True  # the common case: one more result of the search under way
+        return self._advance(progress)
+
+    def _advance(self, progress: ProgressHook | None) -> bool:
+        """:meth:`step` where a search ends, begins or is resumed."""
+        state = self.state
+        if self._current is not None:  # the search under way has ended
+            self._end_search()
+        while state.search_index < len(state.searchers):
+            searcher, problem = state.searchers[state.search_index]
+            if state.loop is None:
+                searcher.setup(problem, state.search_seeds[state.search_index])
+                scale = len(state.tasks) if self.cls.multi_task else 1
+                own = frozenset(t.name for t in problem.tasks)  # source tasks: not budgeted
+                state.loop = SearchLoop(
+                    self.budget.scaled(scale), state.config.workers, state.search_index, own
+                )
+            self._current = (searcher, state.loop)  # (or resumed in the middle of it)
+            self._milestone = searcher.milestone()
+            if state.loop.step(searcher, self.execute, state.traj, progress):
+                return True
+            self._end_search()
+        return False
+
+    def _end_search(self) -> None:
+        """Record the ended search's spending and recommendations; on to the next one."""
+        state = self.state
+        searcher, loop = self._current  # type: ignore[misc]
+        state.stats.append(loop.stats)
+        for spec in state.searchers[state.search_index][1].tasks:
+            state.recommendations[spec.name] = searcher.recommend(spec.name)
+        state.search_index += 1
+        state.loop = self._current = None
+
+    def passed_milestone(self) -> bool:
+        """Whether the current searcher's :meth:`~benchsim.algorithms.Searcher.milestone` (an
+        EMT-NAS generation) advanced since this was last asked, or since its search began."""
+        if self._current is None:
+            return False
+        reached = self._current[0].milestone()
+        passed, self._milestone = reached != self._milestone, reached
+        return passed
+
+    @property
+    def results(self) -> int:
+        """Results answered so far (trajectory rows)."""
+        return len(self.state.traj)
+
+    def save(self) -> None:
+        """Checkpoint the run into its folder (the backend's state included)."""
+        if self.checkpointer is None:
+            raise ConfigError("a run without an output folder cannot be checkpointed")
+        state = self.state
+        state.bench_state = self.bench.state_dict()
+        wall_before = state.wall_before
+        state.wall_before = wall_before + time.perf_counter() - self._began
+        try:
+            self.checkpointer.save(state)
+        finally:
+            state.wall_before = wall_before
+
+    # ------------------------------------------------------------------ finishing
+    def finish(self) -> RunOutput:
+        """Summarise the run; write ``trajectory.parquet`` and ``result.json`` (and again
+        ``config.json`` of a resumed run) and remove the checkpoint.
+
+        Raises :class:`~benchsim.errors.EmptyResultError` (files written) when a task got no
+        architecture.
+        """
+        state, bench, out_dir = self.state, self.bench, self.out_dir
+        checkpointer = self.checkpointer
+        owner = {t.name: i for i, (_, problem) in enumerate(state.searchers) for t in problem.tasks}
+        result = _summarise(
+            bench, state.config, self.protocols, state.recommendations, state.traj, state.stats,
+            owner,
+        )  # fmt: skip
+        result["answers"] = bench.answer_notes()
+        table = _trajectory(bench, state.traj)
+        result["wall_seconds"] = round(state.wall_before + time.perf_counter() - self._began, 6)
+        if checkpointer is not None:
+            saves = checkpointer.stats
+            result["checkpoints"] = {
+                "saves": saves.count,
+                "seconds": round(saves.seconds, 6),
+                "bytes": saves.bytes,
+            }
+        if out_dir is not None:
+            if self.resumed:
+                atomic_write_json(out_dir / "config.json", self.resolved)
+            write_trajectory(out_dir / "trajectory.parquet", table)
+            atomic_write_json(out_dir / "result.json", result)
+            if checkpointer is not None:
+                checkpointer.remove()
+        output = RunOutput(result=result, config=self.resolved, trajectory=table)
+        empty = [task for task, row in result["tasks"].items() if row["arch"] is None]
+        if empty:
+            where = f"; its files are in {out_dir}" if out_dir is not None else ""
+            raise EmptyResultError(
+                f"the run returned no architecture for {', '.join(empty)}: its budget "
+                f"({state.budget_text or 'the algorithm default'}) ended before any full "
+                f"evaluation there{where}; give a larger --budget",
+                output,
+            )
+        return output
+
+
 def execute_run(
     config: RunConfig,
     out: str | Path | None = None,
@@ -132,152 +362,71 @@ def execute_run(
 ) -> RunOutput:
     """Run ``config``; write ``config.json``, ``trajectory.parquet``, ``result.json`` to ``out``.
 
-    Raises :class:`~benchsim.errors.BenchsimError` subclasses for bad input before any work is
-    done (unknown algorithm/task/hyperparameter, impossible budget, non-empty ``out``).  With an
-    ``out`` folder the run checkpoints there every ``checkpoint_every`` wall seconds, on a live
-    backend also whenever the searcher's :meth:`~benchsim.algorithms.Searcher.milestone`
-    advances (each EMT-NAS generation), and on Ctrl-C, SIGTERM or SIGHUP (then raising
+    :meth:`Run.start` (``resume=True``: :func:`resume_run`, ``config`` unused) driven to its
+    end by :func:`complete`: with an ``out`` folder the run checkpoints there every
+    ``checkpoint_every`` wall seconds, where the backend's traits ask also whenever the
+    searcher's :meth:`~benchsim.algorithms.Searcher.milestone` advances (each EMT-NAS
+    generation on the live backend), and on Ctrl-C, SIGTERM or SIGHUP (then raising
     :class:`RunInterrupted`, whose ``exit_code`` is 130, 143 or 129); the signal handlers are
-    installed for the duration of the call only (:mod:`._signals`).  ``resume=True`` continues
-    from that checkpoint, after checking every file of it against its recorded SHA-256 (a
-    damaged or edited one raises :class:`~benchsim.errors.CheckpointError` before anything is
-    written).  ``stop_after`` (testing aid) interrupts after that many results, as Ctrl-C
-    would.
+    installed for the duration of the call only (:mod:`._signals`).  ``stop_after`` (testing
+    aid) interrupts after that many results, as Ctrl-C would.
     """
-    with StopSignals() as stop:
-        return _execute(
-            config, out, stop, progress=progress, bench=bench,
-            checkpoint_every=checkpoint_every, resume=resume, stop_after=stop_after,
-        )  # fmt: skip
-
-
-def _execute(
-    config: RunConfig,
-    out: str | Path | None,
-    interrupt: StopSignals,
-    *,
-    progress: ProgressHook | None,
-    bench: Benchmark | None,
-    checkpoint_every: float | None,
-    resume: bool,
-    stop_after: int | None,
-) -> RunOutput:
-    """:func:`execute_run` with its stop signals already caught (a first one before the loop
-    stops the run after its first result)."""
-    wall0 = time.perf_counter()
-    checkpointer: Checkpointer | None = None
     if resume:
         if out is None:
             raise ConfigError("resume needs the run's output folder")
-        out_dir: Path | None = Path(out)
-        restart = _restart_config(out_dir)
-        if restart is not None:  # stopped before its first checkpoint: start it again
-            discard_uncommitted(out_dir)  # what a first save killed before its manifest left
-            (out_dir / "config.json").unlink()
-            return _execute(
-                restart, out_dir, interrupt, progress=progress, bench=bench,
-                checkpoint_every=checkpoint_every, resume=False, stop_after=stop_after,
-            )  # fmt: skip
-        state, checkpointer = _load(out_dir)
-        config = state.config
-        if bench is None:
-            bench = _open_benchmark(config, state.backend_seed)
-        if state.bench_state is not None:
-            bench.load_state_dict(state.bench_state)
-    else:
-        config.validate()
-        algorithm_class(config.algo)
-        out_dir = prepare_out_dir(out, create=False) if out is not None else None
-        gen_backend, gen_jobs, *gen_search = spawn_generators(config.seed, 2 + 64)
-        backend_seed = int(gen_backend.integers(2**31))
-        if bench is None:
-            bench = _open_benchmark(config, backend_seed)
-        state = _new_state(config, bench, gen_jobs, gen_search, backend_seed)
-        if out_dir is not None:  # every input checked: only now leave a folder behind
-            prepare_out_dir(out_dir)
-            checkpointer = Checkpointer(out_dir)
-    cls = algorithm_class(config.algo)
-    tasks = state.tasks
-    budget = parse_budget(state.budget_text)
-    protocols = _protocols(bench, tasks, dict(config.protocol))
-    # Problem.source_tasks promises answers on every other task too (XferNAS asks them).
-    every_task = _protocols(bench, bench.tasks, dict(config.protocol))
-    execute = JobExecutor(bench, every_task, state.gen_jobs)
-    resolved = _resolved_config(
-        config, cls, state.searchers, tasks, state.budget_text, budget, protocols
-    )
-    resolved["versions"] = package_versions()
-    resolved["data"] = bench.provenance()
-    resolved["answers"] = bench.answer_notes()
-    if out_dir is not None and not resume:
-        atomic_write_json(out_dir / "config.json", resolved)
-    if out_dir is not None and resume:
-        _check_saved_config(out_dir, resolved)
+        return resume_run(
+            out, progress=progress, bench=bench, checkpoint_every=checkpoint_every,
+            stop_after=stop_after,
+        )  # fmt: skip
+    with StopSignals() as stop:
+        run = Run.start(config, out, bench=bench)
+        return complete(run, stop, progress, checkpoint_every, stop_after)
 
+
+def resume_run(
+    out: str | Path,
+    *,
+    progress: ProgressHook | None = None,
+    bench: Benchmark | None = None,
+    checkpoint_every: float | None = 60.0,
+    stop_after: int | None = None,
+) -> RunOutput:
+    """Continue the run in ``out`` (:meth:`Run.resume`) to its end, as :func:`execute_run`
+    drives a new one; it ends exactly where an uninterrupted run would."""
+    with StopSignals() as stop:
+        run = Run.resume(out, bench=bench)
+        return complete(run, stop, progress, checkpoint_every, stop_after)
+
+
+def complete(
+    run: Run,
+    interrupt: StopSignals,
+    progress: ProgressHook | None = None,
+    checkpoint_every: float | None = 60.0,
+    stop_after: int | None = None,
+) -> RunOutput:
+    """Step ``run`` to its end under the command line's policy (see :func:`execute_run`): save
+    by wall time and, where the backend's traits ask, at each milestone; on a stop signal (a
+    first one before the loop stops the run after its first result) or ``stop_after`` results,
+    save and raise :class:`RunInterrupted`."""
     last_save = time.perf_counter()
     answered = 0
-    live = not bench.traits.tabular  # a generation costs real minutes: save at each one
-    while state.search_index < len(state.searchers):
-        searcher, problem = state.searchers[state.search_index]
-        if state.loop is None:
-            searcher.setup(problem, state.search_seeds[state.search_index])
-            scale = len(tasks) if cls.multi_task else 1
-            own = frozenset(t.name for t in problem.tasks)  # source tasks: not budgeted
-            state.loop = SearchLoop(budget.scaled(scale), config.workers, state.search_index, own)
-        milestone = searcher.milestone()
-        while state.loop.step(searcher, execute, state.traj, progress):
-            answered += 1
-            asked = stop_after is not None and answered >= stop_after
-            stop = interrupt.signum is not None or asked
-            if checkpointer is not None:  # (a run without a folder reads no clock here)
-                now = time.perf_counter()
-                due = checkpoint_every is not None and now - last_save >= checkpoint_every
-                if live:
-                    reached = searcher.milestone()
-                    due, milestone = due or reached != milestone, reached
-                if stop or due:
-                    _save_checkpoint(checkpointer, state, bench, wall0)
-                    last_save = time.perf_counter()
-            if stop:
-                raise _interrupted(interrupt, len(state.traj), out_dir)
-        state.stats.append(state.loop.stats)
-        for spec in problem.tasks:
-            state.recommendations[spec.name] = searcher.recommend(spec.name)
-        state.search_index += 1
-        state.loop = None
-
-    owner = {t.name: i for i, (_, problem) in enumerate(state.searchers) for t in problem.tasks}
-    result = _summarise(
-        bench, config, protocols, state.recommendations, state.traj, state.stats, owner
-    )
-    result["answers"] = bench.answer_notes()
-    table = _trajectory(bench, state.traj)
-    result["wall_seconds"] = round(state.wall_before + time.perf_counter() - wall0, 6)
-    if checkpointer is not None:
-        saves = checkpointer.stats
-        result["checkpoints"] = {
-            "saves": saves.count,
-            "seconds": round(saves.seconds, 6),
-            "bytes": saves.bytes,
-        }
-    if out_dir is not None:
-        if resume:
-            atomic_write_json(out_dir / "config.json", resolved)
-        write_trajectory(out_dir / "trajectory.parquet", table)
-        atomic_write_json(out_dir / "result.json", result)
-        if checkpointer is not None:
-            checkpointer.remove()
-    output = RunOutput(result=result, config=resolved, trajectory=table)
-    empty = [task for task, row in result["tasks"].items() if row["arch"] is None]
-    if empty:
-        where = f"; its files are in {out_dir}" if out_dir is not None else ""
-        raise EmptyResultError(
-            f"the run returned no architecture for {', '.join(empty)}: its budget "
-            f"({state.budget_text or 'the algorithm default'}) ended before any full evaluation "
-            f"there{where}; give a larger --budget",
-            output,
-        )
-    return output
+    at_milestones = run.bench.traits.checkpoint_at_milestones  # a generation costs real minutes
+    saving, step = run.checkpointer is not None, run.step
+    while step(progress):
+        answered += 1
+        stop = interrupt.signum is not None or (stop_after is not None and answered >= stop_after)
+        if saving:  # (a run without a folder reads no clock here)
+            now = time.perf_counter()
+            due = checkpoint_every is not None and now - last_save >= checkpoint_every
+            if at_milestones:
+                due = run.passed_milestone() or due
+            if stop or due:
+                run.save()
+                last_save = time.perf_counter()
+        if stop:
+            raise _interrupted(interrupt, run.results, run.out_dir)
+    return run.finish()
 
 
 def _interrupted(interrupt: StopSignals, results: int, out_dir: Path | None) -> RunInterrupted:
@@ -291,35 +440,6 @@ def _interrupted(interrupt: StopSignals, results: int, out_dir: Path | None) -> 
     return RunInterrupted(
         f"run interrupted{by} after {results} results; {where}",
         interrupt.signum if interrupt.signum is not None else 2,
-    )
-
-
-def _new_state(
-    config: RunConfig,
-    bench: Benchmark,
-    gen_jobs: np.random.Generator,
-    gen_search: list[np.random.Generator],
-    backend_seed: int,
-) -> _RunState:
-    cls = algorithm_class(config.algo)
-    tasks = resolve_tasks(bench, config.tasks)
-    budget_text = (
-        config.budget if config.budget is not None else cls.default_budget(bench.space.name)
-    )
-    check_budget_scale(
-        bench, tasks, parse_budget(budget_text), dict(config.protocol), cls.multi_task
-    )
-    check_workers(config.workers, bench)
-    for message in bench.check_run(tasks):  # e.g. an unreachable ws_tau: refused before output
-        warnings.warn(message, BenchsimWarning, stacklevel=3)
-    return _RunState(
-        config=config,
-        tasks=tasks,
-        budget_text=budget_text,
-        searchers=_build_searchers(cls, config, bench, tasks),
-        gen_jobs=gen_jobs,
-        search_seeds=gen_search,
-        backend_seed=backend_seed,
     )
 
 
@@ -342,8 +462,8 @@ def check_budget_scale(
     nothing evaluated.  Too large: more than
     :data:`REPEATS_ALLOWED` evaluations of every architecture, in evaluations or in the
     simulated time they cost, is unbounded work (memory and checkpoints grow with it) that
-    no search of a finite space needs.  Time bounds need recorded costs, so they are checked
-    on a table only.
+    no search of a finite space needs.  Time bounds need costs known ahead, so they are
+    checked where the backend records them (``Traits.recorded_costs``).
     """
     size = bench.space.size
     limit = REPEATS_ALLOWED * size
@@ -353,7 +473,7 @@ def check_budget_scale(
             f"evaluations of each of the {size:,} architectures of {bench.space.name}; allowed: "
             f"at most {limit:,}"
         )
-    if budget.seconds is None or not bench.traits.tabular:
+    if budget.seconds is None or not bench.traits.recorded_costs:
         return
     protocols = _protocols(bench, tasks, override)
     archs = np.arange(size)
@@ -387,18 +507,6 @@ def check_workers(workers: int, bench: Benchmark) -> None:
     count in the millions would hold the run silently before its first answer)."""
     size = bench.space.size
     check_int("workers", workers, 1, high=size, why=f"the architectures of {bench.space.name}")
-
-
-def _save_checkpoint(
-    checkpointer: Checkpointer, state: _RunState, bench: Benchmark, wall0: float
-) -> None:
-    state.bench_state = bench.state_dict()
-    wall_before = state.wall_before
-    state.wall_before = wall_before + time.perf_counter() - wall0
-    try:
-        checkpointer.save(state)
-    finally:
-        state.wall_before = wall_before
 
 
 def _load(out_dir: Path) -> tuple[_RunState, Checkpointer]:
@@ -452,13 +560,13 @@ def _plain(value: Any) -> Any:
 def _build_searchers(
     cls: type[Searcher], config: RunConfig, bench: Benchmark, tasks: tuple[str, ...]
 ) -> list[tuple[Searcher, Problem]]:
-    family = bench.space.name
+    space = bench.space
     specs = tuple(_spec(bench, t) for t in tasks)
-    kinds = bench.capabilities()
+    kinds = capabilities(bench)
     if cls.multi_task:
         others = tuple(_spec(bench, t) for t in bench.tasks if t not in tasks)
-        problem = Problem(bench.space, specs, family, others, kinds)
-        searcher = create(config.algo, family, config.params)
+        problem = Problem(space, specs, others, kinds)
+        searcher = create(config.algo, space, config.params)
         searcher.check_problem(problem)
         return [(searcher, problem)]
     out = []
@@ -466,8 +574,8 @@ def _build_searchers(
         others = tuple(_spec(bench, t) for t in bench.tasks if t != spec.name)
         out.append(
             (
-                create(config.algo, family, config.params),
-                Problem(bench.space, (spec,), family, others, kinds),
+                create(config.algo, space, config.params),
+                Problem(space, (spec,), others, kinds),
             )
         )
     for searcher, problem in out:
@@ -570,7 +678,7 @@ def _cross_task(bench: Benchmark, arch: int, searched: str) -> dict[str, dict[st
     """The found architecture's recorded test metric on every other task of a table benchmark
     (how the NAS-Bench-201 paper reports one CIFAR-10 search on three datasets); ``{}`` on a
     live backend, where it would mean training the architecture on each task."""
-    if not bench.traits.tabular:
+    if not bench.traits.free_test_lookups:
         return {}
     out: dict[str, dict[str, Any]] = {}
     for task in bench.tasks:
@@ -625,7 +733,7 @@ def _trajectory(bench: Benchmark, traj: Trajectory):
     """The run's trajectory table: with each architecture's string and, on a table, the
     recorded test metric of each row's architecture on its task."""
     test_value = None
-    if bench.traits.tabular and len(traj):
+    if bench.traits.free_test_lookups and len(traj):
         # known[label, arch]: the test metric of every architecture on the label's task, and
         # NaN in the last place, which arch -1 (a row without an architecture) reads.
         known = np.full((len(traj.labels), bench.space.size + 1), np.nan)

@@ -30,6 +30,7 @@ from typing import Any
 from benchsim.errors import BenchsimError, ConfigError
 from benchsim.runner import RunConfig
 from benchsim.runner._checkpoint import has_checkpoint
+from benchsim.spaces import SearchSpace
 from benchsim.sweep._spec import SweepSpec, content_hash, run_dir, run_id
 
 RUN_FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))
@@ -54,7 +55,7 @@ def run_config(spec: SweepSpec, algo: str, seed: int, allowed: set[str]) -> RunC
     )
 
 
-def resolve(config: RunConfig, space: str) -> dict[str, Any] | None:
+def resolve(config: RunConfig, space: SearchSpace) -> dict[str, Any] | None:
     """The RunConfig fields as the runner will write them to config.json.
 
     Mirrors :func:`benchsim.runner.execute_run`: tasks are canonical already (the spec stores
@@ -67,10 +68,11 @@ def resolve(config: RunConfig, space: str) -> dict[str, Any] | None:
     cls = algorithm_class(config.algo)
     try:
         params = create(config.algo, space, config.params).config()
+        budget = config.budget if config.budget is not None else cls.default_budget(space)
     except BenchsimError:
         return None
     out = config.to_dict()
-    out["budget"] = config.budget if config.budget is not None else cls.default_budget(space)
+    out["budget"] = budget
     out["params"] = params
     return out
 
@@ -95,7 +97,7 @@ def _read_hash(folder: Path) -> str | None:
         return None
 
 
-def plan_runs(spec: SweepSpec, out: Path, space: str) -> list[Planned]:
+def plan_runs(spec: SweepSpec, out: Path, space: SearchSpace) -> list[Planned]:
     """Every run of ``spec`` with its state (see the module docstring); touches nothing."""
     from benchsim.algorithms import algorithm_class
 

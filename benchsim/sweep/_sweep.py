@@ -292,7 +292,7 @@ def run_sweep(
         options = live_options(spec.backend, spec.tasks, spec.backend_options)
         bench = outline(spec.benchmark, backend=spec.backend, seed=0, **options)
         traits = bench.traits
-        space, gpu, devices = bench.space.name, traits.gpus_per_run > 0, traits.device_slots
+        space, gpu, devices = bench.space, traits.gpus_per_run > 0, traits.device_slots
         del bench
         planned = plan_runs(spec, out, space)
         results = out / RESULTS

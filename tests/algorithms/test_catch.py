@@ -30,7 +30,7 @@ SMALL = {"meta_queries": 6, "meta_episode": 3, "train_steps": 2}
 def make(space="tnb101-micro", seed=0, target="t", sources=SOURCES, **params) -> CATCH:
     searcher = CATCH(**{**SMALL, **params})
     spec = lambda name: TaskSpec(name, "valid_acc", 200)  # noqa: E731
-    problem = Problem(get_space(space), (spec(target),), space, tuple(map(spec, sources)))
+    problem = Problem(get_space(space), (spec(target),), tuple(map(spec, sources)))
     searcher.setup(problem, np.random.default_rng(seed))
     return searcher
 

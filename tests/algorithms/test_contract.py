@@ -23,7 +23,7 @@ import pytest
 from benchsim.algorithms import algorithm_class, available, create
 from benchsim.catalog import CATALOG
 from benchsim.errors import ConfigError, RunInterrupted
-from benchsim.runner import RunConfig, execute_run, load_config_file, merge_config
+from benchsim.runner import RunConfig, execute_run, load_config_file, merge_config, resume_run
 
 TIMING = ("wall_seconds", "searcher_seconds")
 CASES = [(name, bench) for name in available() for bench in algorithm_class(name).benchmarks]
@@ -86,7 +86,7 @@ def test_the_algorithm_contract(name, space, installed_home, tmp_path):
     # also what "the same seed gives a byte-identical trajectory" asks.
     with pytest.raises(RunInterrupted):
         execute_run(config, tmp_path / "b", stop_after=max(1, _jobs(out.trajectory) // 2))
-    execute_run(None, tmp_path / "b", resume=True)  # type: ignore[arg-type]
+    resume_run(tmp_path / "b")
     assert _answers(tmp_path / "b") == _answers(tmp_path / "a")
 
     saved = load_config_file(tmp_path / "a" / "config.json")  # config.json runs again

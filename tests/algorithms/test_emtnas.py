@@ -37,7 +37,7 @@ TASKS = ("a", "b")
 
 def make(space: str = "nb201", seed: int = 0, tasks=TASKS, **params) -> EMTNAS:
     searcher = EMTNAS(**params)
-    problem = Problem(get_space(space), tuple(TaskSpec(t, "valid_acc", 200) for t in tasks), space)
+    problem = Problem(get_space(space), tuple(TaskSpec(t, "valid_acc", 200) for t in tasks))
     searcher.setup(problem, np.random.default_rng(seed))
     return searcher
 
@@ -376,7 +376,7 @@ def test_bad_hyperparameters_raise_config_error(params):
 def test_defaults_and_budget():
     assert create("emtnas", "nb201").generations == 300
     assert create("emtnas", "tnb101-micro").generations == 100
-    assert EMTNAS.default_budget("nb201") is None
+    assert EMTNAS.stops_itself and EMTNAS.default_budget(get_space("nb201")) is None
 
 
 def test_tournament_parent_selection_compares_within_a_task():

@@ -29,9 +29,7 @@ TASKS = ("a", "b")
 
 def make(cls, seed: int = 0, tasks=TASKS, **params):
     searcher = cls(**params)
-    problem = Problem(
-        get_space("nb201"), tuple(TaskSpec(t, "valid_acc", 200) for t in tasks), "nb201"
-    )
+    problem = Problem(get_space("nb201"), tuple(TaskSpec(t, "valid_acc", 200) for t in tasks))
     searcher.setup(problem, np.random.default_rng(seed))
     return searcher
 

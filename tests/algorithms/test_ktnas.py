@@ -45,7 +45,7 @@ def cache_home(tmp_path, monkeypatch):
 def make(cls=KTNAS, space="tnb101-micro", seed=0, **params):
     searcher = cls(**{**(SMALL_PARAMS if cls is KTNAS else {}), **params})
     tasks = tuple(TaskSpec(t, "valid_top1", 25) for t in ("a", "b"))
-    searcher.setup(Problem(get_space(space), tasks, space), np.random.default_rng(seed))
+    searcher.setup(Problem(get_space(space), tasks), np.random.default_rng(seed))
     return searcher
 
 

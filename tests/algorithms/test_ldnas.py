@@ -41,7 +41,7 @@ SMALL = {"distances": DISTANCES, "baseline_evaluations": 15, "candidates": 3, "r
 def problem(space="nb201", target="cifar10", sources=NB201[1:], capabilities=None) -> Problem:
     spec = lambda name: TaskSpec(name, "valid_acc", 200)  # noqa: E731
     extra = {} if capabilities is None else {"capabilities": frozenset(capabilities)}
-    return Problem(get_space(space), (spec(target),), space, tuple(map(spec, sources)), **extra)
+    return Problem(get_space(space), (spec(target),), tuple(map(spec, sources)), **extra)
 
 
 def make(seed=0, **params) -> LDNAS:
@@ -205,7 +205,7 @@ def test_live_capability_asks_a_distance_job_and_a_table_refuses(one_line):
     with pytest.raises(ConfigError) as excinfo:
         table.setup(problem(), np.random.default_rng(0))
     message = one_line(excinfo)
-    assert "ld-nas needs distances=FILE on benchmark nb201" in message
+    assert "ld-nas needs distances=FILE on space nb201" in message
     assert "benchsim task-distance --tasks cifar100,ImageNet16-120,cifar10" in message
 
 

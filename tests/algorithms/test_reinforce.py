@@ -15,7 +15,7 @@ from benchsim.spaces import SPACE_NAMES, get_space
 
 def make(space: str = "nb201", seed: int = 0, **params) -> Reinforce:
     searcher = Reinforce(**params)
-    problem = Problem(get_space(space), (TaskSpec("t", "valid_acc", 200),), space)
+    problem = Problem(get_space(space), (TaskSpec("t", "valid_acc", 200),))
     searcher.setup(problem, np.random.default_rng(seed))
     return searcher
 

@@ -21,7 +21,7 @@ SMALL = {"source_evaluations": 20, "fit_steps": 200, "refit_steps": 20, "target_
 def make(space="nb201", seed=0, target="t", sources=SOURCES, **params) -> XferNAS:
     searcher = XferNAS(**{**SMALL, **params})
     spec = lambda name: TaskSpec(name, "valid_acc", 200)  # noqa: E731
-    problem = Problem(get_space(space), (spec(target),), space, tuple(map(spec, sources)))
+    problem = Problem(get_space(space), (spec(target),), tuple(map(spec, sources)))
     searcher.setup(problem, np.random.default_rng(seed))
     return searcher
 

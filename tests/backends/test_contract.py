@@ -15,7 +15,10 @@ import numpy as np
 import pytest
 
 import benchsim
-from benchsim.backends import BACKENDS, BatchResult, Benchmark, Result, backend_info
+from benchsim.algorithms import TaskDistance
+from benchsim.backends import BACKENDS, BatchResult, Benchmark, Protocol, Result, backend_info
+from benchsim.backends.task_distances import TaskDistances
+from benchsim.backends.weight_sharing import WeightSharing
 from benchsim.catalog import CATALOG, SEED_METRICS
 from benchsim.errors import (
     BackendError,
@@ -23,9 +26,9 @@ from benchsim.errors import (
     FidelityError,
     InvalidArchitectureError,
     UnknownMetricError,
-    UnknownNameError,
     UnknownTaskError,
 )
+from benchsim.runner._execute import JobExecutor, capabilities
 
 LIVE_SMOKE = {"device": "cpu", "smoke": True}
 CASES = [
@@ -57,11 +60,12 @@ def test_every_registered_backend_has_a_case():
 
 def test_traits_are_what_the_backend_registered(bench):
     traits = bench.traits
-    assert traits.tabular == backend_info(bench.backend).tabular
     assert traits.gpus_per_run == 0 and traits.device_slots is None  # CPU or tables: no GPU
+    assert traits == backend_info(bench.backend).traits  # declared once, where it registers
     json.dumps(bench.provenance(), default=str)
     protocol = bench.evaluation_protocol(bench.tasks[0])
-    assert {"seed", "cost_scale", "note", "source"} <= set(protocol)
+    assert isinstance(protocol, Protocol) and protocol.note and protocol.source
+    assert protocol.metric == bench.task_info(bench.tasks[0]).search_metric
 
 
 def test_tasks_and_their_metrics(bench):
@@ -205,43 +209,59 @@ def test_recorded_seeds_are_the_seeds_a_query_accepts(bench):
 def test_weight_sharing_steps(bench):
     """train_pass costs time; sampled_eval answers one supernet estimate per architecture, never
     the stand-alone value; both validate their arguments in one line."""
+    if bench.weight_sharing is None:
+        pytest.skip(f"{bench!r} offers no weight sharing")
     task, archs = bench.tasks[0], [0, 7, 42]
     rng = np.random.default_rng(0)
-    cost = bench.train_pass(task, archs, rng=rng, planned_passes=10)
+    cost = bench.weight_sharing.train_pass(task, archs, rng=rng, planned_passes=10)
     assert isinstance(cost, float) and cost > 0
-    batch = bench.sampled_eval(task, archs, rng=rng, batch_size=64)
+    batch = bench.weight_sharing.sampled_eval(task, archs, rng=rng, batch_size=64)
     assert isinstance(batch, BatchResult) and batch.values.shape == batch.cost.shape == (3,)
     assert np.isfinite(batch.values).all() and batch.source and "standalone" not in batch.source
     for call, message in (
-        (lambda: bench.train_pass(task, archs, rng=rng, planned_passes=0), "planned_passes == 0"),
-        (lambda: bench.sampled_eval(task, archs, rng=rng, batch_size=0), "batch_size == 0"),
-        (lambda: bench.train_pass(task, [], rng=rng), "train_pass got no architectures"),
-        (lambda: bench.train_pass(task, archs, rng=rng, weights=[1, 2]), "weights"),
+        (
+            lambda: bench.weight_sharing.train_pass(task, archs, rng=rng, planned_passes=0),
+            "planned_passes == 0",
+        ),
+        (
+            lambda: bench.weight_sharing.sampled_eval(task, archs, rng=rng, batch_size=0),
+            "batch_size == 0",
+        ),
+        (
+            lambda: bench.weight_sharing.train_pass(task, [], rng=rng),
+            "train_pass got no architectures",
+        ),
+        (lambda: bench.weight_sharing.train_pass(task, archs, rng=rng, weights=[1, 2]), "weights"),
     ):
         with pytest.raises(ConfigError, match=message) as excinfo:
             call()
         assert "\n" not in str(excinfo.value)
 
 
-def test_task_distances_are_answered_or_refused_in_one_line(bench):
-    """A backend holding the tasks' data answers d[source -> target] (>= 0, 0 to itself, a
-    cost and a source); one that does not (a table) refuses, naming the command that makes a
-    distance file.  ``supports`` says which beforehand; argument errors are one line."""
+def test_task_distances_are_answered_or_offered_not(bench):
+    """A backend holding the tasks' data composes a task-distance component that answers
+    d[source -> target] (>= 0, 0 to itself, a cost and a source), its argument errors one line;
+    one that does not (a table) offers none (``bench.task_distances is None``), and the runner
+    says so beforehand (``capabilities``) and refuses such a job in one line."""
     target, sources = bench.tasks[0], [*bench.tasks[1:2], bench.tasks[0]]
-    assert "evaluate" in bench.capabilities()
-    if bench.supports("task_distance"):
-        batch = bench.task_distance(target, sources, repeats=1)
-        assert batch.values.shape == batch.cost.shape == (len(sources),)
-        assert (batch.values >= 0).all() and batch.values[-1] == 0.0 and batch.source
-    else:
+    kinds = capabilities(bench)
+    assert "evaluate" in kinds
+    assert ("task_distance" in kinds) == (bench.task_distances is not None)
+    assert bench.weight_sharing is None or isinstance(bench.weight_sharing, WeightSharing)
+    distances = bench.task_distances
+    if distances is None:
         with pytest.raises(BackendError) as excinfo:
-            bench.task_distance(target, sources, repeats=1)
+            JobExecutor(bench, {}, np.random.default_rng(0))(TaskDistance(target, tuple(sources)))
         assert "benchsim task-distance" in str(excinfo.value) and "\n" not in str(excinfo.value)
+        return
+    assert isinstance(distances, TaskDistances)
+    batch = distances.task_distance(target, sources, repeats=1)
+    assert batch.values.shape == batch.cost.shape == (len(sources),)
+    assert (batch.values >= 0).all() and batch.values[-1] == 0.0 and batch.source
     for call, error, message in (
-        (lambda: bench.task_distance(target, [], repeats=1), ConfigError, "non-empty list"),
-        (lambda: bench.task_distance(target, sources, repeats=0), ConfigError, "repeats == 0"),
-        (lambda: bench.task_distance("no-such-task", sources), UnknownTaskError, "no-such-task"),
-        (lambda: bench.supports("fly"), UnknownNameError, "fly"),
+        (lambda: distances.task_distance(target, [], repeats=1), ConfigError, "non-empty list"),
+        (lambda: distances.task_distance(target, sources, repeats=0), ConfigError, "repeats == 0"),
+        (lambda: distances.task_distance("no-such-task", sources), UnknownTaskError, "no-such"),
     ):
         with pytest.raises(error, match=message) as excinfo:
             call()
@@ -250,56 +270,94 @@ def test_task_distances_are_answered_or_refused_in_one_line(bench):
 
 def test_state_round_trips(bench, installed_home, request):
     """A checkpointed state makes a fresh benchmark answer the next question as this one does."""
+    if bench.weight_sharing is None:
+        pytest.skip(f"{bench!r} offers no weight sharing")
     case = request.node.callspec.params["bench"]
     task, archs = bench.tasks[0], [3, 9]
-    bench.train_pass(task, archs, rng=np.random.default_rng(1), planned_passes=5)
+    bench.weight_sharing.train_pass(task, archs, rng=np.random.default_rng(1), planned_passes=5)
     state = bench.state_dict()
     fresh = _open(case)
     fresh.load_state_dict(state)
-    a = bench.sampled_eval(task, archs, rng=np.random.default_rng(2), batch_size=None)
-    b = fresh.sampled_eval(task, archs, rng=np.random.default_rng(2), batch_size=None)
+    a = bench.weight_sharing.sampled_eval(
+        task, archs, rng=np.random.default_rng(2), batch_size=None
+    )
+    b = fresh.weight_sharing.sampled_eval(
+        task, archs, rng=np.random.default_rng(2), batch_size=None
+    )
     np.testing.assert_array_equal(a.values, b.values)
 
 
 def test_joint_train_pass(bench, installed_home, request):
     """A joint pass over two tasks costs time and forms one supernet they share, which a
     checkpoint keeps; malformed arguments, and tasks already trained apart, are one line."""
+    if bench.weight_sharing is None:
+        pytest.skip(f"{bench!r} offers no weight sharing")
     case = request.node.callspec.params["bench"]
     fresh = _open(case)
     a, b = fresh.tasks[:2]
     rng = np.random.default_rng(0)
-    cost = fresh.joint_train_pass(
+    cost = fresh.weight_sharing.joint_train_pass(
         (a, b), [[0, 7], [42]], rng=rng, weights=[[0.3, 0.7], None], planned_passes=4
     )
     assert isinstance(cost, float) and cost > 0
-    fresh.joint_train_pass([b, a], [[1], [2, 3]], rng=rng, planned_passes=4)  # the same supernet
+    fresh.weight_sharing.joint_train_pass(
+        [b, a], [[1], [2, 3]], rng=rng, planned_passes=4
+    )  # the same supernet
     state = fresh.state_dict()
     again = _open(case)
     again.load_state_dict(state)
     for task in (a, b):
-        one = fresh.sampled_eval(task, [5, 9], rng=np.random.default_rng(2), batch_size=None)
-        two = again.sampled_eval(task, [5, 9], rng=np.random.default_rng(2), batch_size=None)
+        one = fresh.weight_sharing.sampled_eval(
+            task, [5, 9], rng=np.random.default_rng(2), batch_size=None
+        )
+        two = again.weight_sharing.sampled_eval(
+            task, [5, 9], rng=np.random.default_rng(2), batch_size=None
+        )
         np.testing.assert_array_equal(one.values, two.values)
         assert one.source and "standalone" not in one.source
     apart = _open(case)
-    apart.train_pass(a, [0], rng=rng)
+    apart.weight_sharing.train_pass(a, [0], rng=rng)
     for call, message in (
-        (lambda: fresh.joint_train_pass([], [], rng=rng), "joint_train_pass got no tasks"),
-        (lambda: fresh.joint_train_pass(a, [[0]], rng=rng), f"tasks == '{a}', must be a list"),
-        (lambda: fresh.joint_train_pass([a, a], [[0], [1]], rng=rng), f"got task {a} twice"),
-        (lambda: fresh.joint_train_pass([a, b], [[0]], rng=rng), "1 architecture lists for 2"),
-        (lambda: fresh.joint_train_pass([a, b], [[0], []], rng=rng), f"no architectures for {b}"),
         (
-            lambda: fresh.joint_train_pass([a, b], [[0], [1]], rng=rng, weights=[[1, 2], None]),
+            lambda: fresh.weight_sharing.joint_train_pass([], [], rng=rng),
+            "joint_train_pass got no tasks",
+        ),
+        (
+            lambda: fresh.weight_sharing.joint_train_pass(a, [[0]], rng=rng),
+            f"tasks == '{a}', must be a list",
+        ),
+        (
+            lambda: fresh.weight_sharing.joint_train_pass([a, a], [[0], [1]], rng=rng),
+            f"got task {a} twice",
+        ),
+        (
+            lambda: fresh.weight_sharing.joint_train_pass([a, b], [[0]], rng=rng),
+            "1 architecture lists for 2",
+        ),
+        (
+            lambda: fresh.weight_sharing.joint_train_pass([a, b], [[0], []], rng=rng),
+            f"no architectures for {b}",
+        ),
+        (
+            lambda: fresh.weight_sharing.joint_train_pass(
+                [a, b], [[0], [1]], rng=rng, weights=[[1, 2], None]
+            ),
             f"weights of {a}",
         ),
-        (lambda: fresh.joint_train_pass([a, b], [[0], [1]], rng=rng, weights=[None]), "1 weight"),
         (
-            lambda: fresh.joint_train_pass([a, b], [[0], [1]], rng=rng, planned_passes=0),
+            lambda: fresh.weight_sharing.joint_train_pass(
+                [a, b], [[0], [1]], rng=rng, weights=[None]
+            ),
+            "1 weight",
+        ),
+        (
+            lambda: fresh.weight_sharing.joint_train_pass(
+                [a, b], [[0], [1]], rng=rng, planned_passes=0
+            ),
             "planned_passes == 0",
         ),
         (
-            lambda: apart.joint_train_pass([a, b], [[0], [1]], rng=rng),
+            lambda: apart.weight_sharing.joint_train_pass([a, b], [[0], [1]], rng=rng),
             f"{a} was already trained in a supernet of its own",
         ),
     ):
@@ -307,4 +365,4 @@ def test_joint_train_pass(bench, installed_home, request):
             call()
         assert "\n" not in str(excinfo.value)
     with pytest.raises(UnknownTaskError):
-        fresh.joint_train_pass([a, "no-such-task"], [[0], [1]], rng=rng)
+        fresh.weight_sharing.joint_train_pass([a, "no-such-task"], [[0], [1]], rng=rng)

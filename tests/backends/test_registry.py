@@ -39,6 +39,27 @@ def test_a_registered_backend_is_used_and_duplicates_are_refused(installed_home)
         BACKENDS.remove("test-double")
 
 
+def test_options_are_checked_by_the_signature_not_by_error_text(installed_home):
+    """An option the backend's open does not take is refused by name before opening; a
+    TypeError raised inside the backend stays a TypeError (its text once decided: any message
+    with "unexpected keyword argument" became "does not accept option(s)")."""
+
+    @register_backend("test-strict")
+    def strict(name, *, seed, install, mirror, depth=1):
+        raise TypeError("helper() got an unexpected keyword argument 'x'")  # a bug inside
+
+    try:
+        with pytest.raises(UnknownNameError) as excinfo:
+            benchsim.benchmark("nb201", backend="test-strict", colour="red")
+        message = str(excinfo.value)
+        assert "backend option 'colour' of backend 'test-strict'" in message
+        assert "depth" in message and "\n" not in message
+        with pytest.raises(TypeError, match="helper"):
+            benchsim.benchmark("nb201", backend="test-strict", depth=2)
+    finally:
+        BACKENDS.remove("test-strict")
+
+
 def test_unknown_option_is_one_line(installed_home):
     with pytest.raises(UnknownNameError, match="table backend option 'colour'") as excinfo:
         benchsim.benchmark("nb201", colour="red")

@@ -161,12 +161,12 @@ def test_smoke_is_small_for_every_registered_algorithm():
 
     for name in available():
         cls = algorithm_class(name)
-        params, budget = smoke_settings(cls, "nb201", {}, None)
-        if cls.default_budget("nb201") is not None:
+        params, budget = smoke_settings(cls, {}, None)
+        if not cls.stops_itself:
             assert budget == str(SMOKE_EVALUATIONS), name
         else:  # the searcher stops itself: its smoke settings must bound it
             assert budget is None and params, name
-        mine, kept = smoke_settings(cls, "nb201", {"seedling": 1}, "7")
+        mine, kept = smoke_settings(cls, {"seedling": 1}, "7")
         assert mine["seedling"] == 1 and kept == "7"  # the user's values win
 
 

@@ -245,7 +245,7 @@ def test_emulations_are_benchsims_protocol_and_labelled(emulating, bench):
     acc, latency, cost, running = emulating.simulate_train_eval(42, "cifar10", hp="12")
     assert acc in per_seed and latency is None
     eval_s = total / 200 / 25_000 * 25_000 / 3  # a forward pass over x-valid, 1/3 of a step
-    assert cost == pytest.approx(total * protocol["cost_scale"] + eval_s)
+    assert cost == pytest.approx(total * protocol.cost_scale + eval_s)
     assert running == cost and emulating.used_time == cost
     info = emulating.get_more_info(42, "cifar100", hp="12")
     assert info["valid-accuracy"] == bench.query(42, "cifar100", "valid_acc").value  # seed mean

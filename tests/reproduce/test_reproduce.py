@@ -118,10 +118,10 @@ def test_the_published_numbers_are_the_papers():
 def test_list_and_bad_input_are_one_line(installed_home):
     listed = CliRunner().invoke(main, ["reproduce", "--list"])
     assert listed.exit_code == 0
-    assert [line.split()[0] for line in listed.output.splitlines()] == list(EXPERIMENTS)
+    assert [line.split()[0] for line in listed.output.splitlines()] == list(EXPERIMENTS.names())
     for args, message in (
-        (["nope"], "unknown experiment 'nope'; allowed: nb201-iclr2020, nats-tss"),
-        ([], "give an experiment name; allowed: nb201-iclr2020, nats-tss (or --list)"),
+        (["nope"], "unknown experiment 'nope'; allowed: nats-tss, nb201-iclr2020"),
+        ([], "give an experiment name; allowed: nats-tss, nb201-iclr2020 (or --list)"),
         (["nb201-iclr2020", "--runs", "1"], "--runs == 1, must be an integer"),
         (["nb201-iclr2020", "--jobs", "0"], "--jobs == 0, must be an integer >= 1"),
         (["nb201-iclr2020", "--out", __file__], f"--out {__file__!r} is a file; give a folder"),
@@ -133,6 +133,22 @@ def test_list_and_bad_input_are_one_line(installed_home):
         experiment("nope")
     with pytest.raises(ConfigError):
         reproduce("nb201-iclr2020", runs=0)
+
+
+def test_experiments_are_a_registry_like_every_named_thing():
+    """A new experiment registers itself; a taken name is refused in one line."""
+    import dataclasses
+
+    from benchsim.reproduce import register_experiment
+
+    mine = dataclasses.replace(experiment("nats-tss"), name="test-nats-once", default_runs=3)
+    try:
+        assert register_experiment(mine) is mine and experiment("test-nats-once") is mine
+        assert "test-nats-once" in EXPERIMENTS.names()
+        with pytest.raises(ConfigError, match="experiment 'nats-tss' is already registered"):
+            register_experiment(dataclasses.replace(mine, name="nats-tss"))
+    finally:
+        EXPERIMENTS.remove("test-nats-once")
 
 
 def test_a_missing_matplotlib_is_said_before_any_run(installed_home, tmp_path, monkeypatch):

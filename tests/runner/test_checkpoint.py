@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from benchsim.errors import BenchsimError, ConfigError
-from benchsim.runner import RunConfig, RunInterrupted, execute_run
+from benchsim.runner import RunConfig, RunInterrupted, execute_run, resume_run
 from benchsim.runner._state_codec import CodecError, decode, encode
 from benchsim.spaces import get_space
 
@@ -110,7 +110,7 @@ def test_a_legacy_pickle_checkpoint_is_refused_without_being_loaded(installed_ho
     (out / "checkpoint.pkl").write_bytes(pickle.dumps(Payload()))
     (out / "config.json").write_text(json.dumps(RunConfig(algo="rs").to_dict()))
     with pytest.raises(ConfigError, match="a pickle, which benchsim no longer loads"):
-        execute_run(None, out, resume=True)  # type: ignore[arg-type]
+        resume_run(out)
     assert not witness.exists()
 
 
@@ -123,7 +123,7 @@ def test_resume_refuses_a_hand_edited_config(installed_home, tmp_path):
     saved["params"]["population_size"] = 30
     path.write_text(json.dumps(saved))
     with pytest.raises(ConfigError, match=r"was edited: params is .*the checkpoint runs") as exc:
-        execute_run(None, out, resume=True)  # type: ignore[arg-type]
+        resume_run(out)
     assert "\n" not in str(exc.value)
 
 
@@ -137,7 +137,7 @@ def test_a_run_killed_before_its_first_checkpoint_resumes_from_its_config(instal
     shutil.rmtree(out / "checkpoint")  # as if killed before the first save
     with pytest.raises(ConfigError, match="stopped before its first checkpoint; start it again"):
         execute_run(config, out)
-    resumed = execute_run(None, out, resume=True)  # type: ignore[arg-type]
+    resumed = resume_run(out)
     assert resumed.trajectory.to_pandas().equals(whole.trajectory.to_pandas())
 
 
@@ -191,7 +191,7 @@ def test_a_damaged_or_edited_checkpoint_is_refused_before_anything_is_written(
     before = {p.name: p.read_bytes() for p in (out / "checkpoint").iterdir()}
     config_json = (out / "config.json").read_bytes()
     with pytest.raises(BenchsimError) as refused:
-        execute_run(None, out, resume=True)  # type: ignore[arg-type]
+        resume_run(out)
     message = one_line(refused)
     assert type(refused.value).__name__ == "CheckpointError"
     assert str(damaged) in message
@@ -225,12 +225,12 @@ def test_the_manifest_lists_every_file_and_a_save_killed_before_it_changes_nothi
     (folder / "trajectory-000002.parquet").write_bytes(b"half a part")
     (folder / "state-000009-1.json").write_text("{")
     (folder / "arrays-000009-1.npz").write_bytes(b"PK")
-    resumed = execute_run(None, out, resume=True)  # type: ignore[arg-type]
+    resumed = resume_run(out)
     assert resumed.trajectory.equals(whole)
 
     first = _interrupted(tmp_path / "first", config, after=20)
     (first / "checkpoint" / "SHA256SUMS").unlink()  # killed during its first save
-    again = execute_run(None, first, resume=True)  # type: ignore[arg-type]
+    again = resume_run(first)
     assert again.trajectory.equals(whole)
 
 
@@ -242,7 +242,7 @@ def test_a_checkpoint_without_checksums_is_refused(installed_home, tmp_path, one
     _one(folder, "state-*.json").rename(folder / "state.json")
     (folder / "SHA256SUMS").unlink()
     with pytest.raises(ConfigError) as refused:
-        execute_run(None, out, resume=True)  # type: ignore[arg-type]
+        resume_run(out)
     message = one_line(refused)
     assert "has no SHA256SUMS" in message and "cannot be verified" in message
     assert not (out / "trajectory.parquet").exists()

@@ -243,6 +243,31 @@ def test_a_run_that_returns_no_architecture_exits_1_and_keeps_its_files(installe
     assert excinfo.value.output.result["tasks"]["cifar10"]["arch"] is None
 
 
+def test_a_run_is_started_stepped_saved_and_finished(tmp_path, installed_home):
+    """The Run object's sequence gives what execute_run gives, and a resumed Run ends alike."""
+    from benchsim.runner import Run, execute_run
+
+    def config():
+        return RunConfig(algo="rea", tasks=("cifar10", "cifar100", "ImageNet16-120"), budget="9")
+
+    whole = execute_run(config(), tmp_path / "whole", checkpoint_every=None)
+    run = Run.start(config(), tmp_path / "part")
+    # one generator per search, as many as the run has (it was 64, whatever the run needed)
+    assert len(run.state.search_seeds) == len(run.state.searchers) == 3
+    for _ in range(10):
+        assert run.step()
+    run.save()
+    resumed = Run.resume(tmp_path / "part")
+    assert resumed.results == 10
+    while resumed.step():
+        pass
+    output = resumed.finish()
+    assert output.trajectory.equals(whole.trajectory)
+    assert output.result["tasks"] == whole.result["tasks"]
+    with pytest.raises(ConfigError, match="cannot be checkpointed"):
+        Run.start(config(), None).save()
+
+
 def test_a_run_checkpoint_and_resume_import_no_pandas(installed_home, tmp_path):
     """pyarrow imports pandas (a fifth of a second) from pa.array, to_numpy and read_table;
     the trajectory's conversions, its checkpoint parts and their reading avoid all three."""

@@ -51,13 +51,13 @@ def test_interrupted_run_resumes_to_the_uninterrupted_answers(tmp_path, config):
 
 def test_a_live_run_checkpoints_at_every_generation(tmp_path, config, monkeypatch):
     generations = []
-    save = run_module._save_checkpoint
+    save = run_module.Run.save
 
-    def spy(out_dir, state, bench, wall0):
-        generations.append(state.searchers[0][0].milestone())
-        save(out_dir, state, bench, wall0)
+    def spy(run):
+        generations.append(run.state.searchers[0][0].milestone())
+        save(run)
 
-    monkeypatch.setattr(run_module, "_save_checkpoint", spy)
+    monkeypatch.setattr(run_module.Run, "save", spy)
     out = execute_run(config, tmp_path / "run", checkpoint_every=None)
     assert generations == [2, 3]  # on entering generations 2 and 3 (none by wall time)
     # Reporting the found architecture on another task would mean training it: not done.
@@ -66,7 +66,7 @@ def test_a_live_run_checkpoints_at_every_generation(tmp_path, config, monkeypatc
 
 def test_a_table_run_checkpoints_by_wall_time_only(installed_home, tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setattr(run_module, "_save_checkpoint", lambda *args: calls.append(args))
+    monkeypatch.setattr(run_module.Run, "save", lambda *args: calls.append(args))
     config = RunConfig(algo="emtnas", params={"generations": 5})
     execute_run(config, tmp_path / "run", checkpoint_every=None)
     assert calls == []
@@ -74,11 +74,11 @@ def test_a_table_run_checkpoints_by_wall_time_only(installed_home, tmp_path, mon
 
 def test_a_crash_resumes_from_the_last_generation(tmp_path, config, monkeypatch):
     """No chance to save at the crash: the generation checkpoint is what resumes."""
-    from benchsim.backends.gpu import GpuBenchmark
+    from benchsim.backends.gpu._weight_sharing import LiveWeightSharing
 
     execute_run(config, tmp_path / "full", checkpoint_every=None)
     passes = []
-    train = GpuBenchmark._train_pass
+    train = LiveWeightSharing._train_pass
 
     def crash_in_generation_3(self, *args, **kwargs):
         passes.append(1)
@@ -86,10 +86,10 @@ def test_a_crash_resumes_from_the_last_generation(tmp_path, config, monkeypatch)
             raise MemoryError("simulated crash")
         return train(self, *args, **kwargs)
 
-    monkeypatch.setattr(GpuBenchmark, "_train_pass", crash_in_generation_3)
+    monkeypatch.setattr(LiveWeightSharing, "_train_pass", crash_in_generation_3)
     with pytest.raises(MemoryError):
         execute_run(config, tmp_path / "cut", checkpoint_every=None)
-    monkeypatch.setattr(GpuBenchmark, "_train_pass", train)
+    monkeypatch.setattr(LiveWeightSharing, "_train_pass", train)
     saved = load_checkpoint(tmp_path / "cut")
     assert saved.searchers[0][0].milestone() == 3
     execute_run(config, tmp_path / "cut", resume=True, checkpoint_every=None)

@@ -13,7 +13,7 @@ import signal
 
 import pytest
 
-from benchsim.runner import RunConfig, RunInterrupted, execute_run
+from benchsim.runner import RunConfig, RunInterrupted, execute_run, resume_run
 from benchsim.runner._signals import STOP_SIGNALS, StopSignals
 
 CONFIG = RunConfig(algo="rea", tasks=("cifar10",), budget="60", seed=4)
@@ -50,7 +50,7 @@ def test_a_stop_signal_checkpoints_and_the_resumed_run_is_byte_identical(
     assert signal.Signals(signum).name in str(stopped.value)
     assert "resume with: benchsim run --resume" in str(stopped.value)
     assert (tmp_path / "cut" / "checkpoint" / "SHA256SUMS").is_file()
-    execute_run(None, tmp_path / "cut", resume=True)  # type: ignore[arg-type]
+    resume_run(tmp_path / "cut")
     whole = (tmp_path / "whole" / "trajectory.parquet").read_bytes()
     assert (tmp_path / "cut" / "trajectory.parquet").read_bytes() == whole
 

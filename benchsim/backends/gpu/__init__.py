@@ -11,7 +11,8 @@ Example
 >>> bench = benchsim.benchmark(  # doctest: +SKIP
 ...     "nb201", backend="gpu", device="cpu", smoke=True, seed=0,
 ...     datasets=("synthetic-shapes", "synthetic-shapes-b"))
->>> bench.train_pass("synthetic-shapes", [0, 7, 42], rng=np.random.default_rng(0))  # doctest: +SKIP
+>>> bench.weight_sharing.train_pass(  # doctest: +SKIP
+...     "synthetic-shapes", [0, 7, 42], rng=np.random.default_rng(0))
 0.41
 """
 
@@ -21,6 +22,7 @@ import importlib
 from typing import Any
 
 from benchsim.backends import register_backend, register_outline
+from benchsim.backends.gpu._traits import LIVE_TRAITS
 
 __all__ = [
     "GPU_SPACES",
@@ -50,7 +52,7 @@ _LAZY = {
     "GpuSettings": "_settings",
     "RankCorrelation": "_ranking",
     "StandaloneNet": "_standalone",
-    "StandaloneResult": "_ranking",
+    "StandaloneResult": "_standalone",
     "SuperNet": "_supernet",
     "load_from_supernet": "_standalone",
     "ranking_sample": "_ranking",
@@ -62,7 +64,7 @@ the backend costs nothing, so listing backends or reading a gpu sweep's report n
 
 
 @register_backend(
-    "gpu", tasks_are_datasets=True, flags=("device", "smoke"), option_example="bn_eval=recalibrate"
+    "gpu", traits=LIVE_TRAITS, flags=("device", "smoke"), option_example="bn_eval=recalibrate"
 )
 def open_gpu(name: str, **options: Any):
     """Open the live benchmark over space ``name`` (:func:`._open.open_gpu`)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import torch
 
 from benchsim.backends.base import Traits
 from benchsim.backends.gpu._settings import GpuSettings, resolve_device
+from benchsim.backends.gpu._traits import LIVE_TRAITS
 from benchsim.datasets import DatasetSpec, ensure_dataset, resolve_dataset
 from benchsim.errors import ConfigError, UnknownNameError, UnknownTaskError
 from benchsim.spaces import SearchSpace, get_space
@@ -71,10 +72,11 @@ def resolve_config(
 
 
 def live_traits(config: LiveConfig) -> Traits:
-    """Traits of a live run: never tabular, one GPU per run on CUDA, :func:`device_slots`."""
+    """The live backend's :data:`LIVE_TRAITS` with its devices: one GPU per run on CUDA,
+    :func:`device_slots`."""
     slots = device_slots(config)
-    return Traits(
-        tabular=False,
+    return replace(
+        LIVE_TRAITS,
         gpus_per_run=int(config.device.type == "cuda"),
         device_slots=None if slots is None else tuple(slots),
     )

@@ -1,13 +1,14 @@
 """Checks of the supernet against ground truth: standalone training and rank correlation.
 
 A weight-sharing estimate is only useful if it ranks architectures like real training does.
-:meth:`RankingMixin.standalone_train` trains one architecture alone (no weight sharing, NB201's
-cosine schedule) and :meth:`RankingMixin.kendall_tau` compares the supernet's validation
-accuracies of some architectures with reference values (standalone accuracies, or the NB201
-table's) by Kendall's tau.  :meth:`RankingMixin.table_kendall_tau` is the usual fidelity figure
-of a weight-sharing method: the reference values come from the tabular benchmark of the same
-space (NB201: the table's validation accuracy, mean over its seeds) for the fixed sample of
-:func:`ranking_sample`.
+:func:`standalone_train` trains one architecture alone (no weight sharing, NB201's cosine
+schedule) and :func:`kendall_tau` compares the supernet's validation accuracies of some
+architectures with reference values (standalone accuracies, or a table's) by Kendall's tau.
+:func:`table_kendall_tau` is the usual fidelity figure of a weight-sharing method: the
+reference values come from a table benchmark of the same space that the caller opened (NB201:
+the table's validation accuracy, mean over its seeds) for the fixed sample of
+:func:`ranking_sample`.  Functions of :class:`~._supernets.Supernets`;
+:class:`~benchsim.backends.gpu.GpuBenchmark` offers them as methods.
 """
 
 from __future__ import annotations
@@ -16,15 +17,21 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
 from benchsim._checks import check_int
+from benchsim.backends.gpu._evaluate import split_accuracy
 from benchsim.backends.gpu._ops import init_parameters
 from benchsim.backends.gpu._settings import synchronize
-from benchsim.backends.gpu._standalone import load_from_supernet, standalone_like
+from benchsim.backends.gpu._standalone import (
+    StandaloneResult,
+    load_from_supernet,
+    standalone_like,
+)
+from benchsim.backends.gpu._supernets import Supernets
 from benchsim.backends.gpu._train import count_correct, make_optimizer, train_steps
 from benchsim.errors import ConfigError
 
@@ -52,21 +59,6 @@ def ranking_sample(space: Any, n: int = 100, seed: int = RANKING_SEED) -> np.nda
 
 
 @dataclass(frozen=True)
-class StandaloneResult:
-    """Outcome of :meth:`RankingMixin.standalone_train` (accuracies in %)."""
-
-    arch: int
-    task: str
-    epochs: int
-    train_acc: float
-    valid_acc: float
-    test_acc: float
-    train_time_s: float
-    images_per_s: float
-    seed: int
-
-
-@dataclass(frozen=True)
 class RankCorrelation:
     """Kendall's tau between supernet estimates and reference values of the same archs."""
 
@@ -76,174 +68,156 @@ class RankCorrelation:
     reference: np.ndarray
 
 
-if TYPE_CHECKING:  # the mixin's ``self`` is the benchmark it is mixed into
-    from benchsim.backends.gpu.benchmark import GpuBenchmark as _Live
-else:
-    _Live = object
+def standalone_train(
+    nets: Supernets,
+    index: int,
+    task: str,
+    epochs: int | None = None,
+    *,
+    seed: int | None = None,
+    init: str = "scratch",
+    on_epoch: Callable[[int, int], None] | None = None,
+) -> StandaloneResult:
+    """Train ``arch`` alone on ``task`` for ``epochs`` passes and test it.
 
-
-class RankingMixin(_Live):
-    """Standalone re-training and ranking checks, mixed into the gpu benchmark."""
-
-    def standalone_train(
-        self,
-        arch: Any,
-        task: str,
-        epochs: int | None = None,
-        *,
-        seed: int | None = None,
-        init: str = "scratch",
-        on_epoch: Callable[[int, int], None] | None = None,
-    ) -> StandaloneResult:
-        """Train ``arch`` alone on ``task`` for ``epochs`` passes and test it.
-
-        The network is a :class:`~._standalone.StandaloneNet` with the supernet's skeleton,
-        trained with the backend's optimizer settings and a cosine schedule over all its steps
-        (NB201's protocol; ``max_batches_per_pass`` still caps each pass), then evaluated in
-        eval mode on the whole validation and test splits.  ``init="supernet"`` starts from the
-        supernet path's weights instead of a fresh initialisation.  The run uses its own
-        generators (``seed``; default derived from the benchmark seed, the architecture and the
-        task), so it neither reads nor moves the supernet's state and repeats exactly.
-        ``on_epoch(done, epochs)`` is called after each epoch (for a progress display).
-        """
-        task = self.resolve_task(task)
-        index = self.space.index(arch)
-        s = self.settings
-        epochs = s.epochs if epochs is None else epochs
-        check_int("epochs", epochs, 1)
-        if init not in STANDALONE_INITS:
-            raise ConfigError(f"init == {init!r}; allowed: {', '.join(STANDALONE_INITS)}")
-        if seed is None:
-            task_number = self.tasks.index(task)
-            seed = int(
-                np.random.SeedSequence([self.seed_, index, task_number]).generate_state(1)[0]
-            )
-        init_seed, data_seed = np.random.SeedSequence(seed).generate_state(2)
-        number, head = self.net_of_[task]
-        supernet, data = self.nets_[number], self.data_[task]
-        device = data.device
-        genes = self.genes(index)
-        if init == "supernet":
-            net = load_from_supernet(supernet, genes, head)
-        else:
-            net = standalone_like(supernet, genes, head)
-            init_parameters(net, torch.Generator().manual_seed(int(init_seed)))
-            net.to(device)
-            if self.channels_last_:
-                net.to(memory_format=torch.channels_last)
-        model = torch.compile(net, backend=s.compile_backend) if s.compile else net
-        optimizer = make_optimizer(net, s)
-        per_pass = self.batches_per_pass(task)
-        cosine = dataclasses.replace(s, lr_schedule="cosine")
-        lrs = [cosine.lr_at(step, epochs * per_pass) for step in range(epochs * per_pass)]
-        generator = torch.Generator(device=device).manual_seed(int(data_seed))
-        batch_size = min(s.batch_size, data.size("train"))
-        began = time.perf_counter()
-        for epoch in range(epochs):
-            correct, seen = train_steps(
-                net,
-                lambda b, x: model(x),
-                data,
-                data.order("train", generator),
-                batch_size=batch_size,
-                lrs=lrs[epoch * per_pass : (epoch + 1) * per_pass],
-                optimizer=optimizer,
-                generator=generator,
-                amp=self.amp_,
-            )[1:]
-            if on_epoch is not None:
-                on_epoch(epoch + 1, epochs)
-        train_acc = 100.0 * float(correct.item()) / max(seen, 1)
-        synchronize(device)
-        seconds = time.perf_counter() - began
-        net.eval()
-        accuracy = {}
-        for split in ("valid", "test"):
-            hits, count = count_correct(
-                model,
-                data,
-                data.splits[split],
-                batch_size=s.eval_batch_size,
-                limit=s.max_eval_batches,
-                amp=self.amp_,
-            )
-            accuracy[split] = 100.0 * float(hits.item()) / max(count, 1)
-        return StandaloneResult(
-            arch=index,
-            task=task,
-            epochs=epochs,
-            train_acc=train_acc,
-            valid_acc=accuracy["valid"],
-            test_acc=accuracy["test"],
-            train_time_s=seconds,
-            images_per_s=epochs * per_pass * batch_size / max(seconds, 1e-12),
-            seed=seed,
+    The network is a :class:`~._standalone.StandaloneNet` with the supernet's skeleton,
+    trained with the backend's optimizer settings and a cosine schedule over all its steps
+    (NB201's protocol; ``max_batches_per_pass`` still caps each pass), then evaluated in
+    eval mode on the whole validation and test splits.  ``init="supernet"`` starts from the
+    supernet path's weights instead of a fresh initialisation.  The run uses its own
+    generators (``seed``; default derived from the benchmark seed, the architecture and the
+    task), so it neither reads nor moves the supernet's state and repeats exactly.
+    ``on_epoch(done, epochs)`` is called after each epoch (for a progress display).
+    """
+    s = nets.settings
+    epochs = s.epochs if epochs is None else epochs
+    check_int("epochs", epochs, 1)
+    if init not in STANDALONE_INITS:
+        raise ConfigError(f"init == {init!r}; allowed: {', '.join(STANDALONE_INITS)}")
+    if seed is None:
+        task_number = nets.tasks.index(task)
+        seed = int(np.random.SeedSequence([nets.seed_, index, task_number]).generate_state(1)[0])
+    init_seed, data_seed = np.random.SeedSequence(seed).generate_state(2)
+    number, head = nets.net_of_[task]
+    supernet, data = nets.nets_[number], nets.data_[task]
+    device = data.device
+    genes = nets.genes(index)
+    if init == "supernet":
+        net = load_from_supernet(supernet, genes, head)
+    else:
+        net = standalone_like(supernet, genes, head)
+        init_parameters(net, torch.Generator().manual_seed(int(init_seed)))
+        net.to(device)
+        if nets.channels_last_:
+            net.to(memory_format=torch.channels_last)
+    model = torch.compile(net, backend=s.compile_backend) if s.compile else net
+    optimizer = make_optimizer(net, s)
+    per_pass = nets.batches_per_pass(task)
+    cosine = dataclasses.replace(s, lr_schedule="cosine")
+    lrs = [cosine.lr_at(step, epochs * per_pass) for step in range(epochs * per_pass)]
+    generator = torch.Generator(device=device).manual_seed(int(data_seed))
+    batch_size = min(s.batch_size, data.size("train"))
+    began = time.perf_counter()
+    for epoch in range(epochs):
+        correct, seen = train_steps(
+            net,
+            lambda b, x: model(x),
+            data,
+            data.order("train", generator),
+            batch_size=batch_size,
+            lrs=lrs[epoch * per_pass : (epoch + 1) * per_pass],
+            optimizer=optimizer,
+            generator=generator,
+            amp=nets.amp_,
+        )[1:]
+        if on_epoch is not None:
+            on_epoch(epoch + 1, epochs)
+    train_acc = 100.0 * float(correct.item()) / max(seen, 1)
+    synchronize(device)
+    seconds = time.perf_counter() - began
+    net.eval()
+    accuracy = {}
+    for split in ("valid", "test"):
+        hits, count = count_correct(
+            model,
+            data,
+            data.splits[split],
+            batch_size=s.eval_batch_size,
+            limit=s.max_eval_batches,
+            amp=nets.amp_,
         )
+        accuracy[split] = 100.0 * float(hits.item()) / max(count, 1)
+    return StandaloneResult(
+        arch=index,
+        task=task,
+        epochs=epochs,
+        train_acc=train_acc,
+        valid_acc=accuracy["valid"],
+        test_acc=accuracy["test"],
+        train_time_s=seconds,
+        images_per_s=epochs * per_pass * batch_size / max(seconds, 1e-12),
+        seed=seed,
+    )
 
-    def kendall_tau(
-        self, archs: Sequence[Any] | np.ndarray, task: str, reference_values: Sequence[float]
-    ) -> RankCorrelation:
-        """Kendall's tau between the supernet's ``valid_acc`` of ``archs`` and references.
 
-        ``reference_values[i]`` is the accuracy of ``archs[i]`` from another source, e.g.
-        :meth:`standalone_train` or the NB201 table.  Uses :func:`scipy.stats.kendalltau`
-        (tau-b, ties handled).
-        """
-        from scipy.stats import kendalltau
+def kendall_tau(
+    nets: Supernets, indices: np.ndarray, task: str, reference_values: Sequence[float]
+) -> RankCorrelation:
+    """Kendall's tau between the supernet's ``valid_acc`` of ``archs`` and references.
 
-        indices = self.space.indices(archs)
-        reference = np.asarray(reference_values, dtype=np.float64)
-        if reference.shape != indices.shape or indices.size < 2:
-            raise ConfigError(
-                f"kendall_tau needs one reference value per architecture and at least two; "
-                f"got {reference.size} values for {indices.size} architectures"
-            )
-        estimates = np.array(
-            [self.split_accuracy(int(i), task, "valid") for i in indices],
-            dtype=np.float64,
+    ``reference_values[i]`` is the accuracy of ``archs[i]`` from another source, e.g.
+    :meth:`standalone_train` or the NB201 table.  Uses :func:`scipy.stats.kendalltau`
+    (tau-b, ties handled).
+    """
+    from scipy.stats import kendalltau
+
+    reference = np.asarray(reference_values, dtype=np.float64)
+    if reference.shape != indices.shape or indices.size < 2:
+        raise ConfigError(
+            f"kendall_tau needs one reference value per architecture and at least two; "
+            f"got {reference.size} values for {indices.size} architectures"
         )
-        if not np.isfinite(reference).all():
-            raise ConfigError("kendall_tau reference values must be finite numbers")
-        result = kendalltau(estimates, reference)
-        return RankCorrelation(
-            tau=float(result.statistic),
-            pvalue=float(result.pvalue),
-            estimates=estimates,
-            reference=reference,
+    estimates = np.array(
+        [split_accuracy(nets, int(i), task, "valid") for i in indices],
+        dtype=np.float64,
+    )
+    if not np.isfinite(reference).all():
+        raise ConfigError("kendall_tau reference values must be finite numbers")
+    result = kendalltau(estimates, reference)
+    return RankCorrelation(
+        tau=float(result.statistic),
+        pvalue=float(result.pvalue),
+        estimates=estimates,
+        reference=reference,
+    )
+
+
+def table_kendall_tau(
+    nets: Supernets,
+    indices: np.ndarray,
+    task: str,
+    table: Any,
+    *,
+    table_task: str | None = None,
+    metric: str = "valid_acc",
+) -> RankCorrelation:
+    """Kendall's tau between the supernet's ``valid_acc`` and the tabular benchmark's.
+
+    ``table`` is a table-backend benchmark of the same space, opened by the caller (this
+    backend never opens another); ``table_task`` the task to read there (default: ``task``
+    itself, e.g. ``cifar10``; a synthetic task has no table counterpart, so it must be named,
+    and the tau is then only a pipeline check).  The table's value is its default answer for
+    ``metric`` (NB201: the mean over its seeds).
+    """
+    if table.space.name != nets.space.name:
+        raise ConfigError(
+            f"table space {table.space.name!r} differs from the supernet's {nets.space.name!r}"
         )
-
-    def table_kendall_tau(
-        self,
-        archs: Sequence[Any] | np.ndarray,
-        task: str,
-        *,
-        table_task: str | None = None,
-        metric: str = "valid_acc",
-        table: Any = None,
-    ) -> RankCorrelation:
-        """Kendall's tau between the supernet's ``valid_acc`` and the tabular benchmark's.
-
-        ``table`` is a table-backend benchmark of the same space (default: opened with
-        :func:`benchsim.benchmark`, installing it on first use); ``table_task`` the task to
-        read there (default: ``task`` itself, e.g. ``cifar10``; a synthetic task has no table
-        counterpart, so it must be named, and the tau is then only a pipeline check).  The
-        table's value is its default answer for ``metric`` (NB201: the mean over its seeds).
-        """
-        task = self.resolve_task(task)
-        if table is None:
-            from benchsim.backends import benchmark
-
-            table = benchmark(self.name, backend="table")
-        if table.space.name != self.space.name:
-            raise ConfigError(
-                f"table space {table.space.name!r} differs from the supernet's {self.space.name!r}"
-            )
-        if table_task is None and task not in table.tasks:
-            raise ConfigError(
-                f"task {task!r} has no counterpart in the {table.name} table (tasks: "
-                f"{', '.join(table.tasks)}); pass table_task= to compare with one of them"
-            )
-        reference_task = table.resolve_task(task if table_task is None else table_task)
-        indices = self.space.indices(archs)
-        reference = table.query_many(indices, reference_task, metric).values
-        return self.kendall_tau(indices, task, reference)
+    if table_task is None and task not in table.tasks:
+        raise ConfigError(
+            f"task {task!r} has no counterpart in the {table.name} table (tasks: "
+            f"{', '.join(table.tasks)}); pass table_task= to compare with one of them"
+        )
+    reference_task = table.resolve_task(task if table_task is None else table_task)
+    reference = table.query_many(indices, reference_task, metric).values
+    return kendall_tau(nets, indices, task, reference)

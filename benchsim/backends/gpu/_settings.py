@@ -1,4 +1,5 @@
-"""Settings of the live backend, the device it runs on, and how it times device work.
+"""Settings of the live backend, the device it runs on, how it times device work, and the
+torch process-wide settings it needs while it computes (:func:`torch_settings`).
 
 :class:`GpuSettings` holds every training and evaluation hyperparameter (NB201's defaults:
 SGD, momentum 0.9, Nesterov, weight decay 5e-4, learning rate 0.1, batch 256, ``C=16``,
@@ -11,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -255,3 +258,27 @@ class Stopwatch:
                 for a, b in zip(self.marks[:-1], self.marks[1:], strict=True)
             ]
         return [b - a for a, b in zip(self.marks[:-1], self.marks[1:], strict=True)]
+
+
+@contextmanager
+def torch_settings(deterministic: bool, cudnn_benchmark: bool | None) -> Iterator[None]:
+    """torch's process-wide determinism (and, on CUDA, cuDNN autotuning) as the live backend
+    needs them, for the duration only: restored on exit, so opening or using a benchmark never
+    changes them for the rest of the process.
+
+    ``deterministic``: deterministic algorithms on (warn-only: an op without one warns instead
+    of failing), else left as they are; ``cudnn_benchmark``: ``torch.backends.cudnn.benchmark``
+    (``None``: left as it is, the CPU case).  Scopes nest: an inner one restores the outer's.
+    """
+    was = torch.are_deterministic_algorithms_enabled()
+    was_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    was_benchmark = torch.backends.cudnn.benchmark
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    if cudnn_benchmark is not None:
+        torch.backends.cudnn.benchmark = cudnn_benchmark
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(was, warn_only=was_warn_only)
+        torch.backends.cudnn.benchmark = was_benchmark

@@ -14,6 +14,7 @@ purposes:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -21,6 +22,21 @@ from torch import nn
 from benchsim.backends.gpu._ops import Zero, make_op
 from benchsim.backends.gpu._supernet import Genes, Skeleton, SuperNet, cell_forward, cell_plan
 from benchsim.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class StandaloneResult:
+    """Outcome of :func:`~._ranking.standalone_train` (accuracies in %)."""
+
+    arch: int
+    task: str
+    epochs: int
+    train_acc: float
+    valid_acc: float
+    test_acc: float
+    train_time_s: float
+    images_per_s: float
+    seed: int
 
 
 class StandaloneCell(nn.Module):

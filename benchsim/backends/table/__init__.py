@@ -27,7 +27,7 @@ def available(root: Path | None = None) -> list[str]:
     return [*CATALOG, *(n for n in installed if n not in CATALOG)]
 
 
-@register_backend("table", tabular=True, option_example="weight_sharing=fewshot")
+@register_backend("table", traits=TableBenchmark.traits, option_example="weight_sharing=fewshot")
 def open_table(
     name: str,
     *,

@@ -1,4 +1,5 @@
-"""Weight-sharing steps on a table: what a supernet would answer, at the recorded cost.
+"""Weight sharing on a table (``bench.weight_sharing``): what a supernet would answer, at the
+recorded cost.
 
 EMT-NAS asks a backend to train a population for one pass over a task's data (Algorithm 3) and
 to estimate each individual from one validation mini-batch (Algorithm 4).  A table cannot train,
@@ -28,76 +29,58 @@ and only the costs come from the recorded training times:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from benchsim._checks import check_number
 from benchsim._linalg import dot
-from benchsim.backends.base import BatchResult
+from benchsim.backends.base import BatchResult, Benchmark
+from benchsim.backends.table._layout import FinalColumns
 from benchsim.backends.table._weight_sharing import (
     DEFAULT_TRAIN_SIZE,
     SupernetEmulator,
     TaskData,
 )
 from benchsim.backends.table._ws_model import supernet_fit
-from benchsim.catalog import SEED_METRICS
+from benchsim.backends.weight_sharing import WeightSharing
 
 _FORWARD_FRACTION = 1.0 / 3.0
-_NB201_SHORT_SCHEDULE = 12
+TIME = "train_time_s"
 
 
-if TYPE_CHECKING:  # the mixin's ``self`` is the benchmark it is mixed into
-    from benchsim.backends.table.benchmark import TableBenchmark as _Table
-else:
-    _Table = object
+class TableWeightSharing(WeightSharing):
+    """A table benchmark's weight-sharing steps: a :class:`SupernetEmulator`'s answers, the
+    recorded training times as costs (module docstring).
 
-
-class TableEmulationMixin(_Table):
-    """Implements ``_train_pass`` / ``_joint_train_pass`` / ``_sampled_eval`` with a
-    :class:`SupernetEmulator`.
-
-    The host class sets ``weight_sharing_`` (the run's emulator) when it opens.
+    Parameters
+    ----------
+    bench
+        The table benchmark it belongs to (task names and infos).
+    final
+        The table's mapped final columns (stand-alone values, recorded supernet estimates,
+        training times).
+    emulator
+        The run's emulation state (settings, training per task, drawn estimates).
     """
 
-    weight_sharing_: SupernetEmulator
+    def __init__(self, bench: Benchmark, final: FinalColumns, emulator: SupernetEmulator) -> None:
+        super().__init__(bench.space, bench.resolve_task)
+        self.bench = bench
+        self.final = final
+        self.emulator = emulator
+        self._data: dict[str, TaskData] = {}
 
-    def evaluation_protocol(self, task: str) -> dict[str, object]:
-        """NB201: the NAS-Bench-201 paper's protocol, as closely as the recorded data allows.
-
-        The paper's baselines read the validation accuracy of ONE randomly drawn training seed
-        of the separate 12-epoch schedule and are charged that run's time.  The tables carry
-        200-epoch validation accuracies (per seed for cifar10, seed means for cifar100 and
-        ImageNet16-120) and 200-epoch training times, so the proxy is: the recorded validation
-        accuracy of one sampled seed where per-seed values exist (the seed mean otherwise),
-        charged ``train_time_s * 12 / 200``.  Other benchmarks: the recorded (best-epoch) value,
-        charged the recorded training time.
-        """
-        name = self.resolve_task(task)
-        source = "recorded:standalone"
-        if self.space.name != "nb201":
-            note = "recorded value, full training time"
-            return {"seed": None, "cost_scale": 1.0, "note": note, "source": source}
-        info = self.task_info(name)
-        per_seed = info.search_metric in SEED_METRICS.get("nb201", {}).get(name, ())
-        scale = _NB201_SHORT_SCHEDULE / info.epochs
-        if per_seed:
-            note = "one sampled seed's 200-epoch valid_acc, charged train_time_s * 12/200"
-        else:
-            note = "seed-mean 200-epoch valid_acc (no per-seed values), charged train_time_s*12/200"
-        seed = "sample" if per_seed else None
-        return {"seed": seed, "cost_scale": scale, "note": note, "source": source}
-
-    def answer_notes(self) -> dict[str, object]:
+    def describe(self) -> dict[str, Any]:
         """How weight-sharing jobs are answered (settings; per task: recorded or modelled, and
         how trained its supernet is)."""
-        return {"weight_sharing": self.weight_sharing_.describe()}
+        return self.emulator.describe()
 
-    def check_run(self, tasks: Sequence[str]) -> list[str]:
+    def check_tasks(self, tasks: Sequence[str]) -> list[str]:
         """Build the tasks' converged supernet estimates now: an unreachable ``ws_tau`` is
         refused before a run writes anything; warns where a setting has no effect."""
         names = [self.resolve_task(task) for task in tasks]
-        return self.weight_sharing_.check_tasks([self._task_data(name) for name in names])
+        return self.emulator.check_tasks([self.task_data(name) for name in names])
 
     # ------------------------------------------------------------------ public estimates
     def supernet_estimate(
@@ -118,23 +101,23 @@ class TableEmulationMixin(_Table):
         indices = self.space.indices(archs)
         if epochs != np.inf:  # math.inf (converged) is allowed; other numbers must be finite
             check_number("epochs", epochs, 0.0, allow_none=True)
-        values, _ = self.weight_sharing_.estimates(self._task_data(name), indices, epochs)
+        values, _ = self.emulator.estimates(self.task_data(name), indices, epochs)
         return values
 
     # ------------------------------------------------------------------ hooks
-    def _task_data(self, task: str) -> TaskData:
+    def task_data(self, task: str) -> TaskData:
         """The columns the emulator reads for ``task`` (views of the mapped table)."""
-        cache = self.__dict__.setdefault("_ws_task_data", {})
+        cache = self._data
         data = cache.get(task)
         if data is None:
-            info = self.task_info(task)
-            code = self.tasks.index(task)
+            info = self.bench.task_info(task)
+            code = self.bench.tasks.index(task)
             size = self.space.size
             block = slice(code * size, (code + 1) * size)
-            final = self.final_
+            final = self.final
             truth = final.column(info.search_metric)[block]
             recorded = None
-            estimator = self.weight_sharing_.settings.estimator
+            estimator = self.emulator.settings.estimator
             if estimator in ("oneshot", "fewshot"):
                 column = supernet_fit(estimator).column
                 if column in info.metrics and column in final.names:
@@ -151,14 +134,12 @@ class TableEmulationMixin(_Table):
             )
         return data
 
-    def _lookup(self, task: str, indices: np.ndarray, metric: str) -> BatchResult:
-        """Final values and recorded training times; inputs are already validated upstream."""
-        code = self.tasks.index(task)
-        return self._query_many(indices, code, metric, seed=None)
-
     def _epoch_times(self, task: str, indices: np.ndarray) -> np.ndarray:
-        info = self.task_info(task)
-        total = self._lookup(task, indices, "train_time_s").values
+        """Recorded time of one epoch of each of ``indices`` (validated upstream)."""
+        info = self.bench.task_info(task)
+        size = self.space.size
+        low = self.bench.tasks.index(task) * size
+        total = self.final.column(TIME)[low : low + size][indices]
         return np.asarray(total, dtype=np.float64) / float(info.epochs)
 
     def _pass_cost(self, task: str, indices: np.ndarray, weights: np.ndarray | None) -> float:
@@ -177,7 +158,7 @@ class TableEmulationMixin(_Table):
         weights: np.ndarray | None,
         planned_passes: int | None,
     ) -> float:
-        self.weight_sharing_.note_pass(task)
+        self.emulator.note_pass(task)
         return self._pass_cost(task, indices, weights)
 
     def _joint_train_pass(
@@ -189,7 +170,7 @@ class TableEmulationMixin(_Table):
         weights: list[np.ndarray | None],
         planned_passes: int | None,
     ) -> float:
-        self.weight_sharing_.note_joint_pass(tasks)
+        self.emulator.note_joint_pass(tasks)
         return sum(
             self._pass_cost(task, index, w)
             for task, index, w in zip(tasks, indices, weights, strict=True)
@@ -198,9 +179,9 @@ class TableEmulationMixin(_Table):
     def _sampled_eval(
         self, task: str, indices: np.ndarray, *, rng: np.random.Generator, batch_size: int | None
     ) -> BatchResult:
-        info = self.task_info(task)
-        data = self._task_data(task)
-        emulator = self.weight_sharing_
+        info = self.bench.task_info(task)
+        data = self.task_data(task)
+        emulator = self.emulator
         values, source = emulator.estimates(data, indices)
         epoch_times = self._epoch_times(task, indices)
         train_size = info.train_size or DEFAULT_TRAIN_SIZE

@@ -44,7 +44,6 @@ from typing import Any
 import numpy as np
 
 from benchsim._checks import check_int, check_number
-from benchsim.backends.base import joint_group
 from benchsim.backends.table._ws_curve import training_fraction
 from benchsim.backends.table._ws_fit import normal_scores
 from benchsim.backends.table._ws_model import (
@@ -54,6 +53,7 @@ from benchsim.backends.table._ws_model import (
     supernet_fit,
 )
 from benchsim.backends.table._ws_stats import normal_cdf
+from benchsim.backends.weight_sharing import joint_group
 from benchsim.errors import ConfigError, UnknownNameError
 from benchsim.spaces import SearchSpace
 
@@ -311,10 +311,10 @@ class SupernetEmulator:
         """One pass over the union of ``tasks``' data through the supernet they share.
 
         The first joint pass over tasks that each have an untrained supernet of their own forms
-        the shared one (:func:`~benchsim.backends.base.joint_group` refuses anything else, as
-        the live backend does).  Each task's data is passed over once, so each task counts one
-        epoch (its estimate then moves along the training curve as a per-task supernet's would:
-        no joint-training effect is modelled).
+        the shared one (:func:`~benchsim.backends.weight_sharing.joint_group` refuses anything
+        else, as the live backend does).  Each task's data is passed over once, so each task
+        counts one epoch (its estimate then moves along the training curve as a per-task
+        supernet's would: no joint-training effect is modelled).
         """
         group = joint_group(tasks, self.group_of, lambda t: self.epochs_.get(t, 0.0) > 0)
         if group is None:

@@ -27,15 +27,23 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from benchsim._checks import check_int
 from benchsim._paths import tables_dir
-from benchsim.backends.base import BatchResult, Benchmark, Result, SeedLike, TaskInfo
-from benchsim.backends.table._emulation import TableEmulationMixin
+from benchsim.backends.base import (
+    BatchResult,
+    Benchmark,
+    Protocol,
+    Result,
+    SeedLike,
+    TaskInfo,
+    Traits,
+)
+from benchsim.backends.table._emulation import TableWeightSharing
 from benchsim.backends.table._epochs import MEAN_SEED, EpochTable
 from benchsim.backends.table._layout import (
     FinalColumns,
@@ -46,6 +54,7 @@ from benchsim.backends.table._layout import (
 )
 from benchsim.backends.table._seeds import SeedTable, read_seed_table
 from benchsim.backends.table._weight_sharing import SupernetEmulator, WeightSharingSettings
+from benchsim.catalog import PROXY_SCHEDULES, SEED_METRICS
 from benchsim.errors import (
     ConfigError,
     CorruptDataError,
@@ -65,7 +74,7 @@ def _check_rng_seed(seed: object) -> None:
         raise ConfigError(f"seed == {seed!r}, must be an int or None (fresh OS entropy)")
 
 
-class TableBenchmark(TableEmulationMixin, Benchmark):
+class TableBenchmark(Benchmark):
     """A benchmark answered from the tables in ``<root>/<name>/``.
 
     Parameters
@@ -90,8 +99,9 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         Parsed ``meta.json`` (sources, checksums, creation time).
     rng_
         ``numpy.random.Generator`` drawing recorded seeds; see :meth:`reseed`.
-    weight_sharing_
-        The run's :class:`~._weight_sharing.SupernetEmulator` (training passes so far).
+    weight_sharing
+        The weight-sharing steps (:class:`~._emulation.TableWeightSharing`), answered by the
+        run's :class:`~._weight_sharing.SupernetEmulator` (``weight_sharing.emulator``).
 
     Examples
     --------
@@ -101,6 +111,9 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
     """
 
     backend = "table"
+    traits = Traits(
+        simulated_time=True, recorded_costs=True, free_test_lookups=True, recorded_optimum=True
+    )
 
     def __init__(
         self,
@@ -156,7 +169,8 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         self.rng_ = np.random.default_rng(seed)
         settings = WeightSharingSettings() if weight_sharing is None else weight_sharing
         entropy = np.random.SeedSequence(seed).entropy
-        self.weight_sharing_ = SupernetEmulator(settings, entropy)  # type: ignore[arg-type]
+        emulator = SupernetEmulator(settings, entropy)  # type: ignore[arg-type]
+        self.weight_sharing: TableWeightSharing = TableWeightSharing(self, self.final_, emulator)
 
     def reseed(self, seed: int | np.random.Generator | None) -> None:
         """Replace :attr:`rng_` (an int, ``None`` or a Generator to share with the caller)."""
@@ -167,7 +181,7 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
     def state_dict(self) -> dict[str, object]:
         """The generator behind ``seed="sample"`` and the emulated supernets' training state
         (all a run checkpoint needs: the emulation re-draws its estimates from its entropy)."""
-        ws = self.weight_sharing_
+        ws = self.weight_sharing.emulator
         return {
             "rng": self.rng_.bit_generator.state,
             "weight_sharing": {**ws.state_dict(), "entropy": ws.entropy},
@@ -178,11 +192,12 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         self.rng_.bit_generator.state = state["rng"]
         ws = state.get("weight_sharing")
         if isinstance(ws, dict):
-            if int(ws["entropy"]) != self.weight_sharing_.entropy:
-                self.weight_sharing_ = SupernetEmulator(
-                    self.weight_sharing_.settings, ws["entropy"]
+            emulator = self.weight_sharing.emulator
+            if int(ws["entropy"]) != emulator.entropy:
+                emulator = self.weight_sharing.emulator = SupernetEmulator(
+                    emulator.settings, ws["entropy"]
                 )
-            self.weight_sharing_.load_state_dict(ws)
+            emulator.load_state_dict(ws)
 
     def __reduce__(self):
         # Memory maps do not pickle: a copy (e.g. in a worker process) reopens the folder and
@@ -191,12 +206,43 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
             self.name,
             self.folder_.parent,
             self.seed,
-            self.weight_sharing_.settings,
+            self.weight_sharing.emulator.settings,
             self.state_dict(),
         )
 
     # ------------------------------------------------------------------ hooks of Benchmark
-    # (evaluation_protocol, answer_notes, _train_pass, _sampled_eval: TableEmulationMixin)
+    def answer_notes(self) -> dict[str, object]:
+        """How weight-sharing jobs are answered (:meth:`TableWeightSharing.describe`)."""
+        return {"weight_sharing": self.weight_sharing.describe()}
+
+    def check_run(self, tasks: Sequence[str]) -> list[str]:
+        """An unreachable ``ws_tau`` is refused before a run writes anything
+        (:meth:`TableWeightSharing.check_tasks`); warnings where a setting has no effect."""
+        return self.weight_sharing.check_tasks(tasks)
+
+    def evaluation_protocol(self, task: str) -> Protocol:
+        """The protocol of the paper that made the benchmark, as closely as the recorded data
+        allows: NB201's 12-epoch proxy (:data:`~benchsim.catalog.PROXY_SCHEDULES`): the
+        recorded validation accuracy of one sampled seed where per-seed values exist (the seed
+        mean otherwise), charged ``train_time_s * 12 / 200``.  Spaces without a proxy: the
+        recorded (best-epoch) value, charged the recorded training time."""
+        info = self.task_info(task)
+        metric, source = info.search_metric, "recorded:standalone"
+        proxy = PROXY_SCHEDULES.get(self.space.name)
+        if proxy is None:
+            return Protocol(metric, note="recorded value, full training time", source=source)
+        per_seed = metric in SEED_METRICS.get(self.space.name, {}).get(info.name, ())
+        epochs, charged = info.epochs, f"{proxy.epochs}/{info.epochs}"
+        if per_seed:
+            note = f"one sampled seed's {epochs}-epoch {metric}, charged train_time_s * {charged}"
+        else:
+            note = (
+                f"seed-mean {epochs}-epoch {metric} (no per-seed values), charged "
+                f"train_time_s*{charged}"
+            )
+        seed = "sample" if per_seed else None
+        return Protocol(metric, seed, proxy.epochs / epochs, note, source=source)
+
     def provenance(self) -> dict[str, object]:
         """The folder, its sources and the checksums ``meta.json`` recorded for its files."""
         keys = ("benchmark", "space", "schema_version", "tables", "sources", "benchsim_version")
@@ -369,7 +415,8 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         if not recorded:
             raise FidelityError(
                 f"architecture {index} has no per-seed record on task {task} of {self.name}; "
-                "use seed=None for its seed mean"
+                "use seed=None for its seed mean",
+                arch=index,
             )
         slot = self._pick_seed(recorded, seed, index, f"on task {task} of {self.name}")
         values = {m: float(table.values[m][row, slot]) for m in metrics}
@@ -403,7 +450,8 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         if slot < 0:
             raise FidelityError(
                 f"architecture {index} has no per-epoch record in {where}: "
-                f"{curves.coverage(self.space.size)}; {self._epochs.describe(task)}"
+                f"{curves.coverage(self.space.size)}; {self._epochs.describe(task)}",
+                arch=index,
             )
         lacking = [m for m in metrics if m not in curves.values]
         if lacking:
@@ -416,7 +464,8 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
             if MEAN_SEED not in present:
                 raise FidelityError(
                     f"{where} records no seed-mean curve for architecture {index}, only seeds "
-                    f"{present}; give seed= one of them"
+                    f"{present}; give seed= one of them",
+                    arch=index,
                 )
             used = MEAN_SEED
         else:
@@ -424,7 +473,8 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
             if not runs:
                 raise FidelityError(
                     f"{where} records only the seed-mean curve for architecture {index}; "
-                    "use seed=None"
+                    "use seed=None",
+                    arch=index,
                 )
             used = runs[self._pick_seed(runs, seed, index, f"in {where}")]
         k = curves.seeds.index(used)
@@ -478,7 +528,8 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         if int(seed) not in recorded:
             raise FidelityError(
                 f"seed {int(seed)} is not recorded for architecture {index} {where}; "
-                f"recorded seeds: {', '.join(map(str, recorded))}"
+                f"recorded seeds: {', '.join(map(str, recorded))}",
+                arch=index,
             )
         return recorded.index(int(seed))
 
@@ -498,7 +549,8 @@ class TableBenchmark(TableEmulationMixin, Benchmark):
         known = int(np.count_nonzero(~np.isnan(self._time[code * size : (code + 1) * size])))
         raise FidelityError(
             f"architecture {index} has no recorded {TIME} on task {task} of {self.name}, so "
-            f"the query has no cost; the table records it for {known} of {size} architectures"
+            f"the query has no cost; the table records it for {known} of {size} architectures",
+            arch=index,
         )
 
     def _seed_table(self) -> SeedTable:

@@ -17,7 +17,7 @@ ARCHS = [0, 1462, 777, 15624]
 
 
 def state_of(bench: GpuBenchmark) -> dict[str, torch.Tensor]:
-    return {f"{i}.{k}": v.clone() for i, net in enumerate(bench.nets_)
+    return {f"{i}.{k}": v.clone() for i, net in enumerate(bench.supernets.nets_)
             for k, v in net.state_dict().items()}  # fmt: skip
 
 
@@ -30,8 +30,10 @@ def session(bench: GpuBenchmark, seed: int = 5) -> list[float]:
     rng = np.random.default_rng(seed)
     out: list[float] = []
     for task in bench.tasks:
-        out.append(bench.train_pass(task, ARCHS, rng=rng, weights=[0.4, 0.3, 0.2, 0.1]) > 0)
-        out.extend(bench.sampled_eval(task, ARCHS, rng=rng, batch_size=16).values)
+        out.append(
+            bench.weight_sharing.train_pass(task, ARCHS, rng=rng, weights=[0.4, 0.3, 0.2, 0.1]) > 0
+        )
+        out.extend(bench.weight_sharing.sampled_eval(task, ARCHS, rng=rng, batch_size=16).values)
     out.append(bench.query(1462, bench.tasks[0], "valid_acc").value)
     return out
 
@@ -43,7 +45,7 @@ def test_opens_through_the_registry(data_root):
     )  # fmt: skip
     assert isinstance(bench, GpuBenchmark) and bench.tasks == ("synthetic-shapes",)
     assert bench.settings.cells_per_stage == 1 and bench.settings.channels == 4
-    assert not bench.traits.tabular and bench.space.name == "nb201"
+    assert not bench.traits.simulated_time and bench.space.name == "nb201"
 
 
 def test_task_info_and_protocol(make_bench):
@@ -54,7 +56,7 @@ def test_task_info_and_protocol(make_bench):
     assert info.test_metric == "test_acc" and info.epochs == 4 and info.train_size == 2000
     assert set(info.metrics) == {"train_acc", "valid_acc", "test_acc", "train_time_s"}
     protocol = bench.evaluation_protocol("synthetic-shapes")
-    assert protocol["seed"] is None and protocol["cost_scale"] == 1.0
+    assert protocol.seed is None and protocol.cost_scale == 1.0
     prov = bench.provenance()
     record = prov["datasets"]["synthetic-shapes"]
     assert len(record["sha256"]) == 64 and len(record["source_sha256"]) == 64
@@ -65,16 +67,22 @@ def test_task_info_and_protocol(make_bench):
 def test_train_pass_eval_and_query_shapes(make_bench):
     bench = make_bench()
     rng = np.random.default_rng(0)
-    seconds = bench.train_pass("synthetic-shapes", ARCHS, rng=rng)
-    assert seconds > 0 and bench.train_seconds_["synthetic-shapes"] == pytest.approx(seconds)
-    assert bench.passes_ == {"synthetic-shapes": 1, "synthetic-shapes-b": 0}
-    assert bench.steps_ == [2, 0]
-    batch = bench.sampled_eval("synthetic-shapes", [*ARCHS, 0], rng=rng, batch_size=40)
+    seconds = bench.weight_sharing.train_pass("synthetic-shapes", ARCHS, rng=rng)
+    assert seconds > 0 and bench.supernets.train_seconds_["synthetic-shapes"] == pytest.approx(
+        seconds
+    )
+    assert bench.supernets.passes_ == {"synthetic-shapes": 1, "synthetic-shapes-b": 0}
+    assert bench.supernets.steps_ == [2, 0]
+    batch = bench.weight_sharing.sampled_eval(
+        "synthetic-shapes", [*ARCHS, 0], rng=rng, batch_size=40
+    )
     assert isinstance(batch, BatchResult) and batch.values.shape == batch.cost.shape == (5,)
     assert np.all((batch.values >= 0) & (batch.values <= 100)) and np.all(batch.cost > 0)
     assert np.allclose(batch.values * 40 / 100, np.round(batch.values * 40 / 100))
-    assert bench.sampled_eval("synthetic-shapes", [], rng=rng).values.shape == (0,)
-    full = bench.sampled_eval("synthetic-shapes", ARCHS[:2], rng=rng, batch_size=None)
+    assert bench.weight_sharing.sampled_eval("synthetic-shapes", [], rng=rng).values.shape == (0,)
+    full = bench.weight_sharing.sampled_eval(
+        "synthetic-shapes", ARCHS[:2], rng=rng, batch_size=None
+    )
     expected = [bench.split_accuracy(a, "synthetic-shapes", "valid") for a in ARCHS[:2]]
     assert full.values.tolist() == expected and np.all(full.cost > 0)
     result = bench.query("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|"
@@ -98,14 +106,16 @@ def test_same_seed_same_numbers_other_seed_other_numbers(make_bench):
 def test_evaluation_leaves_training_unchanged(make_bench, mode):
     rng_a, rng_b = np.random.default_rng(1), np.random.default_rng(1)
     a, b = make_bench(bn_eval=mode), make_bench(bn_eval=mode)
-    a.train_pass("synthetic-shapes", ARCHS, rng=rng_a)
-    b.train_pass("synthetic-shapes", ARCHS, rng=rng_b)
+    a.weight_sharing.train_pass("synthetic-shapes", ARCHS, rng=rng_a)
+    b.weight_sharing.train_pass("synthetic-shapes", ARCHS, rng=rng_b)
     before = state_of(a)
-    a.sampled_eval("synthetic-shapes", ARCHS, rng=np.random.default_rng(9), batch_size=8)
+    a.weight_sharing.sampled_eval(
+        "synthetic-shapes", ARCHS, rng=np.random.default_rng(9), batch_size=8
+    )
     a.query(7, "synthetic-shapes", ["valid_acc", "test_acc"])
-    assert same_state(before, state_of(a)) and a.nets_[0].training
-    a.train_pass("synthetic-shapes", ARCHS, rng=rng_a)
-    b.train_pass("synthetic-shapes", ARCHS, rng=rng_b)
+    assert same_state(before, state_of(a)) and a.supernets.nets_[0].training
+    a.weight_sharing.train_pass("synthetic-shapes", ARCHS, rng=rng_a)
+    b.weight_sharing.train_pass("synthetic-shapes", ARCHS, rng=rng_b)
     assert same_state(state_of(a), state_of(b))
 
 
@@ -115,22 +125,24 @@ def test_recalibration_changes_the_estimate(make_bench):
         bench = make_bench(bn_eval=mode)
         rng = np.random.default_rng(0)
         for _ in range(2):
-            bench.train_pass("synthetic-shapes", ARCHS, rng=rng)
-        values[mode] = bench.sampled_eval("synthetic-shapes", ARCHS, rng=rng, batch_size=64).values
+            bench.weight_sharing.train_pass("synthetic-shapes", ARCHS, rng=rng)
+        values[mode] = bench.weight_sharing.sampled_eval(
+            "synthetic-shapes", ARCHS, rng=rng, batch_size=64
+        ).values
     assert not np.array_equal(values["running"], values["recalibrate"])
 
 
 def test_state_dict_round_trip_resumes_exactly(make_bench):
     a = make_bench()
     rng = np.random.default_rng(3)
-    a.train_pass("synthetic-shapes", ARCHS, rng=rng)
-    a.train_pass("synthetic-shapes-b", ARCHS, rng=rng)
+    a.weight_sharing.train_pass("synthetic-shapes", ARCHS, rng=rng)
+    a.weight_sharing.train_pass("synthetic-shapes-b", ARCHS, rng=rng)
     saved = pickle.loads(pickle.dumps((a.state_dict(), rng)))
     expected = session(a)
     b = make_bench(seed=123)  # different initial state: everything must come from the state
     b.load_state_dict(saved[0])
     assert session(b) == expected
-    assert b.passes_ == a.passes_ and b.steps_ == a.steps_
+    assert b.supernets.passes_ == a.supernets.passes_ and b.supernets.steps_ == a.supernets.steps_
     assert same_state(state_of(a), state_of(b))
 
 
@@ -145,38 +157,44 @@ def test_state_of_another_configuration_is_refused(make_bench, one_line):
 
 def test_weights_select_the_architecture_trained(make_bench):
     bench = make_bench(datasets=("synthetic-shapes",))
-    net = bench.nets_[0]
+    net = bench.supernets.nets_[0]
     genes = bench.genes(ARCHS[1])
     path = {key for key, _ in net.path_keys(genes)}
     before = {k: p.detach().clone() for k, p in net.named_parameters()}
-    bench.train_pass("synthetic-shapes", ARCHS, rng=np.random.default_rng(0), weights=[0, 1, 0, 0])
+    bench.weight_sharing.train_pass(
+        "synthetic-shapes", ARCHS, rng=np.random.default_rng(0), weights=[0, 1, 0, 0]
+    )
     moved = {k for k, p in net.named_parameters() if not torch.equal(before[k], p.detach())}
     assert moved == {k for k, _ in net.named_parameters() if k in path}
 
 
 def test_shared_weights_one_trunk_two_heads(make_bench):
     bench = make_bench(share_weights_across_tasks=True)
-    assert len(bench.nets_) == 1 and len(bench.nets_[0].heads) == 2
-    assert bench.net_of_ == {"synthetic-shapes": (0, 0), "synthetic-shapes-b": (0, 1)}
-    net, data = bench.nets_[0], bench.data_["synthetic-shapes-b"]
+    assert len(bench.supernets.nets_) == 1 and len(bench.supernets.nets_[0].heads) == 2
+    assert bench.supernets.net_of_ == {"synthetic-shapes": (0, 0), "synthetic-shapes-b": (0, 1)}
+    net, data = bench.supernets.nets_[0], bench.supernets.data_["synthetic-shapes-b"]
     x, _ = data.plain(data.splits["valid"][:16])
     genes = bench.genes(1462)
     with torch.no_grad():
         before = net.eval()(x, genes, 1)
-    bench.train_pass("synthetic-shapes", [1462], rng=np.random.default_rng(0))
+    bench.weight_sharing.train_pass("synthetic-shapes", [1462], rng=np.random.default_rng(0))
     assert net.stem[0].weight.grad is not None and net.heads[1].weight.grad is None
-    assert bench.steps_ == [2] and bench.total_steps_ == [4 * (2 + 2)]
+    assert bench.supernets.steps_ == [2] and bench.supernets.total_steps_ == [4 * (2 + 2)]
     with torch.no_grad():  # task A's training moved the trunk that task B's head reads
         assert not torch.equal(before, net.eval()(x, genes, 1))
-    assert bench.train_seconds_["synthetic-shapes-b"] == 0.0
+    assert bench.supernets.train_seconds_["synthetic-shapes-b"] == 0.0
 
 
 def test_tnb101_micro_space(make_bench):
     bench = make_bench("tnb101-micro", datasets=("synthetic-shapes-b",))
-    assert bench.space.name == "tnb101-micro" and len(bench.nets_[0].cells[0].edges[0]) == 4
+    assert (
+        bench.space.name == "tnb101-micro" and len(bench.supernets.nets_[0].cells[0].edges[0]) == 4
+    )
     rng = np.random.default_rng(0)
-    bench.train_pass("synthetic-shapes-b", ["64-41414-3_33_333", 27], rng=rng)
-    assert bench.sampled_eval("synthetic-shapes-b", [4095, 0], rng=rng).values.shape == (2,)
+    bench.weight_sharing.train_pass("synthetic-shapes-b", ["64-41414-3_33_333", 27], rng=rng)
+    assert bench.weight_sharing.sampled_eval(
+        "synthetic-shapes-b", [4095, 0], rng=rng
+    ).values.shape == (2,)
 
 
 def test_the_supernet_really_learns(make_bench):
@@ -187,10 +205,10 @@ def test_the_supernet_really_learns(make_bench):
     rng = np.random.default_rng(0)
     before = bench.query(arch, "synthetic-shapes-b", "valid_acc").value
     for _ in range(2):
-        bench.train_pass("synthetic-shapes-b", [arch], rng=rng)
+        bench.weight_sharing.train_pass("synthetic-shapes-b", [arch], rng=rng)
     after = bench.query(arch, "synthetic-shapes-b", ["valid_acc", "test_acc"])
     assert before < 20 and after["valid_acc"] > 35 and after["test_acc"] > 35
-    assert bench.last_pass_["loss"] < 2.2
+    assert bench.supernets.last_pass_["loss"] < 2.2
 
 
 def test_standalone_training_and_kendall_tau(make_bench):
@@ -218,30 +236,30 @@ def test_standalone_training_and_kendall_tau(make_bench):
 def test_a_joint_pass_mixes_both_tasks_batches_through_one_supernet(make_bench):
     bench = make_bench(max_batches_per_pass=4)
     a, b = bench.tasks
-    assert len(bench.nets_) == 2  # one supernet per task until a joint pass
+    assert len(bench.supernets.nets_) == 2  # one supernet per task until a joint pass
     rng = np.random.default_rng(0)
-    seconds = bench.joint_train_pass([a, b], [ARCHS, ARCHS[:2]], rng=rng)
-    assert len(bench.nets_) == 1 and len(bench.nets_[0].heads) == 2
-    assert bench.groups_ == [(a, b)] and bench.net_of_ == {a: (0, 0), b: (0, 1)}
-    assert bench.steps_ == [8] and bench.total_steps_ == [4 * (4 + 4)]
-    assert bench.passes_ == {a: 1, b: 1}
-    assert sum(bench.train_seconds_.values()) == pytest.approx(seconds)
-    first = bench.last_pass_
+    seconds = bench.weight_sharing.joint_train_pass([a, b], [ARCHS, ARCHS[:2]], rng=rng)
+    assert len(bench.supernets.nets_) == 1 and len(bench.supernets.nets_[0].heads) == 2
+    assert bench.supernets.groups_ == [(a, b)] and bench.supernets.net_of_ == {a: (0, 0), b: (0, 1)}
+    assert bench.supernets.steps_ == [8] and bench.supernets.total_steps_ == [4 * (4 + 4)]
+    assert bench.supernets.passes_ == {a: 1, b: 1}
+    assert sum(bench.supernets.train_seconds_.values()) == pytest.approx(seconds)
+    first = bench.supernets.last_pass_
     assert first["batches"] == {a: 4, b: 4} and sorted(first["order"]) == [a] * 4 + [b] * 4
     switches = sum(x != y for x, y in zip(first["order"], first["order"][1:], strict=False))
     assert switches >= 2  # mixed in one pass, not one task's batches after the other's
 
     # Each batch trains an architecture of its own task, through its own head, in one net.
-    net = bench.nets_[0]
+    net = bench.supernets.nets_[0]
     conv3, conv1 = (bench.space.from_genes([g] * 6) for g in (3, 2))
     expected = {key for key, _ in net.path_keys(bench.genes(conv3), 0)}
     expected |= {key for key, _ in net.path_keys(bench.genes(conv1), 1)}
     before = {k: p.detach().clone() for k, p in net.named_parameters()}
-    bench.joint_train_pass([a, b], [[conv3], [conv1]], rng=rng)
+    bench.weight_sharing.joint_train_pass([a, b], [[conv3], [conv1]], rng=rng)
     moved = {k for k, p in net.named_parameters() if not torch.equal(before[k], p.detach())}
     assert moved == {k for k, _ in net.named_parameters() if k in expected}
     assert {k.split(".")[1] for k in moved if k.startswith("heads.")} == {"0", "1"}
-    assert bench.steps_ == [16] and bench.passes_ == {a: 2, b: 2}
+    assert bench.supernets.steps_ == [16] and bench.supernets.passes_ == {a: 2, b: 2}
     assert bench.answer_notes() == {"supernets": [[a, b]]}
 
 
@@ -249,33 +267,56 @@ def test_joint_passes_repeat_and_resume_exactly(make_bench):
     def joint_session(bench, rng):
         out = []
         for _ in range(2):
-            bench.joint_train_pass(bench.tasks, [ARCHS, ARCHS[1:]], rng=rng,
+            bench.weight_sharing.joint_train_pass(bench.tasks, [ARCHS, ARCHS[1:]], rng=rng,
                                    weights=[[0.4, 0.3, 0.2, 0.1], None])  # fmt: skip
             for task in bench.tasks:
-                out.extend(bench.sampled_eval(task, ARCHS, rng=rng, batch_size=16).values)
+                out.extend(
+                    bench.weight_sharing.sampled_eval(task, ARCHS, rng=rng, batch_size=16).values
+                )
         return out
 
     first = joint_session(make_bench(), np.random.default_rng(4))
     assert joint_session(make_bench(), np.random.default_rng(4)) == first
     assert joint_session(make_bench(seed=1), np.random.default_rng(4)) != first
     a, rng = make_bench(), np.random.default_rng(3)
-    a.joint_train_pass(a.tasks, [ARCHS, ARCHS], rng=rng)
+    a.weight_sharing.joint_train_pass(a.tasks, [ARCHS, ARCHS], rng=rng)
     saved = pickle.loads(pickle.dumps((a.state_dict(), rng)))
     expected = joint_session(a, rng)
     b = make_bench(seed=123)  # its own per-task supernets: the state forms the shared one
     b.load_state_dict(saved[0])
-    assert b.groups_ == a.groups_ and joint_session(b, saved[1]) == expected
-    assert same_state(state_of(a), state_of(b)) and b.steps_ == a.steps_
+    assert b.supernets.groups_ == a.supernets.groups_ and joint_session(b, saved[1]) == expected
+    assert same_state(state_of(a), state_of(b)) and b.supernets.steps_ == a.supernets.steps_
 
 
 def test_a_joint_pass_trains_the_supernet_the_tasks_already_share(make_bench, one_line):
     shared = make_bench(share_weights_across_tasks=True)
-    net = shared.nets_[0]
-    shared.joint_train_pass(shared.tasks, [ARCHS, ARCHS], rng=np.random.default_rng(0))
-    assert shared.nets_ == [net] and shared.steps_ == [4]
+    net = shared.supernets.nets_[0]
+    shared.weight_sharing.joint_train_pass(
+        shared.tasks, [ARCHS, ARCHS], rng=np.random.default_rng(0)
+    )
+    assert shared.supernets.nets_ == [net] and shared.supernets.steps_ == [4]
     apart = make_bench()
-    apart.train_pass("synthetic-shapes", ARCHS, rng=np.random.default_rng(0))
+    apart.weight_sharing.train_pass("synthetic-shapes", ARCHS, rng=np.random.default_rng(0))
     with pytest.raises(ConfigError) as excinfo:
-        apart.joint_train_pass(apart.tasks, [ARCHS, ARCHS], rng=np.random.default_rng(0))
+        apart.weight_sharing.joint_train_pass(
+            apart.tasks, [ARCHS, ARCHS], rng=np.random.default_rng(0)
+        )
     assert "synthetic-shapes was already trained in a supernet of its own" in one_line(excinfo)
-    assert len(apart.nets_) == 2 and apart.steps_ == [2, 0]  # nothing changed
+    assert len(apart.supernets.nets_) == 2 and apart.supernets.steps_ == [2, 0]  # nothing changed
+
+
+def test_torch_settings_are_scoped_to_the_benchmarks_work(make_bench):
+    """Opening a live benchmark changes no process-wide torch setting; its work runs with
+    deterministic algorithms (on the CPU by default) and leaves them as they were."""
+    torch.use_deterministic_algorithms(False)
+    bench = make_bench()
+    assert bench.supernets.deterministic_
+    assert not torch.are_deterministic_algorithms_enabled()  # opening changed nothing
+    seen: list[bool] = []
+    bench.supernets.nets_[0].register_forward_pre_hook(
+        lambda *_: seen.append(torch.are_deterministic_algorithms_enabled())
+    )
+    bench.weight_sharing.train_pass("synthetic-shapes", ARCHS, rng=np.random.default_rng(0))
+    bench.query(7, "synthetic-shapes", "valid_acc")
+    assert seen and all(seen)  # inside: deterministic
+    assert not torch.are_deterministic_algorithms_enabled()  # after: restored

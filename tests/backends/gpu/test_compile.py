@@ -22,10 +22,10 @@ def _search_steps(bench, passes: int, seed: int) -> tuple[list[float], np.ndarra
     rng = np.random.default_rng(seed)
     losses = []
     for _ in range(passes):
-        bench.train_pass(TASK, bench.space.enumerate(), rng=rng)
-        losses.append(bench.last_pass_["loss"])
+        bench.weight_sharing.train_pass(TASK, bench.space.enumerate(), rng=rng)
+        losses.append(bench.supernets.last_pass_["loss"])
     archs = bench.space.sample(rng, 6)
-    values = bench.sampled_eval(TASK, archs, rng=rng, batch_size=64).values
+    values = bench.weight_sharing.sampled_eval(TASK, archs, rng=rng, batch_size=64).values
     return losses, values
 
 
@@ -53,7 +53,7 @@ def test_new_paths_reuse_the_compiled_ops(make_bench):
         return run
 
     bench = make_bench(datasets=(TASK,))
-    compile_ops(bench.nets_[0], counting)
+    compile_ops(bench.supernets.nets_[0], counting)
     _search_steps(bench, 2, 1)  # every op type, shape and mode met at least once
     graphs, ran = len(compiled), len(calls)
     _search_steps(bench, 3, 2)  # other architectures, other batches
@@ -66,7 +66,7 @@ def test_what_is_compiled(make_bench):
     bench = make_bench(datasets=(TASK,))
     # one cell per stage: 3 x 6 edges x (conv1x1, conv3x3, pool) + 2 reduction blocks + stem
     # + last BN-ReLU; a reduction block's own convolutions are inside its compiled unit.
-    assert compile_ops(bench.nets_[0], "aot_eager") == 3 * 6 * 3 + 2 + 2
+    assert compile_ops(bench.supernets.nets_[0], "aot_eager") == 3 * 6 * 3 + 2 + 2
     assert torch._dynamo.config.recompile_limit >= 64
 
 

@@ -96,7 +96,7 @@ def test_architectures_of_the_wrong_space(make_bench, one_line):
     bench = make_bench("tnb101-micro", datasets=("synthetic-shapes",))
     rng = np.random.default_rng(0)
     with pytest.raises(InvalidArchitectureError) as excinfo:
-        bench.train_pass("synthetic-shapes", [5000], rng=rng)
+        bench.weight_sharing.train_pass("synthetic-shapes", [5000], rng=rng)
     assert "5000" in one_line(excinfo) and "0..4095" in str(excinfo.value)
     nb201_string = "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"
     with pytest.raises(InvalidArchitectureError) as excinfo:
@@ -131,7 +131,7 @@ def test_shared_weights_need_equal_channels(tmp_path, one_line):
     both = ("synthetic-shapes", "organamnist")
     bench = GpuBenchmark("nb201", both, device="cpu", root=tmp_path, channels=4,
                          cells_per_stage=1, max_batches_per_pass=1)  # fmt: skip
-    assert bench.nets_[1].stem[0].in_channels == 1
+    assert bench.supernets.nets_[1].stem[0].in_channels == 1
     with pytest.raises(ConfigError) as excinfo:
         GpuBenchmark("nb201", both, device="cpu", root=tmp_path, share_weights_across_tasks=True)
     assert "equal channel counts" in one_line(excinfo)

@@ -32,9 +32,9 @@ def test_schedule_trains_alone_once_and_answers_from_it(make_bench, monkeypatch)
 
 def test_protocol_follows_the_evaluate_setting(make_bench):
     standalone = make_bench(datasets=(TASK,), evaluate_epochs=3).evaluation_protocol(TASK)
-    assert standalone["schedule"] == 3 and "trained alone for 3 epochs" in standalone["note"]
+    assert standalone.schedule == 3 and "trained alone for 3 epochs" in standalone.note
     supernet = make_bench(datasets=(TASK,), evaluate="supernet").evaluation_protocol(TASK)
-    assert supernet["schedule"] is None and "supernet" in supernet["note"]
+    assert supernet.schedule is None and "supernet" in supernet.note
 
 
 @pytest.mark.parametrize("mode", ["standalone", "supernet"])

@@ -18,6 +18,7 @@ from benchsim.backends.gpu import FisherSettings, GpuBenchmark, task_distance
 from benchsim.backends.gpu._fisher import ApproxNet
 from benchsim.datasets import prepare
 from benchsim.errors import ConfigError, UnknownNameError
+from benchsim.runner._execute import capabilities
 
 A, PERMUTED = "synthetic-shapes", "synthetic-shapes-permuted"
 B, BINARY = "synthetic-shapes-b", "synthetic-shapes-binary"
@@ -103,17 +104,19 @@ def test_bad_settings_are_one_line(root, one_line):
 def test_the_live_backend_answers_task_distance(root):
     bench = GpuBenchmark("nb201", (A, PERMUTED, B), device="cpu", smoke=True, root=root,
                          channels=4, distance_epochs=1, distance_samples=32)  # fmt: skip
-    assert bench.capabilities() == {
+    assert capabilities(bench) == {
         "evaluate",
         "train_pass",
         "sampled_eval",
         "joint_train_pass",
         "task_distance",
     }
-    first = bench.task_distance(A, [B, PERMUTED], repeats=2)
+    first = bench.task_distances.task_distance(A, [B, PERMUTED], repeats=2)
     assert first.source == "live:fisher" and first.values.shape == first.cost.shape == (2,)
     assert (first.values > 0).all() and (first.cost > 0).all()
-    again = bench.task_distance(A, [PERMUTED], repeats=2)  # networks and Fishers are kept
+    again = bench.task_distances.task_distance(
+        A, [PERMUTED], repeats=2
+    )  # networks and Fishers are kept
     assert again.values[0] == first.values[1] and again.cost[0] < first.cost.sum()
     with pytest.raises(ConfigError, match="non-empty list"):
-        bench.task_distance(A, [], repeats=1)
+        bench.task_distances.task_distance(A, [], repeats=1)

@@ -18,7 +18,7 @@ def test_outline_names_tasks_without_building(data_root, monkeypatch):
         "tnb101-micro", backend="gpu", datasets=("Synthetic-Shapes-B", "synthetic-shapes"),
         device="cpu", root=data_root, install=False,
     )  # fmt: skip
-    assert isinstance(found, GpuOutline) and not found.traits.tabular
+    assert isinstance(found, GpuOutline) and found.traits.tasks_are_datasets
     assert found.tasks == ("synthetic-shapes-b", "synthetic-shapes")
     assert found.space.name == "tnb101-micro" and found.traits.gpus_per_run == 0
     assert found.resolve_task("SYNTHETIC-SHAPES") == "synthetic-shapes"

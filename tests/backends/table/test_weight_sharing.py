@@ -34,7 +34,7 @@ def _truth(bench: TableBenchmark, task: str) -> np.ndarray:
 def _train(bench: TableBenchmark, task: str, passes: int, planned: int | None = None) -> None:
     rng = np.random.default_rng(0)
     for _ in range(passes):
-        bench.train_pass(task, [0, 1, 2], rng=rng, planned_passes=planned)
+        bench.weight_sharing.train_pass(task, [0, 1, 2], rng=rng, planned_passes=planned)
 
 
 CONVERGED = 400
@@ -47,7 +47,9 @@ def test_full_evaluation_of_a_trained_supernet_is_the_recorded_one_shot_estimate
     bench = _open("nb201")
     archs = np.arange(0, bench.space.size, 97)
     _train(bench, "cifar10", CONVERGED)
-    batch = bench.sampled_eval("cifar10", archs, rng=np.random.default_rng(1), batch_size=None)
+    batch = bench.weight_sharing.sampled_eval(
+        "cifar10", archs, rng=np.random.default_rng(1), batch_size=None
+    )
     recorded = bench.query_many(archs, "cifar10", "oneshot_acc").values
     np.testing.assert_array_equal(batch.values, recorded)
     assert batch.source == "recorded:oneshot"
@@ -63,13 +65,16 @@ def test_sampled_estimates_converge_to_the_supernet_not_to_the_stand_alone_value
     bench = _open(name, seed=3)
     _train(bench, task, CONVERGED)
     truth = _truth(bench, task)
-    estimate = bench.supernet_estimate(np.arange(bench.space.size), task)
+    estimate = bench.weight_sharing.supernet_estimate(np.arange(bench.space.size), task)
     # an architecture the supernet misjudges by a wide margin (relative to the task's spread)
     gap = np.abs(estimate - truth) / np.ptp(truth)
     arch = int(np.argmax(np.where(truth > np.median(truth), gap, -1.0)))
     rng = np.random.default_rng(2)
     draws = np.concatenate(
-        [bench.sampled_eval(task, [arch] * 50, rng=rng, batch_size=256).values for _ in range(40)]
+        [
+            bench.weight_sharing.sampled_eval(task, [arch] * 50, rng=rng, batch_size=256).values
+            for _ in range(40)
+        ]
     )
     spread = draws.std() / np.sqrt(draws.size)
     assert abs(draws.mean() - estimate[arch]) < 5 * spread + 1e-9
@@ -81,15 +86,21 @@ def test_every_metric_kind_gets_batch_noise(installed_home):
     for task in TNB_TASKS:
         _train(bench, task, 100)  # trained: its estimates have left the untrained floor
         arch = int(np.argmax(_truth(bench, task)))  # not a cell at chance (no noise there)
-        values = bench.sampled_eval(task, [arch] * 20, rng=np.random.default_rng(0), batch_size=64)
+        values = bench.weight_sharing.sampled_eval(
+            task, [arch] * 20, rng=np.random.default_rng(0), batch_size=64
+        )
         assert np.unique(values.values).size > 1, task
-        whole = bench.sampled_eval(task, [arch] * 3, rng=np.random.default_rng(0), batch_size=None)
+        whole = bench.weight_sharing.sampled_eval(
+            task, [arch] * 3, rng=np.random.default_rng(0), batch_size=None
+        )
         assert np.unique(whole.values).size == 1, task  # the whole split: no batch noise
 
 
 def test_an_explicit_per_example_spread_replaces_the_binomial_rule(installed_home):
     bench = _open("tnb101-micro", ws_example_sd=0.2)
-    values = bench.sampled_eval("normal", [9] * 4000, rng=np.random.default_rng(0), batch_size=100)
+    values = bench.weight_sharing.sampled_eval(
+        "normal", [9] * 4000, rng=np.random.default_rng(0), batch_size=100
+    )
     assert values.values.std() == pytest.approx(0.2 / 10, rel=0.05)
 
 
@@ -98,12 +109,14 @@ def test_estimates_stay_fixed_within_a_run_and_follow_the_run_seed(installed_hom
     archs = np.arange(0, 15625, 31)
     for bench in (a, b, c):
         _train(bench, "cifar100", 3, planned=6)
-    first = a.supernet_estimate(archs, "cifar100")
-    np.testing.assert_array_equal(first, a.supernet_estimate(archs, "cifar100"))
-    np.testing.assert_array_equal(first, b.supernet_estimate(archs, "cifar100"))
-    assert not np.allclose(first, c.supernet_estimate(archs, "cifar100"))
+    first = a.weight_sharing.supernet_estimate(archs, "cifar100")
+    np.testing.assert_array_equal(first, a.weight_sharing.supernet_estimate(archs, "cifar100"))
+    np.testing.assert_array_equal(first, b.weight_sharing.supernet_estimate(archs, "cifar100"))
+    assert not np.allclose(first, c.weight_sharing.supernet_estimate(archs, "cifar100"))
     # a recorded supernet is the same for every seed once it is trained
-    recorded = [x.supernet_estimate(archs, "cifar10", epochs=math.inf) for x in (a, c)]
+    recorded = [
+        x.weight_sharing.supernet_estimate(archs, "cifar10", epochs=math.inf) for x in (a, c)
+    ]
     np.testing.assert_array_equal(*recorded)
 
 
@@ -119,7 +132,9 @@ def test_estimates_stay_fixed_within_a_run_and_follow_the_run_seed(installed_hom
 def test_modelled_estimates_hit_the_target_tau(installed_home, name, tasks):
     bench = _open(name, seed=11, ws_tau=0.3)
     for task in tasks:
-        estimate = bench.supernet_estimate(np.arange(bench.space.size), task, epochs=math.inf)
+        estimate = bench.weight_sharing.supernet_estimate(
+            np.arange(bench.space.size), task, epochs=math.inf
+        )
         tau = kendalltau(estimate, _truth(bench, task)).statistic
         assert tau == pytest.approx(0.3, abs=0.02), task
     notes = bench.answer_notes()["weight_sharing"]["tasks"]
@@ -129,7 +144,9 @@ def test_modelled_estimates_hit_the_target_tau(installed_home, name, tasks):
 def test_the_default_target_is_the_recorded_supernets_tau_and_the_top_is_unranked(installed_home):
     bench = _open("nb201", seed=2)
     truth = _truth(bench, "cifar100")
-    estimate = bench.supernet_estimate(np.arange(bench.space.size), "cifar100", epochs=math.inf)
+    estimate = bench.weight_sharing.supernet_estimate(
+        np.arange(bench.space.size), "cifar100", epochs=math.inf
+    )
     recorded = bench.query_many(np.arange(bench.space.size), "cifar10", "oneshot_acc").values
     target = kendalltau(recorded, _truth(bench, "cifar10")).statistic
     assert kendalltau(estimate, truth).statistic == pytest.approx(target, abs=0.02)
@@ -143,7 +160,11 @@ def test_more_training_passes_never_lower_the_rank_agreement(installed_home, nam
     truth = _truth(bench, task)
     archs = np.arange(bench.space.size)
     taus = [
-        np.nan_to_num(kendalltau(bench.supernet_estimate(archs, task, epochs=x), truth).statistic)
+        np.nan_to_num(
+            kendalltau(
+                bench.weight_sharing.supernet_estimate(archs, task, epochs=x), truth
+            ).statistic
+        )
         for x in (0, 5, 10, 20, 40, 60, 80, 100, 200, 1000)
     ]  # an untrained supernet may score every architecture alike: no ranking at all (NaN)
     assert all(b >= a - 0.005 for a, b in pairwise(taus)), taus
@@ -155,20 +176,27 @@ def test_train_pass_advances_the_supernet_by_its_steps(installed_home):
     bench = _open("nb201")
     archs = np.arange(0, 15625, 7)
     truth = _truth(bench, "cifar10")[archs]
-    before = np.nan_to_num(kendalltau(bench.supernet_estimate(archs, "cifar10"), truth).statistic)
+    before = np.nan_to_num(
+        kendalltau(bench.weight_sharing.supernet_estimate(archs, "cifar10"), truth).statistic
+    )
     _train(bench, "cifar10", 5, planned=50)
-    data = bench._task_data("cifar10")
-    state = bench.weight_sharing_.training(data)
+    data = bench.weight_sharing.task_data("cifar10")
+    state = bench.weight_sharing.emulator.training(data)
     # cifar10-valid trains on 25,000 images: ceil(25000 / 128) = 196 steps per pass
     assert (state.epochs, state.steps) == (5, 5 * 196)
     _train(bench, "cifar10", 295, planned=50)
-    after = kendalltau(bench.supernet_estimate(archs, "cifar10"), truth).statistic
-    assert bench.weight_sharing_.training(data).converged
+    after = kendalltau(bench.weight_sharing.supernet_estimate(archs, "cifar10"), truth).statistic
+    assert bench.weight_sharing.emulator.training(data).converged
     assert after > before + 0.3
     # a pass over a bigger training set is more steps: ImageNet16-120 has 151,700 images
     other = _open("nb201")
-    other.train_pass("ImageNet16-120", [0], rng=np.random.default_rng(0))
-    assert other.weight_sharing_.training(other._task_data("ImageNet16-120")).steps == 1186
+    other.weight_sharing.train_pass("ImageNet16-120", [0], rng=np.random.default_rng(0))
+    assert (
+        other.weight_sharing.emulator.training(
+            other.weight_sharing.task_data("ImageNet16-120")
+        ).steps
+        == 1186
+    )
 
 
 def test_the_plan_buys_no_training(installed_home):
@@ -180,13 +208,15 @@ def test_the_plan_buys_no_training(installed_home):
     for planned in (20, 300, None):
         bench = _open("nb201", seed=8)
         _train(bench, "cifar10", 20, planned=planned)
-        estimates.append(bench.supernet_estimate(archs, "cifar10"))
+        estimates.append(bench.weight_sharing.supernet_estimate(archs, "cifar10"))
     np.testing.assert_array_equal(estimates[0], estimates[1])
     np.testing.assert_array_equal(estimates[0], estimates[2])
     trained = _open("nb201", seed=8)
     _train(trained, "cifar10", 300, planned=300)
     recorded = trained.query_many(archs, "cifar10", "oneshot_acc").values
-    np.testing.assert_array_equal(trained.supernet_estimate(archs, "cifar10"), recorded)
+    np.testing.assert_array_equal(
+        trained.weight_sharing.supernet_estimate(archs, "cifar10"), recorded
+    )
     truth = _truth(trained, "cifar10")
     assert abs(kendalltau(estimates[0], truth).statistic) < 0.05
     assert kendalltau(estimates[0], recorded).statistic < 0.05
@@ -199,14 +229,14 @@ def test_the_training_curve_passes_through_its_published_anchor(installed_home):
     anchor = anchors["anchor"]
     bench = _open("nb201", seed=1)
     archs = np.arange(15625)
-    data = bench._task_data("cifar100")  # 50,000 images: 391 steps per pass
-    epochs = anchor["steps"] / bench.weight_sharing_.steps_per_epoch(data)
+    data = bench.weight_sharing.task_data("cifar100")  # 50,000 images: 391 steps per pass
+    epochs = anchor["steps"] / bench.weight_sharing.emulator.steps_per_epoch(data)
     truth = _truth(bench, "cifar100")
-    converged = bench.supernet_estimate(archs, "cifar100", epochs=math.inf)
-    at_anchor = bench.supernet_estimate(archs, "cifar100", epochs=epochs)
+    converged = bench.weight_sharing.supernet_estimate(archs, "cifar100", epochs=math.inf)
+    at_anchor = bench.weight_sharing.supernet_estimate(archs, "cifar100", epochs=epochs)
     ratio = kendalltau(at_anchor, truth).statistic / kendalltau(converged, truth).statistic
     assert ratio == pytest.approx(anchor["rank_fraction"], abs=0.02)
-    state = bench.weight_sharing_.training(data, epochs)
+    state = bench.weight_sharing.emulator.training(data, epochs)
     assert state.level == pytest.approx(anchor["level_fraction"], abs=1e-9)
 
 
@@ -220,11 +250,11 @@ def test_a_cell_at_chance_stays_at_chance_while_the_supernet_trains(installed_ho
         truth = _truth(bench, task)
         floor = truth <= truth.min() + 0.001 * np.ptp(truth)
         assert floor.sum() == 341
-        converged = bench.supernet_estimate(archs, task, epochs=math.inf)
-        data = bench._task_data(task)
+        converged = bench.weight_sharing.supernet_estimate(archs, task, epochs=math.inf)
+        data = bench.weight_sharing.task_data(task)
         for epochs in (1, 20, 60):
-            estimate = bench.supernet_estimate(archs, task, epochs=epochs)
-            level = bench.weight_sharing_.training(data, epochs).level
+            estimate = bench.weight_sharing.supernet_estimate(archs, task, epochs=epochs)
+            level = bench.weight_sharing.emulator.training(data, epochs).level
             expected = truth.min() + level * (converged[floor] - truth.min())
             np.testing.assert_allclose(estimate[floor], expected, rtol=0, atol=1e-9)
             assert np.mean(estimate[floor] < np.median(estimate)) > 0.99, (task, epochs)
@@ -234,13 +264,13 @@ def test_a_partly_trained_answer_is_labelled_modelled(installed_home):
     bench = _open("nb201")
     rng = np.random.default_rng(0)
     _train(bench, "cifar10", 60)
-    partly = bench.sampled_eval("cifar10", [1, 2], rng=rng, batch_size=None)
+    partly = bench.weight_sharing.sampled_eval("cifar10", [1, 2], rng=rng, batch_size=None)
     assert partly.source == "modelled:oneshot-partly-trained"
     note = bench.answer_notes()["weight_sharing"]["tasks"]["cifar10"]["training"]
     assert note["epochs"] == 60 and note["steps"] == 60 * 196 and not note["converged"]
     assert 0 < note["expected_tau"] < note["converged_tau"]
     _train(bench, "cifar10", CONVERGED)
-    assert bench.sampled_eval("cifar10", [1], rng=rng, batch_size=None).source == (
+    assert bench.weight_sharing.sampled_eval("cifar10", [1], rng=rng, batch_size=None).source == (
         "recorded:oneshot"
     )
 
@@ -251,56 +281,63 @@ def test_a_joint_pass_advances_the_shared_supernet_as_a_pass_per_task_would(inst
     joint, apart = _open("nb201", seed=4), _open("nb201", seed=4)
     tasks, archs = ("cifar10", "cifar100"), np.arange(0, 15625, 13)
     rng = np.random.default_rng(0)
-    before = [joint.supernet_estimate(archs, t) for t in tasks]
+    before = [joint.weight_sharing.supernet_estimate(archs, t) for t in tasks]
     costs = []
     for _ in range(3):
         costs.append(
-            joint.joint_train_pass(
+            joint.weight_sharing.joint_train_pass(
                 tasks, [[0, 1, 2], [3, 4]], rng=rng, weights=[[1, 1, 2], None], planned_passes=30
             )
         )
         costs.append(0.0)
         for task, pool, w in zip(tasks, ([0, 1, 2], [3, 4]), ([1, 1, 2], None), strict=True):
-            costs[-1] += apart.train_pass(task, pool, rng=rng, weights=w, planned_passes=30)
+            costs[-1] += apart.weight_sharing.train_pass(
+                task, pool, rng=rng, weights=w, planned_passes=30
+            )
     assert costs[0] == pytest.approx(costs[1]) and costs[0] > 0  # each task's share, summed
-    state = joint.weight_sharing_
+    state = joint.weight_sharing.emulator
     assert state.epochs_ == {"cifar10": 3, "cifar100": 3} and state.group_of("cifar100") == tasks
     for task, old in zip(tasks, before, strict=True):
-        now = joint.supernet_estimate(archs, task)
+        now = joint.weight_sharing.supernet_estimate(archs, task)
         assert not np.allclose(now, old)  # both tasks' estimates moved with the one supernet
-        np.testing.assert_array_equal(now, apart.supernet_estimate(archs, task))
+        np.testing.assert_array_equal(now, apart.weight_sharing.supernet_estimate(archs, task))
     notes = joint.answer_notes()["weight_sharing"]["tasks"]
     assert notes["cifar10"]["joint"]["tasks"] == list(tasks)
     assert notes["cifar100"]["joint"]["joint_passes"] == 3
     assert "joint" not in apart.answer_notes()["weight_sharing"]["tasks"]["cifar10"]
     fresh = _open("nb201", seed=4)  # the shared supernet survives a checkpoint
     fresh.load_state_dict(joint.state_dict())
-    assert fresh.weight_sharing_.group_of("cifar10") == tasks
+    assert fresh.weight_sharing.emulator.group_of("cifar10") == tasks
     np.testing.assert_array_equal(
-        fresh.supernet_estimate(archs, "cifar100"), joint.supernet_estimate(archs, "cifar100")
+        fresh.weight_sharing.supernet_estimate(archs, "cifar100"),
+        joint.weight_sharing.supernet_estimate(archs, "cifar100"),
     )
 
 
 def test_a_joint_pass_needs_tasks_not_yet_trained_apart(installed_home):
     bench = _open("nb201")
     rng = np.random.default_rng(0)
-    bench.train_pass("cifar10", [0], rng=rng)
+    bench.weight_sharing.train_pass("cifar10", [0], rng=rng)
     with pytest.raises(ConfigError, match="cifar10 was already trained in a supernet of its own"):
-        bench.joint_train_pass(["cifar10", "cifar100"], [[0], [1]], rng=rng)
+        bench.weight_sharing.joint_train_pass(["cifar10", "cifar100"], [[0], [1]], rng=rng)
     other = _open("nb201")
-    other.joint_train_pass(["cifar100", "ImageNet16-120"], [[0], [1]], rng=rng)
-    other.joint_train_pass(["ImageNet16-120", "cifar100"], [[5], [1]], rng=rng)  # same supernet
+    other.weight_sharing.joint_train_pass(["cifar100", "ImageNet16-120"], [[0], [1]], rng=rng)
+    other.weight_sharing.joint_train_pass(
+        ["ImageNet16-120", "cifar100"], [[5], [1]], rng=rng
+    )  # same supernet
     with pytest.raises(ConfigError, match="cifar100 was already trained") as excinfo:
-        other.joint_train_pass(["cifar100", "cifar10"], [[0], [1]], rng=rng)
+        other.weight_sharing.joint_train_pass(["cifar100", "cifar10"], [[0], [1]], rng=rng)
     assert "\n" not in str(excinfo.value)
-    assert other.weight_sharing_.epochs_ == {"cifar100": 2, "ImageNet16-120": 2}
+    assert other.weight_sharing.emulator.epochs_ == {"cifar100": 2, "ImageNet16-120": 2}
 
 
 # ---------------------------------------------------------------------- settings
 def test_the_upper_bound_answers_the_stand_alone_values(installed_home):
     bench = _open("tnb101-micro", weight_sharing=UPPER_BOUND)
     archs = np.arange(0, 4096, 13)
-    whole = bench.sampled_eval("class_scene", archs, rng=np.random.default_rng(0), batch_size=None)
+    whole = bench.weight_sharing.sampled_eval(
+        "class_scene", archs, rng=np.random.default_rng(0), batch_size=None
+    )
     truth = bench.query_many(archs, "class_scene", "valid_top1").values
     np.testing.assert_array_equal(whole.values, truth)
     assert whole.source == f"recorded:{UPPER_BOUND}"
@@ -311,10 +348,10 @@ def test_fewshot_and_modelled_sources(installed_home):
     few = _open("nb201", weight_sharing="fewshot")
     recorded = few.query_many(archs, "cifar10", "fewshot_acc").values
     np.testing.assert_array_equal(
-        few.supernet_estimate(archs, "cifar10", epochs=math.inf), recorded
+        few.weight_sharing.supernet_estimate(archs, "cifar10", epochs=math.inf), recorded
     )
     modelled = _open("nb201", ws_source="modelled")
-    est = modelled.supernet_estimate(np.arange(15625), "cifar10", epochs=math.inf)
+    est = modelled.weight_sharing.supernet_estimate(np.arange(15625), "cifar10", epochs=math.inf)
     tau = kendalltau(est, _truth(modelled, "cifar10")).statistic
     assert tau == pytest.approx(0.4425, abs=0.02)
     notes = modelled.answer_notes()["weight_sharing"]
@@ -360,14 +397,16 @@ def test_state_survives_pickle_and_state_dict(installed_home):
     _train(bench, "cifar100", 7, planned=20)
     archs = np.arange(0, 15625, 101)
     copy = pickle.loads(pickle.dumps(bench))
-    assert copy.weight_sharing_.epochs_ == {"cifar100": 7}
+    assert copy.weight_sharing.emulator.epochs_ == {"cifar100": 7}
     np.testing.assert_array_equal(
-        copy.supernet_estimate(archs, "cifar100"), bench.supernet_estimate(archs, "cifar100")
+        copy.weight_sharing.supernet_estimate(archs, "cifar100"),
+        bench.weight_sharing.supernet_estimate(archs, "cifar100"),
     )
     fresh = _open("nb201", seed=9, ws_tau=0.6)
     fresh.load_state_dict(bench.state_dict())
     np.testing.assert_array_equal(
-        fresh.supernet_estimate(archs, "cifar100"), bench.supernet_estimate(archs, "cifar100")
+        fresh.weight_sharing.supernet_estimate(archs, "cifar100"),
+        bench.weight_sharing.supernet_estimate(archs, "cifar100"),
     )
 
 

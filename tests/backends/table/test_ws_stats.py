@@ -91,8 +91,9 @@ def test_the_emulation_imports_no_scipy(installed_home):
     code = (
         "import sys, benchsim\n"
         "bench = benchsim.benchmark('nb201')\n"
-        "bench.train_pass('cifar100', [0, 1], rng=bench.rng_)\n"
-        "values = bench.sampled_eval('cifar100', [0, 1], rng=bench.rng_, batch_size=None)\n"
+        "bench.weight_sharing.train_pass('cifar100', [0, 1], rng=bench.rng_)\n"
+        "values = bench.weight_sharing.sampled_eval(\n"
+        "    'cifar100', [0, 1], rng=bench.rng_, batch_size=None)\n"
         "assert values.source.startswith('modelled'), values.source\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))\n"
     )
