@@ -53,9 +53,28 @@ def _holds(path: Path) -> str:
 
 
 def write_trajectory(path: Path, table: pa.Table) -> None:
-    """Atomic, deterministic Parquet write (no timestamps, no pandas metadata)."""
+    """Atomic, deterministic Parquet write (no timestamps, no pandas metadata).
+
+    The table's text columns are dictionary-encoded in memory (:meth:`Trajectory.to_arrow`)
+    and in the file (:data:`DICTIONARY_COLUMNS`); without the Arrow schema in the file they
+    read back as plain strings (``pd.read_parquet`` gives ``object`` columns, not categoricals
+    that sort by first use), as trajectory files always have.
+    """
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd", write_statistics=True)
+        pq.write_table(
+            table,
+            tmp,
+            compression="zstd",
+            write_statistics=True,
+            store_schema=False,
+            use_dictionary=[name for name in DICTIONARY_COLUMNS if name in table.schema.names],
+        )
+
+
+DICTIONARY_COLUMNS = ("task", "kind", "arch_str", "source")
+"""Columns Parquet dictionary-encodes: texts and integers of a few distinct values.  The
+floats are not tried (the writer would hold a dictionary of up to a million mostly distinct
+values, 12 bytes a row of a run's peak memory, before giving up on most)."""
 
 
 __all__ = [

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from benchsim._arrow import numbers as arrow_numbers
-from benchsim._arrow import to_numbers
+from benchsim._arrow import strings, to_numbers
 from benchsim.algorithms._base import Evaluate, Job, Outcome, Searcher
 from benchsim.errors import DeadlockError
 from benchsim.runner._budget import Budget
@@ -147,14 +147,19 @@ class Trajectory:
         return self._table(start, {name: getattr(self, name)[start:] for name in NUMBERS})
 
     def to_arrow(
-        self, arch_str: Callable[[int], str], test_value: np.ndarray | None = None
+        self,
+        arch_str: Callable[[int], str],
+        test_value: np.ndarray | None = None,
+        space_size: int | None = None,
     ) -> pa.Table:
         """The run's final table: :data:`COLUMNS` with ``arch_str`` after ``arch`` (each
         architecture formatted once by ``arch_str``, ``""`` for arch -1) and, when given,
-        ``test_value`` last.
+        ``test_value`` last.  ``space_size`` (the number of architectures there are) picks
+        the type of ``arch_str``'s indices, so that every run of a space has the same schema.
 
         Its number columns share the trajectory's memory instead of copying it (the run is
-        over: no row follows), so the table costs only its texts and test values on top.
+        over: no row follows), and its text columns are dictionary-encoded (1 or 2 bytes a
+        row each), so the table costs little more than its row numbers and test values on top.
         """
         table = self._table(0, {name: getattr(self, name) for name in NUMBERS})
         archs = self.numbers("arch")
@@ -162,9 +167,9 @@ class Trajectory:
         seen[archs] = True  # arch -1 marks the last place
         used = np.flatnonzero(seen)
         words = [arch_str(a) if a < len(seen) - 1 else "" for a in used.tolist()]
-        place = np.zeros(len(seen), dtype=np.int32)
-        place[used] = np.arange(len(used), dtype=np.int32)
-        arch_names = _take(words, place[archs])
+        place = np.zeros(len(seen), dtype=_index_type(max(len(words), (space_size or 0) + 1)))
+        place[used] = np.arange(len(used))
+        arch_names = _encoded(words, place[archs])
         table = table.add_column(COLUMNS.index("arch") + 1, "arch_str", arch_names)
         if test_value is not None:
             values = np.ascontiguousarray(test_value, dtype=np.float64)
@@ -172,13 +177,17 @@ class Trajectory:
         return table
 
     def _table(self, start: int, numbers: dict[str, array]) -> pa.Table:
-        """Rows ``start:`` with these number columns (copies or the trajectory's own)."""
+        """Rows ``start:`` with these number columns (copies or the trajectory's own) and the
+        text columns dictionary-encoded."""
         columns = {"step": arrow_numbers(np.arange(start, len(self), dtype=np.int64))}
         for name, dtype in NUMBERS.items():
             columns[name] = arrow_numbers(numbers[name], dtype)
         codes = self.numbers("label")[start:]
         for position, name in enumerate(TEXTS):
-            columns[name] = _take([label[position] for label in self.labels], codes)
+            per_label = [label[position] for label in self.labels]
+            words = list(dict.fromkeys(per_label))  # the distinct words, in order of first use
+            word_of = np.array([words.index(w) for w in per_label], _index_type(len(words)))
+            columns[name] = _encoded(words, word_of[codes])
         return pa.Table.from_arrays([columns[name] for name in COLUMNS], names=list(COLUMNS))
 
     def extend(self, table: pa.Table) -> None:
@@ -189,37 +198,21 @@ class Trajectory:
         self.label.extend(self._code(*row) for row in texts)
 
 
-def _take(words: list[str], codes: np.ndarray) -> pa.Array:
-    """``words[code]`` for each of ``codes`` as one Arrow string array of exactly its size.
-
-    Built :data:`_CHUNK` rows at a time (offsets, then the text): Arrow's ``take`` grows the
-    buffer it fills by doubling, so one take of a million long strings would briefly need
-    twice their size, and numpy over all rows at once would need 8 bytes a row more."""
-    data = [word.encode() for word in words]
-    sizes = np.array([len(d) for d in data], dtype=np.int64)
-    offsets = np.zeros(len(codes) + 1, dtype=np.int32)
-    total = 0
-    chunks = [slice(start, start + _CHUNK) for start in range(0, len(codes), _CHUNK)]
-    for rows in chunks:
-        ends = total + np.cumsum(sizes[codes[rows]])
-        total = int(ends[-1])
-        if total >= 2**31:
-            raise ValueError("a text column of 2 GiB or more does not fit one Arrow string array")
-        offsets[rows.start + 1 : rows.start + 1 + len(ends)] = ends
-    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32)
-    buffers = [None, pa.py_buffer(starts), pa.py_buffer(b"".join(data))]
-    dictionary = pa.Array.from_buffers(pa.string(), len(data), buffers)
-    text = np.empty(total, dtype=np.uint8)
-    for rows in chunks:
-        begin, end = offsets[rows.start], offsets[min(rows.stop, len(codes))]
-        filled = dictionary.take(arrow_numbers(codes[rows])).buffers()[2]
-        text[begin:end] = np.frombuffer(filled, np.uint8, end - begin)
-    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(text)]
-    return pa.Array.from_buffers(pa.string(), len(codes), buffers)
+def _encoded(words: list[str], indices: np.ndarray) -> pa.DictionaryArray:
+    """``words[index]`` for each of ``indices`` as a dictionary-encoded string array: the
+    indices' own memory and each distinct word once, never a string per row (a million rows
+    of ``|nor_conv_3x3~0|+...`` would be 60 MB as plain strings, 2 MB so)."""
+    return pa.DictionaryArray.from_arrays(arrow_numbers(indices), strings(words))
 
 
-_CHUNK = 1 << 16
-"""Rows of a text column built at a time."""
+def _index_type(words: int) -> type:
+    """The smallest signed integer type that indexes ``words`` words, as pandas picks for a
+    categorical: int8 for a run's few tasks, kinds and sources, int16 for the architectures
+    of the spaces benchsim has (which makes the type the same for every run of a space)."""
+    for kind in (np.int8, np.int16, np.int32):
+        if words <= np.iinfo(kind).max:
+            return kind
+    return np.int64
 
 
 @dataclass

@@ -743,4 +743,4 @@ def _trajectory(bench: Benchmark, traj: Trajectory):
             rows = [i for i, label in enumerate(traj.labels) if label[0] == task]
             known[rows, :-1] = bench.query_many(everything, task, metric).values
         test_value = known[traj.numbers("label"), traj.numbers("arch")]
-    return traj.to_arrow(bench.space.format, test_value)
+    return traj.to_arrow(bench.space.format, test_value, bench.space.size)
