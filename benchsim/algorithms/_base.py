@@ -353,6 +353,37 @@ class Searcher(ABC):
                 self._consider(job.task, arch, value)
         self._tell(job, outcome)
 
+    def ask_many(self, limit: int) -> tuple[str, np.ndarray] | str | None:
+        """Up to ``limit`` (>= 1) evaluations at once, for a searcher whose next questions no
+        result can change (random search): ``(task, archs)``, the architectures that as many
+        :meth:`ask` calls would return as :class:`Evaluate` jobs, in that order, leaving the
+        searcher as those calls would; or :data:`FINISHED`.  ``None`` (the default): ask one
+        at a time.
+
+        The runner answers such a batch in one backend call and tells it with
+        :meth:`tell_many`, where the backend answers on a simulated clock and one worker
+        runs; every number of the run is the same as one :meth:`ask` at a time gives.
+        """
+        return None
+
+    def tell_many(
+        self, task: str, archs: np.ndarray, values: np.ndarray, costs: np.ndarray, source: str
+    ) -> None:
+        """The results of an :meth:`ask_many` batch, in order: the best per task kept as
+        :meth:`tell` keeps it (the first of equal values), then :meth:`_tell_many`."""
+        known = np.flatnonzero(values == values)
+        if known.size:
+            top = known[np.argmax(values[known])]  # the first of the largest
+            self._consider(task, int(archs[top]), float(values[top]))
+        self._tell_many(task, archs, values, costs, source)
+
+    def _tell_many(
+        self, task: str, archs: np.ndarray, values: np.ndarray, costs: np.ndarray, source: str
+    ) -> None:
+        """Hook: learn from an :meth:`ask_many` batch (default: :meth:`_tell` for each)."""
+        for arch, value, cost in zip(archs.tolist(), values.tolist(), costs.tolist(), strict=True):
+            self._tell(Evaluate(task, arch), Outcome(np.array([value]), cost, source))
+
     def _consider(self, task: str, arch: int, value: float) -> None:
         best = self.best_.get(task)
         if value == value and (best is None or value > best[1]):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
+
 from benchsim._checks import Boolean, ParameterConstraints
 from benchsim.algorithms._base import (
     FINISHED,
@@ -54,8 +56,30 @@ class RandomSearch(Searcher):
         self.next_ += 1
         return Evaluate(task=task, arch=arch)
 
+    def ask_many(self, limit: int) -> tuple[str, np.ndarray] | str:
+        """The next ``limit`` architectures at most (those drawn ahead, with replacement): no
+        result changes what random search asks."""
+        task = self.problem_.tasks[0].name
+        if self.order_ is None:
+            if not self.drawn_:
+                self.drawn_ = self.problem_.space.sample(self.rng_, DRAW_AHEAD)[::-1].tolist()
+            n = min(limit, len(self.drawn_))
+            archs = np.array(self.drawn_[-n:][::-1], dtype=np.int64)
+            del self.drawn_[-n:]
+            return task, archs
+        if self.next_ >= self.order_.size:
+            return FINISHED
+        archs = self.order_[self.next_ : self.next_ + limit].astype(np.int64)
+        self.next_ += archs.size
+        return task, archs
+
     def _tell(self, job: Job, outcome: Outcome) -> None:
         """Nothing to learn: the base class keeps the best result."""
+
+    def _tell_many(
+        self, task: str, archs: np.ndarray, values: np.ndarray, costs: np.ndarray, source: str
+    ) -> None:
+        """Nothing to learn."""
 
 
 DRAW_AHEAD = 256

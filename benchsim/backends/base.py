@@ -184,6 +184,37 @@ class Benchmark(ABC):
 
         return answer
 
+    def batch_evaluator(
+        self,
+        task: str,
+        metric: str | None = None,
+        *,
+        seed: SeedLike = None,
+        schedule: int | None = None,
+    ) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None:
+        """:meth:`evaluator` for many architectures at once: a function ``archs -> (values,
+        costs)`` (int64 indices in, float64 arrays out) that answers and draws exactly as the
+        same sequence of :meth:`evaluator` calls would, in one call; ``None`` where this
+        backend has no such path (a live backend trains one architecture at a time).
+
+        What lets a random search of a million evaluations cost little more than its
+        lookups (the runner asks it for a searcher's :meth:`~benchsim.algorithms.Searcher.ask_many`
+        batches).  Backends with one override :meth:`_batch_evaluator`.
+        """
+        name = self.resolve_task(task)
+        metrics = metric_names(metric, lambda m: self.resolve_metric(name, m))
+        if len(metrics) != 1:
+            raise ConfigError(f"metric == {metric!r}: an evaluator answers one metric")
+        if seed is not None:
+            check_seed(seed)
+        return self._batch_evaluator(name, metrics[0], seed, schedule)
+
+    def _batch_evaluator(
+        self, task: str, metric: str, seed: SeedLike, schedule: int | None
+    ) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None:
+        """Hook: the function :meth:`batch_evaluator` returns (default: none)."""
+        return None
+
     def query_many(
         self,
         archs: Sequence[ArchLike] | np.ndarray,

@@ -31,3 +31,10 @@ class SimClock:
         """Move forward to ``when`` (never backwards) and return the new time."""
         self._now += max(0.0, float(when) - self._now)  # advance()'s sum, without its check
         return self._now
+
+    def set(self, when: float) -> None:
+        """Move to ``when``, a time the caller computed with :meth:`advance_to`'s arithmetic
+        (a batch of results, :class:`~benchsim.runner._search.SearchLoop`); never backwards."""
+        if not when >= self._now:
+            raise ConfigError(f"clock time == {when!r}, must be >= {self._now!r}")
+        self._now = float(when)

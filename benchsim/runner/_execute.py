@@ -164,6 +164,7 @@ class JobExecutor:
         self.protocols = protocols
         self.rng = rng
         self._answers: dict[type, Callable[[Job], Outcome]] = {}
+        self._batch: dict[str, tuple[Any, float, str]] = {}
         for job, kind in KINDS.items():
             answerer = _answerer(bench, kind)
             if answerer is None:
@@ -171,6 +172,35 @@ class JobExecutor:
                 self._answers[job] = partial(_refuse, message)
             else:
                 self._answers[job] = kind.answer(self, answerer)
+
+    @property
+    def batches(self) -> bool:
+        """Whether the run may answer a searcher's :meth:`~benchsim.algorithms.Searcher.ask_many`
+        batches together (:meth:`evaluate_many`): where answers are charged on a simulated
+        clock (lookups).  A live backend's answer is real training, and each result is
+        delivered, and can be checkpointed, on its own."""
+        return self.bench.traits.simulated_time
+
+    def evaluate_many(self, task: str, archs: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+        """``(values, costs, source)`` of evaluating ``archs`` on ``task`` under its protocol:
+        what as many :class:`~benchsim.algorithms.Evaluate` jobs would be answered, in one
+        backend call where the backend has a
+        :meth:`~benchsim.backends.base.Benchmark.batch_evaluator`."""
+        found = self._batch.get(task)
+        if found is None:
+            proto = self.protocols[task]
+            lookup = self.bench.batch_evaluator(
+                task, proto.metric, seed=proto.seed, schedule=proto.schedule
+            )
+            found = self._batch[task] = (lookup, proto.cost_scale, proto.source)
+        lookup, scale, source = found
+        if lookup is None:  # one answer at a time, as the jobs would get
+            outcomes = [self(Evaluate(task, arch)) for arch in archs.tolist()]
+            values = np.array([outcome.values[0] for outcome in outcomes], dtype=np.float64)
+            costs = np.array([outcome.cost for outcome in outcomes], dtype=np.float64)
+            return values, costs, source
+        values, costs = lookup(archs)
+        return values, costs * scale, source
 
     def __call__(self, job: Job) -> Outcome:
         answer = self._answers.get(type(job))

@@ -26,6 +26,7 @@ from benchsim.algorithms._base import Evaluate, Job, Outcome, Searcher
 from benchsim.errors import DeadlockError
 from benchsim.runner._budget import Budget
 from benchsim.runner._clock import SimClock
+from benchsim.runner._execute import JobExecutor
 
 TRAINING_KINDS = ("train_pass", "joint_pass")
 """Trajectory kinds of training passes (no architecture, no value: only a cost)."""
@@ -121,6 +122,28 @@ class Trajectory:
         self.arch.extend(archs)
         self.value.extend(values)
         self.cost.extend([outcome.cost / n] * n)
+
+    def add_evaluations(
+        self,
+        search: int,
+        task: str,
+        source: str,
+        worker: int,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        archs: np.ndarray,
+        values: np.ndarray,
+        costs: np.ndarray,
+    ) -> None:
+        """Rows of a batch of evaluations on ``task`` (what :meth:`add` of each would add)."""
+        n = len(archs)
+        self.label.frombytes(np.full(n, self._code(task, "evaluate", source), np.int32).data.cast("B"))
+        self.search.frombytes(np.full(n, search, np.int16).data.cast("B"))
+        self.worker.frombytes(np.full(n, worker, np.int16).data.cast("B"))
+        for name, column in (("start_time", starts), ("end_time", ends), ("value", values),
+                             ("cost", costs)):  # fmt: skip
+            getattr(self, name).frombytes(np.ascontiguousarray(column, np.float64).data.cast("B"))
+        self.arch.frombytes(np.ascontiguousarray(archs, np.int64).data.cast("B"))
 
     def numbers(self, name: str) -> np.ndarray:
         """A number column, or ``label``, as numpy over the trajectory's own memory (no row
@@ -262,16 +285,38 @@ class SearchLoop:
         self.stopped = False
         self.done = False
 
+    delivered = 0
+    """Results the last :meth:`step` delivered (more than one for a batch)."""
+
     def step(
         self,
         searcher: Searcher,
         execute: Callable[[Job], Outcome],
         trajectory: Trajectory,
         on_result: Callable[[int, float], None] | None = None,
+        most: int | None = None,
     ) -> bool:
-        """Start jobs on free workers, then deliver the next result; False when finished."""
+        """Start jobs on free workers, then deliver the next result; False when finished.
+
+        Where one worker runs without a time budget, the answers are lookups
+        (``execute.batches``) and the searcher proposes evaluations no result can change
+        (:meth:`~benchsim.algorithms.Searcher.ask_many`), it delivers up to ``most`` results
+        at once (:meth:`_step_batch`): the same numbers, in the same order.
+        """
         if self.done:
             return False
+        self.delivered = 1
+        if (
+            most != 1
+            and len(self.free_workers) == 1
+            and not self.pending
+            and not self.stopped
+            and self.budget.seconds is None
+            and getattr(execute, "batches", False)
+        ):
+            more = self._step_batch(searcher, execute, trajectory, on_result, most)
+            if more is not None:
+                return more
         budget, stats, clock, own_tasks = self.budget, self.stats, self.clock, self.own_tasks
         timed = budget.seconds is not None
         perf = time.perf_counter  # five clock readings a result: ask, answer, tell
@@ -333,6 +378,65 @@ class SearchLoop:
             on_result(job.size, clock.time())
         return True
 
+    def _step_batch(
+        self,
+        searcher: Searcher,
+        execute: JobExecutor,
+        trajectory: Trajectory,
+        on_result: Callable[[int, float], None] | None,
+        most: int | None,
+    ) -> bool | None:
+        """:meth:`step` for a batch of evaluations from :meth:`Searcher.ask_many`; ``None``
+        when the searcher has none (the caller then asks one job).
+
+        One worker runs, so job ``i`` starts when job ``i - 1`` ends: the start times are
+        the clock's running sum of the costs, computed with the clock's own arithmetic (an
+        evaluation budget counts them; no time budget can cut the batch short)."""
+        budget, stats, clock = self.budget, self.stats, self.clock
+        limit = BATCH if budget.evaluations is None else budget.evaluations - stats.evaluations
+        limit = min(limit, BATCH if most is None else most)
+        if limit < 1:
+            return None  # the last ask: one job, as step() asks it
+        perf = time.perf_counter
+        asked = perf()
+        batch = searcher.ask_many(limit)
+        answering = perf()
+        stats.searcher_seconds += answering - asked
+        if batch is None:
+            return None
+        if isinstance(batch, str):  # FINISHED
+            self.stopped = True
+            self.delivered = 0
+            return self._finish()
+        task, archs = batch
+        n = len(archs)
+        if not 1 <= n <= limit:
+            raise ValueError(
+                f"algorithm {searcher.name!r} proposed {n} evaluations, asked for 1 to {limit}"
+            )
+        own = self.own_tasks is None or task in self.own_tasks
+        if own and self.budget_start is None:
+            self.budget_start = stats.source_seconds = clock.time()
+        values, costs, source = execute.evaluate_many(task, archs)
+        stats.backend_seconds += perf() - answering
+        if own:
+            stats.evaluations += n
+        else:
+            stats.source_evaluations += n
+        starts, ends, now = _one_worker_times(clock.time(), costs)
+        clock.set(now)
+        told = perf()
+        searcher.tell_many(task, archs, values, costs, source)
+        stats.searcher_seconds += perf() - told
+        worker = self.free_workers[0]
+        trajectory.add_evaluations(
+            self.search_id, task, source, worker, starts, ends, archs, values, costs
+        )
+        self.delivered = n
+        if on_result is not None:
+            on_result(n, now)
+        return True
+
     def _deadline(self) -> float:
         """When a time budget runs out: ``budget.seconds`` after the search's own first job
         (source-task answers before it are a transfer method's prior knowledge, charged to
@@ -345,6 +449,27 @@ class SearchLoop:
         self.done = True
         self.stats.simulated_seconds = self.clock.time()
         return False
+
+
+def _one_worker_times(now: float, costs: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Start and end times of jobs run one after another from ``now``, and the clock after
+    them, exactly as :meth:`SearchLoop.step` computes them one at a time: ``end = start +
+    cost``, then ``SimClock.advance_to(end)``, whose ``now + max(0, end - now)`` is ``end``
+    itself wherever the subtraction is exact (checked; else that recurrence is run)."""
+    sums = np.cumsum(np.concatenate(([now], costs)))  # a running sum adds in order
+    starts, ends = sums[:-1], sums[1:]
+    if np.array_equal(starts + np.maximum(0.0, ends - starts), ends):
+        return starts, ends, float(sums[-1])
+    starts, ends = np.empty_like(costs), np.empty_like(costs)
+    for i, cost in enumerate(costs.tolist()):
+        starts[i], ends[i] = now, now + cost
+        now += max(0.0, (now + cost) - now)
+    return starts, ends, now
+
+
+BATCH = 1024
+"""Most evaluations :meth:`SearchLoop.step` delivers at once (random search: 256, what it
+draws at a time)."""
 
 
 def run_search(

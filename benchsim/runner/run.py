@@ -237,17 +237,23 @@ class Run:
         return cls(state, bench, out_dir, checkpointer, resumed=True, began=began)
 
     # ------------------------------------------------------------------ stepping
-    def step(self, progress: ProgressHook | None = None) -> bool:
-        """Deliver the next result (setting up each search as the one before it ends);
-        ``False`` once every search has ended."""
-        current = self._current
-        if current is not None and current[1].step(
-            current[0], self.execute, self.state.traj, progress
-        ):
-            return True  # the common case: one more result of the search under way
-        return self._advance(progress)
+    delivered = 0
+    """Results the last :meth:`step` delivered."""
 
-    def _advance(self, progress: ProgressHook | None) -> bool:
+    def step(self, progress: ProgressHook | None = None, most: int | None = None) -> bool:
+        """Deliver the next result (setting up each search as the one before it ends), or up
+        to ``most`` of them where a search proposes a batch (random search on a table: see
+        :meth:`SearchLoop.step`; :attr:`delivered` says how many); ``False`` once every
+        search has ended."""
+        current = self._current
+        if current is not None:
+            loop = current[1]
+            if loop.step(current[0], self.execute, self.state.traj, progress, most):
+                self.delivered = loop.delivered
+                return True  # the common case: more results of the search under way
+        return self._advance(progress, most)
+
+    def _advance(self, progress: ProgressHook | None, most: int | None = None) -> bool:
         """:meth:`step` where a search ends, begins or is resumed."""
         state = self.state
         if self._current is not None:  # the search under way has ended
@@ -263,9 +269,11 @@ class Run:
                 )
             self._current = (searcher, state.loop)  # (or resumed in the middle of it)
             self._milestone = searcher.milestone()
-            if state.loop.step(searcher, self.execute, state.traj, progress):
+            if state.loop.step(searcher, self.execute, state.traj, progress, most):
+                self.delivered = state.loop.delivered
                 return True
             self._end_search()
+        self.delivered = 0
         return False
 
     def _end_search(self) -> None:
@@ -413,8 +421,8 @@ def complete(
     answered = 0
     at_milestones = run.bench.traits.checkpoint_at_milestones  # a generation costs real minutes
     saving, step = run.checkpointer is not None, run.step
-    while step(progress):
-        answered += 1
+    while step(progress, None if stop_after is None else stop_after - answered):
+        answered += run.delivered
         stop = interrupt.signum is not None or (stop_after is not None and answered >= stop_after)
         if saving:  # (a run without a folder reads no clock here)
             now = time.perf_counter()

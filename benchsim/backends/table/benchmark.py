@@ -334,6 +334,51 @@ class TableBenchmark(Benchmark):
 
         return draw
 
+    def _batch_evaluator(
+        self, task: str, metric: str, seed: SeedLike, schedule: int | None
+    ) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """:meth:`_evaluator`'s two fast paths over arrays: one draw of ``rng_.random(n)``
+        gives the numbers ``n`` single draws would.  A batch with an architecture those paths
+        do not hold (no recorded seed or time) is answered one at a time by
+        :meth:`_evaluator`, before anything is drawn, so the draws stay the same."""
+        one = self._evaluator(task, metric, seed, schedule)
+
+        def each(archs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            answers = [one(arch) for arch in archs.tolist()]
+            values = np.array([value for value, _ in answers], dtype=np.float64)
+            return values, np.array([cost for _, cost in answers], dtype=np.float64)
+
+        sampled = self._sample_plan(task, (metric,)) if seed == "sample" else None
+        if schedule is not None or not (seed is None or sampled):
+            return each
+        if seed is None:
+            offset, _, column, _, _ = self._plan(task, (metric,))
+            times = self._time
+
+            def mean(archs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                rows = offset + self.space.indices(archs)
+                costs = times[rows]
+                if np.isnan(costs).any():
+                    return each(archs)
+                return np.asarray(column[rows], dtype=np.float64), costs
+
+            return mean
+        offset, counts, width, _, ((_, column),), times, fallback, _ = sampled
+
+        def draw(archs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            rows = offset + self.space.indices(archs)
+            held = counts[rows]
+            if not held.all() or np.isnan(fallback[rows]).any():
+                return each(archs)  # as _evaluator, which leaves these to _query
+            flat = rows * width + (self.rng_.random(rows.size) * held).astype(np.int64)
+            costs = times[flat]
+            missing = np.isnan(costs)
+            if missing.any():  # the seed's own time, else the mean time
+                costs[missing] = fallback[rows[missing]]
+            return np.asarray(column[flat], dtype=np.float64), costs
+
+        return draw
+
     def _sample_plan(self, task: str, metrics: tuple[str, ...]) -> tuple | None:
         """Flat per-seed arrays for ``seed="sample"`` queries of ``metrics`` on ``task``
         (``()`` when a metric has no per-seed values there: the general path explains)."""
