@@ -137,13 +137,19 @@ class Trajectory:
     ) -> None:
         """Rows of a batch of evaluations on ``task`` (what :meth:`add` of each would add)."""
         n = len(archs)
-        self.label.frombytes(np.full(n, self._code(task, "evaluate", source), np.int32).data.cast("B"))
-        self.search.frombytes(np.full(n, search, np.int16).data.cast("B"))
-        self.worker.frombytes(np.full(n, worker, np.int16).data.cast("B"))
-        for name, column in (("start_time", starts), ("end_time", ends), ("value", values),
-                             ("cost", costs)):  # fmt: skip
-            getattr(self, name).frombytes(np.ascontiguousarray(column, np.float64).data.cast("B"))
-        self.arch.frombytes(np.ascontiguousarray(archs, np.int64).data.cast("B"))
+        columns = {
+            "label": np.full(n, self._code(task, "evaluate", source)),
+            "search": np.full(n, search),
+            "worker": np.full(n, worker),
+            "start_time": starts,
+            "end_time": ends,
+            "arch": archs,
+            "value": values,
+            "cost": costs,
+        }
+        for name, numbers in columns.items():
+            column = getattr(self, name)
+            column.frombytes(np.ascontiguousarray(numbers, column.typecode).data.cast("B"))
 
     def numbers(self, name: str) -> np.ndarray:
         """A number column, or ``label``, as numpy over the trajectory's own memory (no row

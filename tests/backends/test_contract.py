@@ -169,6 +169,84 @@ def test_evaluator_answers_and_draws_as_query_does(case, seed, installed_home):
             assert answer(by_query.space.format(archs[0])) == answer(archs[0])
 
 
+@pytest.mark.parametrize("case", TABULAR, ids=[f"{b}-{n}" for b, n, _ in TABULAR])
+@pytest.mark.parametrize("seed", [None, "sample", 1])
+def test_batch_evaluator_answers_and_draws_as_the_evaluator_does(case, seed, installed_home):
+    """``batch_evaluator`` in batches of any size gives the evaluator's (value, cost) of each
+    architecture, and with seed='sample' draws the same recorded seeds in the same order."""
+    one_by_one, batched = _open(case, seed=5), _open(case, seed=5)
+    archs = np.random.default_rng(2).integers(batched.space.size, size=300)
+    for task in batched.tasks[:2]:
+        metric = batched.task_info(task).search_metric
+        answer = one_by_one.evaluator(task, metric, seed=seed)
+        try:
+            expected = [answer(a) for a in archs.tolist()]
+        except FidelityError:  # not recorded per seed here: the batch says so too
+            with pytest.raises(FidelityError):
+                batched.batch_evaluator(task, metric, seed=seed)(archs)
+            continue
+        many = batched.batch_evaluator(task, metric, seed=seed)
+        got = [many(chunk) for chunk in np.split(archs, [1, 3, 259, 260])]
+        values = np.concatenate([v for v, _ in got])
+        costs = np.concatenate([c for _, c in got])
+        assert values.dtype == costs.dtype == np.float64
+        assert list(zip(values.tolist(), costs.tolist(), strict=True)) == expected
+
+
+def _with_seed_table(edit, seed=3) -> Benchmark:
+    """nb201 whose (copied) per-seed table ``edit(counts, seed_times)`` changed in place."""
+    import copy
+
+    from benchsim.backends.table.benchmark import TIME
+
+    bench = _open(("table", "nb201", {}), seed)
+    seeds = copy.copy(bench._seed_table())  # the shared one is read-only
+    seeds.counts = seeds.counts.copy()
+    seeds.values = {**seeds.values, TIME: seeds.values[TIME].copy()}
+    edit(seeds.counts, seeds.values[TIME])
+    bench._seeds = seeds
+    return bench
+
+
+def test_a_batch_answers_unrecorded_seeds_and_times_as_the_evaluator_does(installed_home):
+    """Where a drawn seed has no recorded time, the mean time, as one answer at a time gives;
+    an architecture with no recorded seed at all is refused as the evaluator refuses it (not
+    answered from an empty slot)."""
+    archs = np.arange(100, 160, dtype=np.int64)
+
+    def no_times(counts, times):  # cifar10 is the first task: rows 0..size-1
+        times[archs[::3]] = np.nan
+
+    def no_seeds(counts, times):
+        counts[archs[7]] = 0
+
+    one_by_one, batched = _with_seed_table(no_times), _with_seed_table(no_times)
+    answer = one_by_one.evaluator("cifar10", "valid_acc", seed="sample")
+    expected = [answer(a) for a in archs.tolist()]
+    values, costs = batched.batch_evaluator("cifar10", "valid_acc", seed="sample")(archs)
+    assert list(zip(values.tolist(), costs.tolist(), strict=True)) == expected
+    mean = one_by_one.query(int(archs[0]), "cifar10", "train_time_s").value
+    assert mean in costs.tolist()  # (some seeds drawn had no time)
+    assert one_by_one.rng_.random() == batched.rng_.random()
+
+    refused = _with_seed_table(no_seeds).evaluator("cifar10", "valid_acc", seed="sample")
+    with pytest.raises(FidelityError, match="architecture 107 has no per-seed record") as one:
+        [refused(a) for a in archs.tolist()]
+    many = _with_seed_table(no_seeds).batch_evaluator("cifar10", "valid_acc", seed="sample")
+    with pytest.raises(FidelityError) as batch:
+        many(archs)
+    assert str(batch.value) == str(one.value)
+
+
+def test_runs_batch_only_where_answers_are_lookups(bench):
+    """A table answers batches; a live backend trains one architecture at a time (each
+    result delivered, and checkpointable, on its own)."""
+    protocols = {t: bench.evaluation_protocol(t) for t in bench.tasks}
+    execute = JobExecutor(bench, protocols, np.random.default_rng(0))
+    many = bench.batch_evaluator(bench.tasks[0])
+    assert execute.batches == bench.traits.simulated_time == (many is not None)
+
+
 def test_evaluator_refuses_bad_input_in_one_line(table):
     task = table.tasks[0]
     with pytest.raises(UnknownTaskError):
@@ -182,6 +260,12 @@ def test_evaluator_refuses_bad_input_in_one_line(table):
     answer = table.evaluator(task)
     with pytest.raises(InvalidArchitectureError, match="out of range"):
         answer(table.space.size)
+    with pytest.raises(UnknownTaskError):
+        table.batch_evaluator("no-such-task")
+    with pytest.raises(ConfigError, match="seed == 'mean'"):
+        table.batch_evaluator(task, seed="mean")
+    with pytest.raises(InvalidArchitectureError, match="out of range"):
+        table.batch_evaluator(task)(np.array([0, table.space.size]))
 
 
 def test_recorded_seeds_are_the_seeds_a_query_accepts(bench):

@@ -286,3 +286,72 @@ def test_a_run_checkpoint_and_resume_import_no_pandas(installed_home, tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False"]
+
+
+# ---------------------------------------------------------------------- batches
+def _one_at_a_time(monkeypatch):
+    """The runner as it answers a live backend: one job at a time, never a batch."""
+    from benchsim.runner._execute import JobExecutor
+
+    monkeypatch.setattr(JobExecutor, "batches", property(lambda self: False))
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        RunConfig(algo="rs", tasks=("cifar10", "cifar100"), budget="700", seed=3),
+        RunConfig(algo="rs", tasks=("cifar10",), budget="300", seed=1, protocol={"seed": None}),
+        RunConfig(algo="rs", tasks=("cifar10",), budget="500", seed=1, params={"replace": False}),
+        RunConfig(algo="rs", benchmark="tnb101-micro", tasks=("jigsaw", "normal"), budget="400"),
+    ],
+    ids=["two-searches-one-backend-generator", "seed-mean", "without-replacement", "tnb101"],
+)
+def test_random_search_in_batches_equals_one_job_at_a_time(
+    installed_home, tmp_path, monkeypatch, config
+):
+    """Same trajectory file, bit for bit, and same result (the two searches of a run draw
+    their recorded seeds from one backend generator: a batch must draw no more than its
+    jobs would)."""
+    batched = execute_run(config, tmp_path / "batched")
+    with monkeypatch.context() as patched:
+        _one_at_a_time(patched)
+        single = execute_run(config, tmp_path / "single")
+    assert (tmp_path / "batched" / "trajectory.parquet").read_bytes() == (
+        tmp_path / "single" / "trajectory.parquet"
+    ).read_bytes()
+    assert batched.trajectory.equals(single.trajectory)
+    for key in ("tasks", "simulated_seconds", "source_tasks"):
+        assert batched.result[key] == single.result[key]
+
+
+@pytest.mark.parametrize("after", [1, 255, 256, 257, 700, 701])
+def test_a_run_stopped_inside_a_batch_resumes_to_the_same_end(installed_home, tmp_path, after):
+    """``stop_after`` results (as Ctrl-C): a batch never runs past it, and the resumed run
+    ends as the uninterrupted one."""
+    config = RunConfig(algo="rs", tasks=("cifar10", "cifar100"), budget="700", seed=9)
+    whole = execute_run(config)
+    with pytest.raises(RunInterrupted, match=f"after {after} results"):
+        execute_run(config, tmp_path / "cut", stop_after=after)
+    assert execute_run(config, tmp_path / "cut", resume=True).trajectory.equals(whole.trajectory)
+
+
+def test_the_returned_table_holds_its_texts_once_and_the_file_reads_back_as_strings(
+    installed_home, tmp_path
+):
+    """In memory the text columns are dictionary-encoded (a million rows hold each word
+    once); the Parquet file reads back as plain strings, through pyarrow and pandas."""
+    import pyarrow as pa
+
+    out = execute_run(RunConfig(algo="rs", tasks=("cifar10",), budget="50"), tmp_path / "r")
+    schema = out.trajectory.schema
+    for name in ("task", "kind", "source"):
+        assert schema.field(name).type == pa.dictionary(pa.int8(), pa.string())
+    assert schema.field("arch_str").type == pa.dictionary(pa.int16(), pa.string())  # 15,626
+    assert out.trajectory.column("kind").to_pylist() == ["evaluate"] * 50
+    read = pq.read_table(tmp_path / "r" / "trajectory.parquet")
+    assert all(not pa.types.is_dictionary(field.type) for field in read.schema)
+    assert read.schema.field("search").type == pa.int16()
+    assert read.to_pylist() == out.trajectory.to_pylist()
+    frame = read.to_pandas()  # strings, not categoricals (which sort by first use)
+    assert frame["arch_str"].dtype != "category" and frame["task"].tolist() == ["cifar10"] * 50
+    assert out.trajectory.to_pandas()["arch_str"].dtype == "category"

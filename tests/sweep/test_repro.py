@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from click.testing import CliRunner
@@ -40,7 +41,20 @@ def _drift_after(monkeypatch, n):
             return Evaluate(task=job.task, arch=(job.arch + 1) % self.problem_.space.size)
         return job
 
+    real_many = RandomSearch.ask_many
+
+    def ask_many(self, limit):  # the same drift in the batches a table run asks
+        batch = real_many(self, limit)
+        if isinstance(batch, str):
+            return batch
+        task, archs = batch
+        first = getattr(self, "asked_", 0)
+        self.asked_ = first + archs.size
+        drifted = np.arange(first, first + archs.size) >= n  # the (n + 1)-th ask on
+        return task, np.where(drifted, (archs + 1) % self.problem_.space.size, archs)
+
     monkeypatch.setattr(RandomSearch, "ask", ask)
+    monkeypatch.setattr(RandomSearch, "ask_many", ask_many)
 
 
 def test_an_injected_drift_is_located(installed_home, monkeypatch):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -23,8 +24,15 @@ def _spec(algos="rs,rea", seeds="0-1", budget="12", params=()):
 
 
 def _direct(algo, seed, budget="12", params=None):
+    """The trajectory of the same run made directly, with its text columns as the file
+    holds them (plain strings; in memory they are dictionary-encoded)."""
     config = RunConfig(algo=algo, tasks=TASKS, seed=seed, budget=budget, params=params or {})
-    return execute_run(config).trajectory
+    table = execute_run(config).trajectory
+    plain = [
+        pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type)
+        for f in table.schema
+    ]
+    return table.cast(pa.schema(plain))
 
 
 def _trajectory(out, algo, seed):
