@@ -3,7 +3,9 @@
 ``--baseline REV_OR_DIR`` names the code to compare with: a folder holding a benchsim source
 tree, or a git revision that is checked out into a temporary worktree for the duration of the
 run (default :data:`BEFORE`, main before issue #22).  The baseline runs from that tree
-(``PYTHONPATH``) in the same Python environment, so only benchsim's own code differs.
+(``PYTHONPATH``) in the same Python environment, so only benchsim's own code differs, with
+tables of its own (:func:`baseline_home`): two versions sharing one ``$BENCHSIM_HOME`` would
+rebuild each other's tables inside the timed runs.
 
 Every timed command is a fresh process.  Bytecode caching is left on (``PYTHONDONTWRITEBYTECODE``
 is removed from the environment, and a warm-up run writes each tree's ``__pycache__``), as in a
@@ -59,7 +61,16 @@ def env_for(tree: Path | None) -> dict[str, str]:
     """The environment of a timed process: benchsim from ``tree`` (None: this checkout)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(tree if tree is not None else ROOT)
+    if tree is not None:  # tables of its own: each version rebuilds tables the other wrote
+        env["BENCHSIM_HOME"] = baseline_home()
     return env
+
+
+def baseline_home() -> str:
+    """``$BENCHSIM_HOME-base``: where the baseline keeps its tables (installed by the warm-up
+    runs, before anything is timed)."""
+    home = os.environ.get("BENCHSIM_HOME") or str(Path.home() / ".cache" / "benchsim")
+    return f"{home.rstrip('/')}-base"
 
 
 NEUTRAL = Path(tempfile.gettempdir())

@@ -118,8 +118,8 @@ def profile_run(algo: str, budget: str | None) -> dict:
     )
     backend = _cumulative(stats, "runner/_execute.py", "__call__")
     loop = _cumulative(stats, "runner/_search.py", "step")
-    results = _cumulative(stats, "runner/run.py", "_trajectory") + _cumulative(
-        stats, "runner/run.py", "_summarise"
+    results = _cumulative(stats, "runner/_summary.py", "trajectory_table") + _cumulative(
+        stats, "runner/_summary.py", "summarise"
     )
     io = sum(
         _cumulative(stats, "runner/_results.py", name)

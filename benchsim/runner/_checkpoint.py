@@ -40,8 +40,8 @@ import pyarrow.parquet as pq
 from benchsim._files import atomic_write_bytes
 from benchsim.errors import CheckpointError, ConfigError
 from benchsim.runner._manifest import MANIFEST, commit, read_verified, sha256
-from benchsim.runner._search import COLUMNS, TEXTS, Trajectory
 from benchsim.runner._state_codec import CodecError, decode, encode
+from benchsim.runner._trajectory import COLUMNS, TEXTS, Trajectory
 
 FOLDER = "checkpoint"
 FORMAT = "benchsim-checkpoint-2"

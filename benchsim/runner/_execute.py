@@ -36,7 +36,7 @@ from benchsim.algorithms._base import (
 from benchsim.backends.base import Benchmark, Protocol
 from benchsim.errors import BackendError
 
-__all__ = ["KINDS", "JobExecutor", "JobKind", "Protocol", "capabilities"]
+__all__ = ["KINDS", "JobExecutor", "JobKind", "Protocol", "capabilities", "task_protocols"]
 
 _EMPTY = np.empty(0, dtype=np.float64)
 
@@ -142,6 +142,11 @@ KINDS: dict[type, JobKind] = {
     ),
 }
 """Job class -> :class:`JobKind`: the one table of what answers each kind of job."""
+
+
+def task_protocols(bench: Benchmark, tasks: tuple[str, ...], override: dict) -> dict[str, Protocol]:
+    """Each task's evaluation protocol: the backend's, with the config's overrides."""
+    return {task: bench.evaluation_protocol(task).overridden(override) for task in tasks}
 
 
 def _answerer(bench: Benchmark, kind: JobKind) -> Any:

@@ -57,7 +57,7 @@ def write_trajectory(path: Path, table: pa.Table) -> None:
 
     The table's text columns are dictionary-encoded in memory (:meth:`Trajectory.to_arrow`)
     and in the file (:data:`DICTIONARY_COLUMNS`); without the Arrow schema in the file they
-    read back as plain strings (``pd.read_parquet`` gives ``object`` columns, not categoricals
+    read back as plain strings (``pd.read_parquet`` gives string columns, not categoricals
     that sort by first use), as trajectory files always have.
     """
     with atomic_path(path) as tmp:
@@ -72,9 +72,9 @@ def write_trajectory(path: Path, table: pa.Table) -> None:
 
 
 DICTIONARY_COLUMNS = ("task", "kind", "arch_str", "source")
-"""Columns Parquet dictionary-encodes: texts and integers of a few distinct values.  The
-floats are not tried (the writer would hold a dictionary of up to a million mostly distinct
-values, 12 bytes a row of a run's peak memory, before giving up on most)."""
+"""Columns Parquet dictionary-encodes: the texts, as the table holds them.  The numbers are
+not tried: for a million rows the writer would hold a dictionary of mostly distinct values
+and the indices into it (12 bytes a row of a run's peak memory) before giving up on most."""
 
 
 __all__ = [

@@ -11,7 +11,6 @@ backend; the backend is built from the registry and never sees the algorithm.
 from __future__ import annotations
 
 import json
-import math
 import time
 import warnings
 from collections.abc import Callable
@@ -21,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from benchsim._checks import check_int
 from benchsim.algorithms._base import Problem, Searcher, TaskSpec, algorithm_class, create
 from benchsim.backends.base import Benchmark, Protocol
 from benchsim.catalog import DEFAULT_TASKS
@@ -30,7 +28,8 @@ from benchsim.runner._budget import Budget, parse_budget
 from benchsim.runner._checkpoint import Checkpointer, discard_uncommitted, has_checkpoint
 from benchsim.runner._checkpoint import load as load_saved
 from benchsim.runner._config import RunConfig, load_config_file, merge_config
-from benchsim.runner._execute import JobExecutor, capabilities
+from benchsim.runner._execute import JobExecutor, capabilities, task_protocols
+from benchsim.runner._limits import check_budget_scale, check_workers
 from benchsim.runner._results import (
     atomic_write_json,
     json_default,
@@ -38,13 +37,10 @@ from benchsim.runner._results import (
     prepare_out_dir,
     write_trajectory,
 )
-from benchsim.runner._search import (
-    TRAINING_KINDS,
-    SearchLoop,
-    SearchStats,
-    Trajectory,
-)
+from benchsim.runner._search import SearchLoop, SearchStats
 from benchsim.runner._signals import StopSignals, signal_name
+from benchsim.runner._summary import summarise, trajectory_table
+from benchsim.runner._trajectory import Trajectory
 
 
 @dataclass
@@ -73,11 +69,6 @@ def resolve_tasks(bench: Benchmark, tasks: tuple[str, ...] | None) -> tuple[str,
             return bench.tasks
         tasks = DEFAULT_TASKS.get(bench.space.name, bench.tasks[:2])
     return tuple(bench.resolve_task(t) for t in tasks)
-
-
-def _protocols(bench: Benchmark, tasks: tuple[str, ...], override: dict) -> dict[str, Protocol]:
-    """Each task's evaluation protocol: the backend's, with the config's overrides."""
-    return {task: bench.evaluation_protocol(task).overridden(override) for task in tasks}
 
 
 def _spec(bench: Benchmark, task: str) -> TaskSpec:
@@ -145,9 +136,9 @@ class Run:
         self.checkpointer, self.resumed, self._began = checkpointer, resumed, began
         self.cls = algorithm_class(config.algo)
         self.budget = parse_budget(state.budget_text)
-        self.protocols = _protocols(bench, state.tasks, dict(config.protocol))
+        self.protocols = task_protocols(bench, state.tasks, dict(config.protocol))
         # Problem.source_tasks promises answers on every other task too (XferNAS asks them).
-        every_task = _protocols(bench, bench.tasks, dict(config.protocol))
+        every_task = task_protocols(bench, bench.tasks, dict(config.protocol))
         self.execute = JobExecutor(bench, every_task, state.gen_jobs)
         resolved = _resolved_config(
             config, self.cls, state.searchers, state.tasks, state.budget_text, self.budget,
@@ -324,12 +315,12 @@ class Run:
         state, bench, out_dir = self.state, self.bench, self.out_dir
         checkpointer = self.checkpointer
         owner = {t.name: i for i, (_, problem) in enumerate(state.searchers) for t in problem.tasks}
-        result = _summarise(
+        result = summarise(
             bench, state.config, self.protocols, state.recommendations, state.traj, state.stats,
             owner,
         )  # fmt: skip
         result["answers"] = bench.answer_notes()
-        table = _trajectory(bench, state.traj)
+        table = trajectory_table(bench, state.traj)
         result["wall_seconds"] = round(state.wall_before + time.perf_counter() - self._began, 6)
         if checkpointer is not None:
             saves = checkpointer.stats
@@ -451,72 +442,6 @@ def _interrupted(interrupt: StopSignals, results: int, out_dir: Path | None) -> 
     )
 
 
-REPEATS_ALLOWED = 100
-"""A budget may ask for at most this many evaluations of every architecture of the space."""
-
-
-def check_budget_scale(
-    bench: Benchmark,
-    tasks: tuple[str, ...],
-    budget: Budget,
-    override: dict,
-    weight_sharing: bool = False,
-) -> None:
-    """Refuse, before any work, a budget that cannot buy one answer or that no search can use.
-
-    Too small: a simulated-time budget below the cheapest answer the table can give on a task
-    (the fastest architecture's evaluation under the protocol; for a ``weight_sharing``
-    search, whose first job is a training pass, one epoch of it) would end the search with
-    nothing evaluated.  Too large: more than
-    :data:`REPEATS_ALLOWED` evaluations of every architecture, in evaluations or in the
-    simulated time they cost, is unbounded work (memory and checkpoints grow with it) that
-    no search of a finite space needs.  Time bounds need costs known ahead, so they are
-    checked where the backend records them (``Traits.recorded_costs``).
-    """
-    size = bench.space.size
-    limit = REPEATS_ALLOWED * size
-    if budget.evaluations is not None and budget.evaluations > limit:
-        raise ConfigError(
-            f"budget of {budget.evaluations:,} evaluations per task is more than {REPEATS_ALLOWED} "
-            f"evaluations of each of the {size:,} architectures of {bench.space.name}; allowed: "
-            f"at most {limit:,}"
-        )
-    if budget.seconds is None or not bench.traits.recorded_costs:
-        return
-    protocols = _protocols(bench, tasks, override)
-    archs = np.arange(size)
-    for task in tasks:
-        info = bench.task_info(task)
-        times = np.asarray(bench.query_many(archs, task, "train_time_s").values, dtype=np.float64)
-        times = times[np.isfinite(times)]
-        if times.size == 0:
-            continue
-        evaluation = times * protocols[task].cost_scale
-        first = "training epoch" if weight_sharing else "evaluation"
-        cheapest = float(times.min() / info.epochs if weight_sharing else evaluation.min())
-        if budget.seconds < cheapest:
-            raise ConfigError(
-                f"budget of {budget.seconds:g} simulated seconds per task cannot buy one answer "
-                f"on {task}: the fastest architecture's {first} costs {cheapest:.1f} s; give "
-                f"at least {math.ceil(cheapest)}s"
-            )
-        everything = float(evaluation.sum()) * REPEATS_ALLOWED
-        if budget.seconds > everything:
-            raise ConfigError(
-                f"budget of {budget.seconds:g} simulated seconds per task is more than "
-                f"{REPEATS_ALLOWED} evaluations of every architecture of {task} would cost; "
-                f"allowed: at most {everything:.3g}s"
-            )
-
-
-def check_workers(workers: int, bench: Benchmark) -> None:
-    """Refuse more workers than the space has architectures: they could never all be busy
-    with different ones, and each is a slot of the event loop held from the start (a worker
-    count in the millions would hold the run silently before its first answer)."""
-    size = bench.space.size
-    check_int("workers", workers, 1, high=size, why=f"the architectures of {bench.space.name}")
-
-
 def _load(out_dir: Path) -> tuple[_RunState, Checkpointer]:
     if (out_dir / "result.json").is_file():
         raise ConfigError(f"run in {str(out_dir)!r} already finished (result.json exists)")
@@ -591,130 +516,6 @@ def _build_searchers(
     return out
 
 
-NOT_ANSWERS = (*TRAINING_KINDS, "task_distance")
-"""Trajectory kinds that answer no architecture (not counted as evaluations)."""
-
-
-def _summarise(
-    bench: Benchmark,
-    config: RunConfig,
-    protocols: dict[str, Protocol],
-    recommendations: dict[str, tuple[int, float] | None],
-    traj: Trajectory,
-    stats: list[SearchStats],
-    owner: dict[str, int],
-) -> dict[str, Any]:
-    """result.json's content; the test metric is read under the task's evaluation protocol
-    (its schedule: on the live backend, the same standalone training an evaluation got).
-
-    ``owner`` maps each task to the search that searched it: a task's evaluations are those
-    of its own search (another search may have asked about it as a source task)."""
-    tasks = tuple(protocols)
-    searches = traj.numbers("search")
-    counts = {
-        task: int(
-            np.count_nonzero(
-                traj.rows(lambda t, kind, _, task=task: t == task and kind not in NOT_ANSWERS)
-                & (searches == owner.get(task, -1))
-            )
-        )
-        for task in tasks
-    }
-    per_task: dict[str, Any] = {}
-    for task in tasks:
-        rec = recommendations.get(task)
-        info = bench.task_info(task)
-        if rec is None:
-            per_task[task] = {
-                "arch": None,
-                "arch_str": None,
-                "search_metric": None,
-                "test_metric": None,
-                "evaluations": counts[task],
-            }
-            continue
-        arch, value = rec
-        test = bench.query(arch, task, info.test_metric, schedule=protocols[task].schedule).value
-        source = _source_of(traj, task, int(arch), float(value))
-        per_task[task] = {
-            "arch": int(arch),
-            "arch_str": bench.space.format(int(arch)),
-            "search_metric": float(value),
-            "search_metric_name": search_metric_label(info.search_metric, source),
-            "search_metric_source": source,
-            **({} if _standalone(source) else {"search_metric_estimates": info.search_metric}),
-            "test_metric": float(test),
-            "test_metric_name": info.test_metric,
-            "test_metric_on": _cross_task(bench, int(arch), task),
-            "evaluations": counts[task],
-        }
-    return {
-        "algo": config.algo,
-        "backend": config.backend,
-        "benchmark": config.benchmark,
-        "seed": config.seed,
-        "tasks": per_task,
-        "simulated_seconds": float(sum(s.simulated_seconds for s in stats)),
-        "source_tasks": {
-            "evaluations": int(sum(s.source_evaluations for s in stats)),
-            "simulated_seconds": float(sum(s.source_seconds for s in stats)),
-        },
-        "searcher_seconds": round(sum(s.searcher_seconds for s in stats), 6),
-        "wall_seconds": None,
-    }
-
-
-def _standalone(source: str | None) -> bool:
-    """Whether a search value labelled ``source`` is the stand-alone metric itself (a
-    lookup, a stand-alone training, or the upper bound that answers stand-alone values)."""
-    return not source or "standalone" in source
-
-
-def search_metric_label(metric: str, source: str | None) -> str:
-    """What a run's search value is, by the trajectory label of where it came from: the
-    stand-alone ``metric`` itself, or a supernet's estimate of it (recorded, modelled, partly
-    trained or live), or a mini-batch fitness built from such estimates (a search stopped
-    before any whole-split evaluation).  Never the bare metric name for an estimate."""
-    if _standalone(source):
-        return metric
-    if source.startswith("fitness:"):
-        return f"mini-batch fitness from supernet estimates of {metric}"
-    return f"supernet estimate of {metric}"
-
-
-def _cross_task(bench: Benchmark, arch: int, searched: str) -> dict[str, dict[str, Any]]:
-    """The found architecture's recorded test metric on every other task of a table benchmark
-    (how the NAS-Bench-201 paper reports one CIFAR-10 search on three datasets); ``{}`` on a
-    live backend, where it would mean training the architecture on each task."""
-    if not bench.traits.free_test_lookups:
-        return {}
-    out: dict[str, dict[str, Any]] = {}
-    for task in bench.tasks:
-        if task == searched:
-            continue
-        metric = bench.task_info(task).test_metric
-        value = float(bench.query_many(np.asarray([arch]), task, metric).values[0])
-        out[task] = {"name": metric, "value": None if value != value else value}
-    return out
-
-
-def _source_of(traj: Trajectory, task: str, arch: int, value: float) -> str | None:
-    """Where the recommended architecture's search value came from (the trajectory's label:
-    stand-alone training, a recorded or a modelled supernet estimate, ...).
-
-    A search cut short before any full evaluation recommends by its mini-batch fitness:
-    ``"fitness:<label>"`` then.
-    """
-    labels, codes = traj.labels, traj.numbers("label")
-    here = traj.numbers("arch") == arch
-    full = traj.rows(lambda t, kind, _: t == task and kind in ("evaluate", "full_eval"))
-    rows = np.flatnonzero(full & here & (traj.numbers("value") == value))
-    if rows.size:
-        return labels[codes[rows[-1]]][2]
-    rows = np.flatnonzero(traj.rows(lambda t, kind, _: t == task and kind == "sampled_eval") & here)
-    return f"fitness:{labels[codes[rows[-1]]][2]}" if rows.size else None
-
-
 def _resolved_config(
     config: RunConfig,
     cls: type[Searcher],
@@ -735,20 +536,3 @@ def _resolved_config(
         "protocol": {t: p.to_dict() for t, p in protocols.items()},
     }
     return resolved
-
-
-def _trajectory(bench: Benchmark, traj: Trajectory):
-    """The run's trajectory table: with each architecture's string and, on a table, the
-    recorded test metric of each row's architecture on its task."""
-    test_value = None
-    if bench.traits.free_test_lookups and len(traj):
-        # known[label, arch]: the test metric of every architecture on the label's task, and
-        # NaN in the last place, which arch -1 (a row without an architecture) reads.
-        known = np.full((len(traj.labels), bench.space.size + 1), np.nan)
-        everything = bench.space.enumerate()
-        for task in dict.fromkeys(label[0] for label in traj.labels):
-            metric = bench.task_info(task).test_metric
-            rows = [i for i, label in enumerate(traj.labels) if label[0] == task]
-            known[rows, :-1] = bench.query_many(everything, task, metric).values
-        test_value = known[traj.numbers("label"), traj.numbers("arch")]
-    return traj.to_arrow(bench.space.format, test_value, bench.space.size)

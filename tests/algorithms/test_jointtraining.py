@@ -19,7 +19,8 @@ from benchsim.algorithms.jointtraining import JTD, JTS
 from benchsim.backends import benchmark
 from benchsim.errors import ConfigError
 from benchsim.runner import Budget, RunConfig, execute_run
-from benchsim.runner._search import TRAINING_KINDS, Trajectory, run_search
+from benchsim.runner._search import Trajectory, run_search
+from benchsim.runner._trajectory import TRAINING_KINDS
 from benchsim.spaces import get_space
 from benchsim.sweep import joint_incumbents
 from benchsim.sweep._store import run_parts
