@@ -164,13 +164,17 @@ class Benchmark(ABC):
         Calls answer and draw (``seed="sample"``) exactly as the same sequence of
         :meth:`query` calls would.  Backends with a faster path override :meth:`_evaluator`.
         """
+        return self._evaluator(*self._evaluated(task, metric, seed), seed, schedule)
+
+    def _evaluated(self, task: str, metric: str | None, seed: SeedLike) -> tuple[str, str]:
+        """The canonical task and its one metric of an evaluator; the seed checked."""
         name = self.resolve_task(task)
         metrics = metric_names(metric, lambda m: self.resolve_metric(name, m))
         if len(metrics) != 1:
             raise ConfigError(f"metric == {metric!r}: an evaluator answers one metric")
         if seed is not None:
             check_seed(seed)
-        return self._evaluator(name, metrics[0], seed, schedule)
+        return name, metrics[0]
 
     def _evaluator(
         self, task: str, metric: str, seed: SeedLike, schedule: int | None
@@ -201,13 +205,7 @@ class Benchmark(ABC):
         lookups (the runner asks it for a searcher's :meth:`~benchsim.algorithms.Searcher.ask_many`
         batches).  Backends with one override :meth:`_batch_evaluator`.
         """
-        name = self.resolve_task(task)
-        metrics = metric_names(metric, lambda m: self.resolve_metric(name, m))
-        if len(metrics) != 1:
-            raise ConfigError(f"metric == {metric!r}: an evaluator answers one metric")
-        if seed is not None:
-            check_seed(seed)
-        return self._batch_evaluator(name, metrics[0], seed, schedule)
+        return self._batch_evaluator(*self._evaluated(task, metric, seed), seed, schedule)
 
     def _batch_evaluator(
         self, task: str, metric: str, seed: SeedLike, schedule: int | None
