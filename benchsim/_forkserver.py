@@ -6,16 +6,20 @@ fresh process, so safe with threads and CUDA) imports them once, :func:`worker_m
 forks each worker from there, loaded; a forked worker also exits without tearing the
 interpreter down.  :func:`start_early` starts the server at the top of ``benchsim sweep`` /
 ``benchsim reproduce``, so that its imports run beside the sweep's own imports and planning
-instead of after them.  Where the platform has no fork server (Windows) workers are spawned.
+instead of after them.  Workers get a share of the CPUs' threads each
+(:func:`thread_defaults`).  Where the platform has no fork server (Windows) workers are
+spawned.
 
 Kept apart from :mod:`benchsim.sweep` so that starting the server early imports nothing heavy.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.context
 import os
+from collections.abc import Iterator
 
 from benchsim._registry import module_names
 
@@ -23,15 +27,22 @@ from benchsim._registry import module_names
 def worker_modules() -> list[str]:
     """What a worker needs before its first run: the sweep's main module (``benchsim``'s
     command line, which each spawned worker would import again), the runner, the table
-    backend, every algorithm module (found on disk, not imported) and the results store."""
-    algorithms = [f"benchsim.algorithms.{name}" for name in module_names("benchsim.algorithms")]
+    backend, every algorithm and search space module (found on disk, not imported), the
+    results store, and what a first run imports lazily (``pyarrow.compute``, for reading the
+    per-seed table: 40 ms of a worker's first run, on the sweep's critical path)."""
+    found = [
+        f"benchsim.{package}.{name}"
+        for package in ("algorithms", "spaces")
+        for name in module_names(f"benchsim.{package}")
+    ]
     return [
         "__main__",
         "benchsim.sweep._worker",
         "benchsim.runner",
         "benchsim.backends.table",
         "benchsim.sweep._store",
-        *algorithms,
+        "pyarrow.compute",
+        *found,
     ]
 
 
@@ -48,9 +59,48 @@ def worker_context() -> multiprocessing.context.BaseContext:
 def start_early(jobs: int | None, executor: str) -> None:
     """Start the fork server now when the sweep will use a local pool (``jobs`` > 1, or
     ``None``: one job per CPU); it is idle until then, and ends with this process."""
-    if executor != "local" or (jobs if jobs is not None else (os.cpu_count() or 1)) <= 1:
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if executor != "local" or workers <= 1:
         return
-    if worker_context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver
+    ensure_server(workers)
 
+
+def ensure_server(jobs: int) -> None:
+    """Start the fork server (where the platform has one) unless it runs, with
+    :func:`thread_defaults` in its environment: numpy reads them when the server imports it,
+    so every worker forked from it has them."""
+    if worker_context().get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    with threads_per_worker(jobs):
         forkserver.ensure_running()
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""The thread counts of numpy's BLAS (OpenBLAS, MKL) and of OpenMP (torch on the CPU)."""
+
+
+def thread_defaults(jobs: int) -> dict[str, str]:
+    """:data:`THREAD_VARIABLES` the user has not set, each the CPUs over ``jobs`` (at least 1),
+    as joblib sets them in its workers.
+
+    Each worker is one of ``jobs`` processes sharing the CPUs: with a thread per CPU in every
+    worker, ``jobs`` workers would run ``jobs`` times as many threads as CPUs, and OpenBLAS's
+    idle threads spin for a while after numpy starts and after each call (a tenth of a
+    CPU-second a process here), time taken from the other workers."""
+    threads = str(max(1, (os.cpu_count() or 1) // max(1, jobs)))
+    return {name: threads for name in THREAD_VARIABLES if name not in os.environ}
+
+
+@contextlib.contextmanager
+def threads_per_worker(jobs: int) -> Iterator[None]:
+    """Processes started inside get :func:`thread_defaults`; this process's own environment
+    is restored at the end of the block."""
+    added = thread_defaults(jobs)
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)

@@ -28,7 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from benchsim._checks import check_int
-from benchsim._forkserver import worker_context
+from benchsim._forkserver import ensure_server, thread_defaults, worker_context
 from benchsim.errors import ConfigError, UnknownNameError
 from benchsim.sweep._worker import RunRecord, RunTask, init_worker, run_task
 
@@ -81,6 +81,7 @@ class PoolExecutor:
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
+        ensure_server(self.jobs)  # (started early by the command line; a library call here)
         context = worker_context()
         slots = None
         if self.devices:
@@ -88,12 +89,14 @@ class PoolExecutor:
             for number in range(self.jobs):
                 slots.put(number)
         # A forked worker starts with the fork server's environment and folder, which are this
-        # process's as they were when the server started: pass the current ones, as spawn would.
+        # process's as they were when the server started: pass the current ones, as spawn would,
+        # with the worker's share of threads (torch reads OMP_NUM_THREADS when a run imports it).
+        environ = {**os.environ, **thread_defaults(self.jobs)}
         return ProcessPoolExecutor(
             max_workers=self.jobs,
             mp_context=context,
             initializer=init_worker,
-            initargs=(slots, self.devices, os.getpid(), dict(os.environ), os.getcwd()),
+            initargs=(slots, self.devices, os.getpid(), environ, os.getcwd()),
         )
 
     def map_unordered(self, tasks: Iterable[RunTask]) -> Iterator[tuple[RunTask, RunRecord]]:

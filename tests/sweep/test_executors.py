@@ -124,3 +124,25 @@ def test_pool_workers_die_with_a_killed_sweep(installed_home, tmp_path):
     finally:
         if sweep.poll() is None:
             os.killpg(sweep.pid, signal.SIGKILL)
+
+
+def test_pool_workers_share_the_cpus_threads(monkeypatch):
+    """Each of N workers gets the CPUs over N as its BLAS/OpenMP threads, unless the user set
+    them; the sweep's own environment is left as it was."""
+    from benchsim._forkserver import THREAD_VARIABLES, threads_per_worker
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")  # the user's own setting wins
+    pool = PoolExecutor(2)
+    try:
+        seen = {name: pool._pool.submit(os.getenv, name).result(timeout=120) for name in
+                THREAD_VARIABLES}  # fmt: skip
+    finally:
+        pool.close()
+    share = str(max(1, (os.cpu_count() or 1) // 2))
+    assert seen == {"OMP_NUM_THREADS": share, "OPENBLAS_NUM_THREADS": share, "MKL_NUM_THREADS": "3"}
+    assert "OMP_NUM_THREADS" not in os.environ and "OPENBLAS_NUM_THREADS" not in os.environ
+    with threads_per_worker(10**6):  # what a fork server started inside would inherit
+        assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    assert "OPENBLAS_NUM_THREADS" not in os.environ
