@@ -1,7 +1,7 @@
 """Refusals before any work: a budget no search can use, more workers than architectures.
 
-A run checks these when it starts, before its output folder exists, so a mistyped budget
-leaves nothing behind and costs no time (the sweep's plan checks them for every run first).
+A run checks these when it starts (:meth:`~benchsim.runner.run.Run.start`), before its output
+folder exists, so a mistyped budget leaves nothing behind and costs no time.
 """
 
 from __future__ import annotations
