@@ -2,10 +2,11 @@
 
 A :class:`Run` is started (:meth:`Run.start`) or resumed from its checkpoint
 (:meth:`Run.resume`), stepped a result (or a batch of them: random search on a table) at a
-time (:meth:`Run.step`, :meth:`Run.save`) and finished (:meth:`Run.finish`); :func:`execute_run` and :func:`resume_run`, what ``benchsim
-run`` and a sweep's workers call, drive it with the command line's checkpoint and stop-signal
-policy (:func:`complete`).  The algorithm is built from the registry and never sees the
-backend; the backend is built from the registry and never sees the algorithm.
+time (:meth:`Run.step`, :meth:`Run.save`) and finished (:meth:`Run.finish`);
+:func:`execute_run` and :func:`resume_run`, what ``benchsim run`` and a sweep's workers call,
+drive it with the command line's checkpoint and stop-signal policy (:func:`complete`).  The
+algorithm is built from the registry and never sees the backend; the backend is built from
+the registry and never sees the algorithm.
 """
 
 from __future__ import annotations
