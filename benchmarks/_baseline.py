@@ -17,6 +17,7 @@ over repeats; ratios are taken between minima of the same script run.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import shutil
@@ -120,3 +121,14 @@ def machine() -> dict[str, object]:
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "benchsim_home": os.environ.get("BENCHSIM_HOME", "~/.cache/benchsim"),
     }
+
+
+def report_end(figures: dict, path: Path | None) -> None:
+    """Print the load average around the measurement (read the figures beside it) and write
+    ``figures`` as JSON to ``path`` when given."""
+    print(
+        f"load average before/after: {figures['machine_before']['load_average']} / "
+        f"{figures['machine_after']['load_average']}"
+    )
+    if path is not None:
+        path.write_text(json.dumps(figures, indent=2) + "\n")

@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _baseline import BEFORE, baseline_tree, env_for, machine, stats, timed
+from _baseline import BEFORE, baseline_tree, env_for, machine, report_end, stats, timed
 
 
 def reproduce(env: dict[str, str], out: Path, runs: int, jobs: int) -> float:
@@ -77,10 +77,7 @@ def main() -> None:
         print(f"{key:<8}{row['min']:>8.2f}{row['median']:>10.2f}")
     print(f"speed-up {figures['speedup']:.2f}x (target: the time halves, >= 2x); same table "
           f"before/after: {figures['same_table']}")  # fmt: skip
-    print(f"load average before/after: {figures['machine_before']['load_average']} / "
-          f"{figures['machine_after']['load_average']}")  # fmt: skip
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    report_end(figures, args.json)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
-from _baseline import BEFORE, NEUTRAL, baseline_tree, env_for, machine, stats, timed
+from _baseline import BEFORE, NEUTRAL, baseline_tree, env_for, machine, report_end, stats, timed
 
 MAIN = ["-m", "benchsim.cli", "run", "--algo", "emtnas", "--backend", "table", "--no-progress"]
 HEAVY = ("numpy", "pyarrow", "scipy", "pandas", "networkx", "click", "rich", "benchsim")
@@ -139,10 +139,7 @@ def main() -> None:
     for key, row in figures["import_s"].items():
         print(f"  {key:<7} " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()))
     print(f"agreement: {json.dumps(figures['agreement'])}")
-    print(f"load average before/after: {figures['machine_before']['load_average']} / "
-          f"{figures['machine_after']['load_average']}")  # fmt: skip
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    report_end(figures, args.json)
 
 
 if __name__ == "__main__":

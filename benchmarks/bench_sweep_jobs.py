@@ -19,12 +19,11 @@ machine these figures were taken on) that shows in the speed-up.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
 
-from _baseline import BEFORE, baseline_tree, env_for, machine, stats, timed
+from _baseline import BEFORE, baseline_tree, env_for, machine, report_end, stats, timed
 
 
 def sweep(env: dict[str, str], out: Path, seeds: str, jobs: int) -> float:
@@ -109,10 +108,7 @@ def main() -> None:
               f"{row['ms_per_run_jobs1']:.1f} ms a run in one process")  # fmt: skip
     same = figures["result_parts_identical"]
     print(f"result parts before/after: byte-identical {same['bytes']}, values {same['values']}")
-    print(f"load average before/after: {figures['machine_before']['load_average']} / "
-          f"{figures['machine_after']['load_average']}")  # fmt: skip
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    report_end(figures, args.json)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,12 @@ from benchsim.errors import ConfigError
 from benchsim.spaces import SearchSpace
 
 
+def _planned(passes: int | None) -> int | None:
+    """A search's planned number of passes, checked (>= 1, or ``None``: no plan given)."""
+    check_int("planned_passes", passes, 1, allow_none=True)
+    return None if passes is None else int(passes)
+
+
 def _probabilities(
     name: str, weights: Sequence[float] | np.ndarray | None, indices: np.ndarray
 ) -> np.ndarray | None:
@@ -121,8 +127,7 @@ class WeightSharing(ABC):
         if indices.size == 0:
             raise ConfigError("train_pass got no architectures; give at least one")
         probs = _probabilities("weights", weights, indices)
-        check_int("planned_passes", planned_passes, 1, allow_none=True)
-        planned = None if planned_passes is None else int(planned_passes)
+        planned = _planned(planned_passes)
         return float(
             self._train_pass(name, indices, rng=rng, weights=probs, planned_passes=planned)
         )
@@ -180,8 +185,7 @@ class WeightSharing(ABC):
             _probabilities(f"weights of {name}", w, index)
             for name, w, index in zip(names, weights, indices, strict=True)
         ]
-        check_int("planned_passes", planned_passes, 1, allow_none=True)
-        planned = None if planned_passes is None else int(planned_passes)
+        planned = _planned(planned_passes)
         return float(
             self._joint_train_pass(names, indices, rng=rng, weights=probs, planned_passes=planned)
         )

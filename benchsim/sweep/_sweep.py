@@ -53,7 +53,7 @@ from benchsim.sweep._store import (
     write_run_parts,
     write_runs_table,
 )
-from benchsim.sweep._worker import RunRecord, RunTask
+from benchsim.sweep._worker import RunRecord, RunTask, process_alive
 
 LOCK = ".sweep.lock"
 RUNS_TABLE_EVERY = 30.0
@@ -191,7 +191,7 @@ class _Lock:
             pid, host = int(owner["pid"]), owner["host"]
         except (OSError, ValueError, KeyError, TypeError):
             owner, pid, host = None, -1, ""
-        alive = host == self.me["host"] and _alive(pid)
+        alive = host == self.me["host"] and process_alive(pid)
         if alive or (owner is not None and host != self.me["host"]):
             raise ConfigError(
                 f"another sweep (pid {pid} on {host}) is writing to {str(self.path.parent)!r}; "
@@ -201,18 +201,6 @@ class _Lock:
 
     def __exit__(self, *exc: object) -> None:
         self.path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def claim(spec: SweepSpec, out: Path) -> None:

@@ -145,7 +145,7 @@ def die_with_parent(parent: int) -> None:
             libc.prctl(1, int(signal.SIGINT))  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass  # the watchdog below still works
-    if not _alive(parent):  # it died before the watch began
+    if not process_alive(parent):  # it died before the watch began
         os._exit(1)
 
     def watch() -> None:
@@ -162,7 +162,7 @@ def _wait_for_end(pid: int) -> None:
     try:
         handle = os.pidfd_open(pid)  # readable once the process ends; immune to pid reuse
     except (AttributeError, OSError):
-        while _alive(pid):
+        while process_alive(pid):
             time.sleep(WATCH_SECONDS)
         return
     try:
@@ -171,7 +171,10 @@ def _wait_for_end(pid: int) -> None:
         os.close(handle)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one of another user counts: it cannot be signalled)."""
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
