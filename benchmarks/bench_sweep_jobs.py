@@ -46,6 +46,13 @@ def same_parts(a: Path, b: Path) -> dict[str, bool]:
     }
 
 
+def _folder(text: str) -> Path:
+    """``--dir``: an existing folder (argparse prints the refusal in one line)."""
+    if not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is not an existing folder")
+    return Path(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default=BEFORE, help="git revision or source folder")
@@ -54,7 +61,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument(
         "--dir",
-        type=Path,
+        type=_folder,
         default=None,
         help="where the sweeps write (default: the system's temporary folder); /dev/shm, a "
         "RAM disk, takes the disk's file creation out of the figures",
