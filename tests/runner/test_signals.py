@@ -69,6 +69,9 @@ def test_a_second_signal_gets_the_handler_that_was_there_before():
     raises KeyboardInterrupt, a handler installed before the block is called."""
     seen: list[int] = []
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
+    # Python's own Ctrl-C handler, as in a terminal: a process started in the background (a
+    # job runner, `cmd &`) inherits SIGINT ignored, and Python then installs none.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with StopSignals() as stop:
             os.kill(os.getpid(), signal.SIGTERM)
@@ -81,6 +84,7 @@ def test_a_second_signal_gets_the_handler_that_was_there_before():
             os.kill(os.getpid(), signal.SIGINT)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def test_an_ignored_signal_stays_ignored_after_the_first():
