@@ -82,7 +82,7 @@ class SeedTable:
             self.metrics_by_task[task] = tuple(
                 m for m in metrics if not np.isnan(self.values[m][block]).all()
             )
-            self.seeds_by_task[task] = tuple(int(s) for s in np.unique(seed[sorted_codes == code]))
+            self.seeds_by_task[task] = tuple(_distinct(seed[sorted_codes == code]).tolist())
         for array in (self.counts, self.seed_ids, *self.values.values()):
             array.setflags(write=False)  # shared by every benchmark open on this file
 
@@ -94,6 +94,13 @@ class SeedTable:
         """Slot of training seed ``seed`` in each row, -1 where that row lacks it."""
         match = self.seed_ids[rows] == seed
         return np.where(match.any(axis=-1), match.argmax(axis=-1), -1)
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)``, which in numpy 2.4 first imports ``numpy.ma`` (13 ms, a sixth
+    of a sweep worker's first run, to check for a masked array)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if ordered.size else ordered
 
 
 _READ: dict[str, tuple[tuple, SeedTable]] = {}

@@ -156,6 +156,15 @@ def test_the_fast_sampled_seed_path_draws_as_the_general_and_vector_paths(instal
     assert list(many.cost) == [r.cost for r in got]
 
 
+def test_seeds_recorded_per_task_are_those_of_seeds_parquet(nb201):
+    import pyarrow.parquet as pq
+
+    raw = pq.read_table(nb201.folder_ / "seeds.parquet", columns=["task", "seed"]).to_pandas()
+    table = nb201._seed_table()
+    for task in nb201.tasks:
+        assert table.seeds_by_task[task] == tuple(sorted(set(raw.seed[raw.task == task])))
+
+
 def test_seed_tables_are_read_once_per_unchanged_file(installed_home, tmp_path):
     """Every benchmark opened on one seeds.parquet shares one read-only copy of its arrays;
     a changed file (a repaired table) is read again."""
