@@ -249,6 +249,14 @@ def run_task(task: RunTask) -> RunRecord:
     )
 
 
+def run_batch(tasks: list[RunTask]) -> list[RunRecord]:
+    """:func:`run_task` on each of ``tasks`` in turn: what a pool worker is handed when runs take
+    milliseconds, so that the sweep's process and the worker trade one message for several
+    runs (see :class:`~benchsim.sweep._executors.BatchSizer`).  Once the worker was asked to
+    stop, the runs not yet begun come back ``interrupted`` at once, as queued runs do."""
+    return [run_task(task) for task in tasks]
+
+
 def _run_rows(task: RunTask, config: dict, result: dict, table: Any) -> list[dict[str, Any]]:
     """The run's ``_runs.parquet`` rows, as the sweep would read them from its files."""
     import json

@@ -1,15 +1,18 @@
-"""The local pool spreads a GPU sweep's workers over the GPUs, one GPU per worker."""
+"""The local pool: a GPU sweep's workers spread over the GPUs, one GPU per worker; short runs
+travel to the workers in batches."""
 
 from __future__ import annotations
 
 import os
 import queue
 import signal
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from benchsim.sweep._executors import PoolExecutor
-from benchsim.sweep._worker import init_worker
+from benchsim.sweep._executors import MAX_BATCH, BatchSizer, PoolExecutor
+from benchsim.sweep._worker import RunRecord, RunTask, init_worker
 
 
 def test_each_worker_takes_the_next_gpu(monkeypatch):
@@ -146,3 +149,106 @@ def test_pool_workers_share_the_cpus_threads(monkeypatch):
     with threads_per_worker(10**6):  # what a fork server started inside would inherit
         assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
     assert "OPENBLAS_NUM_THREADS" not in os.environ
+
+
+def _record(run_id: str, seconds: float, status: str = "ok") -> RunRecord:
+    return RunRecord(run_id=run_id, status=status, wall_seconds=seconds)
+
+
+def test_batches_grow_towards_their_target_at_most_doubling():
+    sizer = BatchSizer(jobs=2, seconds=0.05)
+    assert sizer.take(1000) == 1  # nothing learnt yet: one run at a time
+    sizes = []
+    for _ in range(6):
+        sizer.learn([_record("r", 0.004)] * sizer.size)
+        sizes.append(sizer.size)
+    assert sizes == [2, 4, 8, 12, 12, 12]  # 0.05 s / 4 ms = 12 runs a batch
+    for _ in range(4):
+        sizer.learn([_record("r", 0.0)])
+    assert sizer.size == MAX_BATCH  # instant runs: the cap, not a division by zero
+
+
+def test_runs_of_a_second_or_more_go_one_at_a_time():
+    sizer = BatchSizer(jobs=4, seconds=0.05)
+    for seconds in (0.06, 1.0, 3600.0):
+        sizer.learn([_record("r", seconds)])
+        assert sizer.take(10**6) == 1
+    sizer.learn([_record("r", 0.001)] * 8)
+    sizer.learn([_record("r", 0.5)])  # the runs got longer: back to one
+    assert sizer.take(10**6) == 1
+
+
+def test_failed_and_interrupted_runs_teach_nothing():
+    sizer = BatchSizer(jobs=2, seconds=0.05)
+    sizer.learn([_record("a", 0.0, "failed"), _record("b", 0.0, "interrupted")])
+    assert sizer.size == 1
+
+
+def test_the_last_runs_are_shared_out_among_the_workers():
+    sizer = BatchSizer(jobs=2, seconds=0.05)
+    sizer.size = 12
+    assert [sizer.take(left) for left in (1000, 40, 12, 7, 3, 1)] == [12, 10, 3, 1, 1, 1]
+
+
+class _InlinePool:
+    """A process pool stand-in that runs each batch at once in this process, and loses (as a
+    dead worker would) every batch that holds a run named in ``dies``."""
+
+    def __init__(self, dies: set[str], log: list[list[str]]) -> None:
+        self.dies, self.log = dies, log
+
+    def submit(self, work, batch):
+        future: Future = Future()
+        self.log.append([task.run_id for task in batch])
+        if self.dies & {task.run_id for task in batch}:
+            future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+        else:
+            future.set_result(work(batch))
+        return future
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        pass
+
+
+def _fake_runs(batch):
+    return [_record(task.run_id, 0.001) for task in batch]
+
+
+def test_pool_batches_short_runs_and_a_dead_worker_fails_only_its_batch(monkeypatch):
+    """Every run comes back exactly once; runs of a millisecond travel in growing batches; the
+    runs of a batch whose worker died come back failed, the pool is started again and the rest
+    still run."""
+    log: list[list[str]] = []
+    starts = []
+
+    def start(self):
+        starts.append(1)
+        return _InlinePool({"run-40"}, log)
+
+    monkeypatch.setattr(PoolExecutor, "_start", start)
+    pool = PoolExecutor(2, work=_fake_runs)
+    tasks = [RunTask(f"run-{i}", "rs", i, f"/nowhere/{i}", "/nowhere", {}) for i in range(200)]
+    seen = list(pool.map_unordered(tasks))
+    assert sorted(task.run_id for task, _ in seen) == sorted(t.run_id for t in tasks)
+    assert all(task.run_id == record.run_id for task, record in seen)
+    lost = next(batch for batch in log if "run-40" in batch)
+    failed = {record.run_id for _, record in seen if record.status == "failed"}
+    assert failed == set(lost) and len(lost) > 1  # a whole batch, and only that one
+    assert all("BrokenProcessPool" in r.error["type"] for _, r in seen if r.status == "failed")
+    assert len(starts) == 2  # started afresh after the loss
+    assert max(len(batch) for batch in log) > 8 and len(log) < 60
+    assert [len(batch) for batch in log][-3:] == [1, 1, 1]  # the end is shared out
+
+
+def test_a_stopped_pool_hands_out_no_more_batches(monkeypatch):
+    log: list[list[str]] = []
+    monkeypatch.setattr(PoolExecutor, "_start", lambda self: _InlinePool(set(), log))
+    pool = PoolExecutor(2, work=_fake_runs)
+    tasks = [RunTask(f"run-{i}", "rs", i, f"/nowhere/{i}", "/nowhere", {}) for i in range(100)]
+    seen = []
+    for _task, record in pool.map_unordered(tasks):
+        seen.append(record.run_id)
+        if len(seen) == 10:
+            pool.stop = True
+    handed_out = sum(len(batch) for batch in log)
+    assert len(seen) == handed_out < 100  # what was in flight came back; nothing more went out
