@@ -27,9 +27,8 @@ from benchsim._registry import module_names
 def worker_modules() -> list[str]:
     """What a worker needs before its first run: the sweep's main module (``benchsim``'s
     command line, which each spawned worker would import again), the runner, the table
-    backend, every algorithm and search space module (found on disk, not imported), the
-    results store, and what a first run imports lazily (``pyarrow.compute``, for reading the
-    per-seed table: 40 ms of a worker's first run, on the sweep's critical path)."""
+    backend, every algorithm and search space module (found on disk, not imported), and the
+    results store."""
     found = [
         f"benchsim.{package}.{name}"
         for package in ("algorithms", "spaces")
@@ -41,7 +40,6 @@ def worker_modules() -> list[str]:
         "benchsim.runner",
         "benchsim.backends.table",
         "benchsim.sweep._store",
-        "pyarrow.compute",
         *found,
     ]
 

@@ -26,11 +26,13 @@ def open_parquet(
     """Open ``path`` (footer only); any failure is a one-line :class:`CorruptDataError`.
 
     ``verify`` (e.g. the check against ``meta.json``'s SHA-256) runs first when the file exists.
+    The ``task`` column is read dictionary-encoded, as Parquet stores it: encoding it after the
+    read would import ``pyarrow.compute`` (22 ms) in every process that reads per-seed values.
     """
     if verify is not None and path.exists():
         verify(path)
     try:
-        return pq.ParquetFile(str(path))
+        return pq.ParquetFile(str(path), read_dictionary=["task"])
     except (OSError, pa.ArrowException) as exc:
         reason = "missing" if not path.exists() else f"not a readable Parquet file ({exc})"
         raise CorruptDataError(f"{path} is {reason}; {fix}") from None
@@ -83,20 +85,20 @@ def _may_hold(column_meta: pq.ColumnChunkMetaData, task: str) -> bool:
 def _numbers(column: pa.ChunkedArray | pa.Array, dtype: type, name: str, path: Path) -> np.ndarray:
     """One numeric column as numpy ``dtype``; float nulls become NaN, int nulls are errors."""
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    want = pa.from_numpy_dtype(dtype)
-    if arr.type != want:
+    stored = _numpy_type(arr.type)
+    if stored is None or not np.can_cast(stored, dtype, "safe"):
         try:
-            arr = arr.cast(want)
+            arr = arr.cast(pa.from_numpy_dtype(dtype))
         except pa.ArrowException:
             raise CorruptDataError(
                 f"{path} column {name!r} has type {arr.type}, expected a number"
             ) from None
+        stored = np.dtype(dtype)
     if len(arr) == 0:
         return np.empty(0, dtype=dtype)
-    itemsize = np.dtype(dtype).itemsize
     values = np.frombuffer(
-        arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * itemsize
-    )
+        arr.buffers()[1], dtype=stored, count=len(arr), offset=arr.offset * stored.itemsize
+    ).astype(dtype, copy=False)  # a widening (int16 seeds, int32 indices) numpy does exactly
     if arr.null_count:
         if np.dtype(dtype).kind != "f":
             raise CorruptDataError(f"{path} column {name!r} has {arr.null_count} missing keys")
@@ -104,6 +106,15 @@ def _numbers(column: pa.ChunkedArray | pa.Array, dtype: type, name: str, path: P
         valid = np.unpackbits(bits, bitorder="little")[arr.offset : arr.offset + len(arr)]
         values = np.where(valid.astype(bool), values, np.nan)
     return values
+
+
+def _numpy_type(arrow_type: pa.DataType) -> np.dtype | None:
+    """The numpy type of a fixed-width integer or float column, else None.  Widening one of
+    these is left to numpy: Arrow's ``cast`` would import ``pyarrow.compute`` (22 ms, a
+    quarter of a sweep worker's first run) for what ``astype`` does exactly."""
+    if pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type):
+        return np.dtype(arrow_type.to_pandas_dtype())
+    return None
 
 
 def _codes(column: pa.ChunkedArray, tasks: Sequence[str], path: Path, fix: str) -> np.ndarray:
