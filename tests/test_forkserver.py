@@ -1,0 +1,48 @@
+"""Starting a sweep's fork server early, and the threads of the sweep's own process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+SCRIPT = """
+import json, os, sys
+from benchsim._forkserver import start_early
+numpy_before = "numpy" in sys.modules
+start_early({jobs}, {executor!r})
+names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+print(json.dumps({{"numpy_before": numpy_before, **{{n: os.environ.get(n) for n in names}}}}))
+"""
+
+
+def _after_start_early(jobs, executor: str, env: dict[str, str]) -> dict:
+    base = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    code = SCRIPT.format(jobs=jobs, executor=executor)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_pooled_sweeps_own_process_takes_a_workers_share_of_threads():
+    """The sweep's process runs no run: its OpenBLAS must not spin threads on the cores the
+    workers need, and the user's own setting still wins."""
+    seen = _after_start_early(2, "local", {"MKL_NUM_THREADS": "3"})
+    share = str(max(1, (os.cpu_count() or 1) // 2))
+    assert seen == {
+        "numpy_before": False,  # set before numpy starts its threads
+        "OMP_NUM_THREADS": share,
+        "OPENBLAS_NUM_THREADS": share,
+        "MKL_NUM_THREADS": "3",
+    }
+
+
+@pytest.mark.parametrize(("jobs", "executor"), [(1, "local"), (4, "ray")])
+def test_a_sweep_that_runs_its_runs_itself_or_on_ray_keeps_its_threads(jobs, executor):
+    seen = _after_start_early(jobs, executor, {})
+    assert seen["OMP_NUM_THREADS"] is None and seen["OPENBLAS_NUM_THREADS"] is None
