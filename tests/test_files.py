@@ -35,3 +35,10 @@ def test_package_versions_import_neither_the_packages_nor_importlib_metadata(tmp
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert out.stdout.strip() == "['numpy']"  # numpy: imported by benchsim._files itself
+
+
+def test_small_result_tables_are_snappy_large_ones_zstd():
+    from benchsim._files import ZSTD_FROM_ROWS, parquet_codec
+
+    assert [parquet_codec(n) for n in (0, 1, ZSTD_FROM_ROWS - 1)] == ["snappy"] * 3
+    assert [parquet_codec(n) for n in (ZSTD_FROM_ROWS, 10**7)] == ["zstd"] * 2

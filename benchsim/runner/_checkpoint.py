@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchsim._files import atomic_write_bytes
+from benchsim._files import atomic_write_bytes, parquet_codec
 from benchsim.errors import CheckpointError, ConfigError
 from benchsim.runner._manifest import MANIFEST, commit, read_verified, sha256
 from benchsim.runner._state_codec import CodecError, decode, encode
@@ -85,8 +85,9 @@ class Checkpointer:
             # Only the text columns dictionary-encoded, as the table holds them: encoding the
             # numbers too took twice as long (the most of a save) to be 4% smaller, and
             # writing the texts plain would first spell them out, a string a row.
+            part = traj.table(self.rows)
             pq.write_table(
-                traj.table(self.rows), sink, compression="zstd", use_dictionary=list(TEXTS)
+                part, sink, compression=parquet_codec(part.num_rows), use_dictionary=list(TEXTS)
             )
             data = sink.getvalue().to_pybytes()
             atomic_write_bytes(self.folder / name, data)

@@ -20,6 +20,7 @@ from benchsim._files import (
     check_output_path,
     json_default,
     package_versions,
+    parquet_codec,
 )
 from benchsim.errors import ConfigError
 from benchsim.runner._checkpoint import has_checkpoint
@@ -64,7 +65,7 @@ def write_trajectory(path: Path, table: pa.Table) -> None:
         pq.write_table(
             table,
             tmp,
-            compression="zstd",
+            compression=parquet_codec(table.num_rows),
             write_statistics=True,
             store_schema=False,
             use_dictionary=[name for name in DICTIONARY_COLUMNS if name in table.schema.names],

@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benchsim._arrow import column, numbers, repeated, to_numbers, to_strings
-from benchsim._files import atomic_path, atomic_write_json
+from benchsim._files import atomic_path, atomic_write_json, parquet_codec
 
 RESULTS = "results"
 FULL_KINDS = ("evaluate", "full_eval")
@@ -231,7 +231,7 @@ def write_run_parts(
 
 def _atomic_parquet(path: Path, table: pa.Table) -> None:
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd", store_schema=False)
+        pq.write_table(table, tmp, compression=parquet_codec(table.num_rows), store_schema=False)
 
 
 RUN_COLUMNS = {

@@ -43,6 +43,15 @@ def test_run_writes_the_three_files(installed_home, tmp_path, config):
     assert config_json["data"]  # data checksums recorded
 
 
+@pytest.mark.parametrize(("budget", "codec"), [("30", "SNAPPY"), ("10000", "ZSTD")])
+def test_trajectory_codec_follows_its_length(installed_home, tmp_path, budget, codec):
+    """zstd's per-column set-up cost more than it saved on a short run's file."""
+    execute_run(RunConfig(algo="rs", seed=0, budget=budget), tmp_path / "run")
+    meta = pq.ParquetFile(tmp_path / "run" / "trajectory.parquet").metadata
+    found = {meta.row_group(0).column(i).compression for i in range(meta.num_columns)}
+    assert found == {codec}
+
+
 def test_same_seed_gives_byte_identical_trajectory(installed_home, tmp_path, config):
     execute_run(config, tmp_path / "a")
     execute_run(config, tmp_path / "b")
