@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchsim._arrow import to_numbers
 from benchsim.errors import CorruptDataError
 
 
@@ -83,38 +84,18 @@ def _may_hold(column_meta: pq.ColumnChunkMetaData, task: str) -> bool:
 
 
 def _numbers(column: pa.ChunkedArray | pa.Array, dtype: type, name: str, path: Path) -> np.ndarray:
-    """One numeric column as numpy ``dtype``; float nulls become NaN, int nulls are errors."""
-    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    stored = _numpy_type(arr.type)
-    if stored is None or not np.can_cast(stored, dtype, "safe"):
-        try:
-            arr = arr.cast(pa.from_numpy_dtype(dtype))
-        except pa.ArrowException:
-            raise CorruptDataError(
-                f"{path} column {name!r} has type {arr.type}, expected a number"
-            ) from None
-        stored = np.dtype(dtype)
-    if len(arr) == 0:
-        return np.empty(0, dtype=dtype)
-    values = np.frombuffer(
-        arr.buffers()[1], dtype=stored, count=len(arr), offset=arr.offset * stored.itemsize
-    ).astype(dtype, copy=False)  # a widening (int16 seeds, int32 indices) numpy does exactly
-    if arr.null_count:
-        if np.dtype(dtype).kind != "f":
-            raise CorruptDataError(f"{path} column {name!r} has {arr.null_count} missing keys")
-        bits = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
-        valid = np.unpackbits(bits, bitorder="little")[arr.offset : arr.offset + len(arr)]
-        values = np.where(valid.astype(bool), values, np.nan)
-    return values
-
-
-def _numpy_type(arrow_type: pa.DataType) -> np.dtype | None:
-    """The numpy type of a fixed-width integer or float column, else None.  Widening one of
-    these is left to numpy: Arrow's ``cast`` would import ``pyarrow.compute`` (22 ms, a
-    quarter of a sweep worker's first run) for what ``astype`` does exactly."""
-    if pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type):
-        return np.dtype(arrow_type.to_pandas_dtype())
-    return None
+    """One numeric column as numpy ``dtype`` (:func:`~benchsim._arrow.to_numbers`); float
+    nulls become NaN, a column that is not numbers or holds missing integers is an error."""
+    try:
+        return to_numbers(column, dtype)
+    except pa.ArrowException:
+        raise CorruptDataError(
+            f"{path} column {name!r} has type {column.type}, expected a number"
+        ) from None
+    except ValueError:
+        raise CorruptDataError(
+            f"{path} column {name!r} has {column.null_count} missing keys"
+        ) from None
 
 
 def _codes(column: pa.ChunkedArray, tasks: Sequence[str], path: Path, fix: str) -> np.ndarray:
