@@ -131,7 +131,8 @@ def package_versions() -> dict[str, str]:
 
     Read once per process (a sweep worker records them for every run), from the names of the
     installed ``<name>-<version>.dist-info`` folders (the installed-project layout every wheel
-    installer writes), so neither the packages nor :mod:`importlib.metadata` (~20 ms with its
+    installer writes), or the ``PKG-INFO`` of a checkout's ``<name>.egg-info`` (an editable
+    install), so neither the packages nor :mod:`importlib.metadata` (~6-20 ms with its
     METADATA parsing) are imported; a project installed otherwise is looked up through
     :mod:`importlib.metadata`.
     """
@@ -173,8 +174,25 @@ def _dist_info_versions() -> dict[str, str | None]:
             project, _, version = stem.partition("-")
             name = wanted.get(_normalise(project))
             if name is not None and name not in found:
-                found[name] = version if kind == "dist-info" and version else None
+                if kind == "egg-info" and not version:  # a checkout's `pip install -e .`
+                    version = _pkg_info_version(Path(entry or ".", item))
+                found[name] = version if kind != "egg" and version else None
     return found
+
+
+def _pkg_info_version(egg_info: Path) -> str | None:
+    """The ``Version:`` header of an ``.egg-info`` folder's ``PKG-INFO`` (what
+    :mod:`importlib.metadata` would read, after importing itself and the email parser)."""
+    try:
+        with (egg_info / "PKG-INFO").open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("Version:"):
+                    return line.partition(":")[2].strip() or None
+                if not line.strip():
+                    break  # the headers end at the first blank line
+    except OSError:
+        pass
+    return None
 
 
 def _metadata_version(name: str) -> str | None:

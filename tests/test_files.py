@@ -37,6 +37,25 @@ def test_package_versions_import_neither_the_packages_nor_importlib_metadata(tmp
     assert out.stdout.strip() == "['numpy']"  # numpy: imported by benchsim._files itself
 
 
+def test_a_checkouts_egg_info_gives_its_version_without_importlib_metadata(tmp_path):
+    """An editable install leaves ``benchsim.egg-info`` in the checkout, first on sys.path when
+    a command runs there: its PKG-INFO holds the version importlib.metadata would report."""
+    (tmp_path / "benchsim.egg-info").mkdir()
+    (tmp_path / "benchsim.egg-info" / "PKG-INFO").write_text(
+        "Metadata-Version: 2.4\nName: benchsim\nVersion: 9.8.7\n\nVersion: not this\n"
+    )
+    code = (
+        "import sys, importlib\n"
+        "from benchsim._files import package_versions\n"
+        "print(package_versions()['benchsim'], 'importlib.metadata' in sys.modules)\n"
+        "print(importlib.import_module('importlib.metadata').version('benchsim'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert out.stdout.split() == ["9.8.7", "False", "9.8.7"]
+
+
 def test_small_result_tables_are_snappy_large_ones_zstd():
     from benchsim._files import ZSTD_FROM_ROWS, parquet_codec
 
