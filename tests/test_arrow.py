@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from benchsim._arrow import column, numbers, repeated, strings, to_numbers, to_strings
+from benchsim._arrow import column, numbers, repeated, strings, take_rows, to_numbers, to_strings
 
 
 @pytest.mark.parametrize(
@@ -56,6 +56,60 @@ def test_nothing_here_imports_pandas():
         "              'i': column([1, None, 2], pa.int64())})\n"
         "to_numbers(t.column('a'), np.float64); to_strings(t.column('s'))\n"
         "print('pandas' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def _mixed_table() -> pa.Table:
+    kinds = pa.array(["search", "final", "search", "search", "final"]).dictionary_encode()
+    return pa.table(
+        {
+            "step": pa.array([0, 1, 2, 3, 4], pa.int64()),
+            "search": pa.array([0, 0, 1, 1, 1], pa.int16()),
+            "kind": kinds,
+            "code": pa.DictionaryArray.from_arrays(
+                pa.array([2, 0, 1, 1, 2], pa.int8()), pa.array(["a", "b", "c"])
+            ),
+            "value": pa.array([1.5, 7.0, -2.0, 0.0, 3.25]),
+        },
+        metadata={"about": "kept"},
+    )
+
+
+@pytest.mark.parametrize("rows", [[4, 0, 2], [], [1, 1, 3], [0, 1, 2, 3, 4]])
+def test_take_rows_is_arrows_take(rows):
+    table = _mixed_table()
+    index = np.array(rows, dtype=np.int64)
+    taken = take_rows(table, index)
+    assert taken.equals(table.take(pa.array(index)), check_metadata=True)
+    chunked = pa.concat_tables([table.slice(0, 2), table.slice(2)])  # two chunks a column
+    assert take_rows(chunked, index).equals(table.take(pa.array(index)))
+    nan = pa.table({"value": numbers(np.array([np.nan, 1.0]))})  # NaN != NaN for equals()
+    assert np.isnan(to_numbers(take_rows(nan, index[:1] * 0).column("value"), np.float64)).all()
+
+
+def test_take_rows_hands_other_columns_to_arrow():
+    table = _mixed_table().append_column("name", pa.array(["p", None, "q", "r", "s"]))
+    index = np.array([3, 1], dtype=np.int64)
+    assert take_rows(table, index).equals(table.take(pa.array(index)))
+    with_null = pa.table({"x": pa.array([1.0, None, 3.0])})
+    assert take_rows(with_null, index[1:]).equals(with_null.take(pa.array([1])))
+
+
+def test_take_rows_of_numbers_and_dictionaries_needs_no_pyarrow_compute():
+    """pyarrow.compute costs 22 ms to import: a sweep worker's first run paid it to split the
+    run's rows by task."""
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "import pyarrow as pa\n"
+        "from benchsim._arrow import numbers, strings, take_rows\n"
+        "codes = pa.DictionaryArray.from_arrays(numbers(np.array([0, 1, 0], np.int8)),\n"
+        "                                      strings(['a', 'b']))\n"
+        "t = pa.table({'v': numbers(np.arange(3.0)), 'k': codes})\n"
+        "take_rows(t, np.array([2, 0]))\n"
+        "print('pyarrow.compute' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

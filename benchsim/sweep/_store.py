@@ -40,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchsim._arrow import column, numbers, repeated, to_numbers, to_strings
+from benchsim._arrow import column, numbers, repeated, take_rows, to_numbers, to_strings
 from benchsim._files import atomic_path, atomic_write_json, parquet_codec
 
 RESULTS = "results"
@@ -162,7 +162,7 @@ def run_parts(
     out: dict[str, pa.Table] = {}
     for task in tasks:
         rows = np.flatnonzero(task_col == task)
-        part = table.take(numbers(rows, np.int64)).drop_columns(["task"])
+        part = take_rows(table, rows).drop_columns(["task"])
         if joint is not None:
             arch, value, best_test = (values[rows] for values in joint[task])
         else:
