@@ -28,7 +28,7 @@ def worker_modules() -> list[str]:
     """What a worker needs before its first run: the sweep's main module (``benchsim``'s
     command line, which each spawned worker would import again), the runner, the table
     backend, every algorithm and search space module (found on disk, not imported), and the
-    results store."""
+    results store; then :mod:`benchsim._forkserver_exit`, which lets the server end quickly."""
     found = [
         f"benchsim.{package}.{name}"
         for package in ("algorithms", "spaces")
@@ -41,6 +41,7 @@ def worker_modules() -> list[str]:
         "benchsim.backends.table",
         "benchsim.sweep._store",
         *found,
+        "benchsim._forkserver_exit",  # last: see that module
     ]
 
 
@@ -72,12 +73,15 @@ def start_early(jobs: int | None, executor: str) -> None:
 def ensure_server(jobs: int) -> None:
     """Start the fork server (where the platform has one) unless it runs, with
     :func:`thread_defaults` in its environment: numpy reads them when the server imports it,
-    so every worker forked from it has them."""
+    so every worker forked from it has them; and with the mark of
+    :mod:`benchsim._forkserver_exit`."""
     if worker_context().get_start_method() != "forkserver":
         return
     from multiprocessing import forkserver
 
-    with threads_per_worker(jobs):
+    from benchsim._forkserver_exit import SERVER_MARK
+
+    with _environment({**thread_defaults(jobs), SERVER_MARK: "1"}):
         forkserver.ensure_running()
 
 
@@ -101,7 +105,13 @@ def thread_defaults(jobs: int) -> dict[str, str]:
 def threads_per_worker(jobs: int) -> Iterator[None]:
     """Processes started inside get :func:`thread_defaults`; this process's own environment
     is restored at the end of the block."""
-    added = thread_defaults(jobs)
+    with _environment(thread_defaults(jobs)):
+        yield
+
+
+@contextlib.contextmanager
+def _environment(added: dict[str, str]) -> Iterator[None]:
+    """``added`` in this process's environment (names it does not hold) for the block."""
     os.environ.update(added)
     try:
         yield

@@ -46,3 +46,30 @@ def test_a_pooled_sweeps_own_process_takes_a_workers_share_of_threads():
 def test_a_sweep_that_runs_its_runs_itself_or_on_ray_keeps_its_threads(jobs, executor):
     seen = _after_start_early(jobs, executor, {})
     assert seen["OMP_NUM_THREADS"] is None and seen["OPENBLAS_NUM_THREADS"] is None
+
+
+FAST_EXIT = """
+import atexit, os
+atexit.register(print, "teardown ran")  # registered before: skipped by a fast exit
+import benchsim._forkserver_exit
+print("marked" if "BENCHSIM_FORK_SERVER" in os.environ else "unmarked")
+"""
+
+
+@pytest.mark.parametrize(("mark", "out"), [(None, "unmarked teardown ran"), ("1", "unmarked")])
+def test_only_the_marked_fork_server_skips_its_teardown(mark, out):
+    """The fork server's interpreter teardown (25 ms) used to run after the sweep ended, and a
+    pipe reading the sweep's output waited for it; anywhere else the module must do nothing."""
+    env = {k: v for k, v in os.environ.items() if k != "BENCHSIM_FORK_SERVER"}
+    if mark is not None:
+        env["BENCHSIM_FORK_SERVER"] = mark
+    done = subprocess.run([sys.executable, "-c", FAST_EXIT], env=env, capture_output=True,
+                          text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert " ".join(done.stdout.split()) == out
+
+
+def test_the_fork_server_preloads_the_fast_exit_last():
+    from benchsim._forkserver import worker_modules
+
+    assert worker_modules()[-1] == "benchsim._forkserver_exit"

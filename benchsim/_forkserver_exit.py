@@ -1,0 +1,22 @@
+"""The fork server's last preload: it ends without tearing its interpreter down.
+
+The server lives until the sweep's process exits; Python's teardown of what the server imported
+(numpy, pyarrow, benchsim's run path: 25 ms here) then began only after the sweep's own, and
+whoever reads the sweep's output through a pipe (a script, ``| tee``, CI) waited for both.  The
+server holds no data and writes no file: ``os._exit`` as its teardown begins loses nothing.
+
+Only a process started with :data:`SERVER_MARK` in its environment (the fork server,
+:func:`benchsim._forkserver.ensure_server`) is affected; the mark is removed at once, so the
+workers forked from the server never see it (they exit through ``os._exit`` anyway).  Imported
+anywhere else, this module does nothing.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+
+SERVER_MARK = "BENCHSIM_FORK_SERVER"
+
+if os.environ.pop(SERVER_MARK, None) == "1":
+    atexit.register(os._exit, 0)
