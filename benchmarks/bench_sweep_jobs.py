@@ -11,6 +11,14 @@ order.  Prints min and median wall seconds and the speed-up of two jobs over one
 minima), against issue #22's target of at least 1.7x on a 2-core machine; the speed-up cannot
 exceed the free cores, so on a shared machine read it beside the load average.  Also the
 per-run cost (``--jobs 1`` wall / runs) and whether the two trees' result parts are the same.
+
+What bounds the speed-up: each repeat also times a one-seed sweep (2 runs) in one process.
+Its wall minus two runs' cost is the fixed cost of a sweep process (interpreter, imports,
+planning, the first run's table reads, exit), which two jobs pay as one does; the rest,
+``runs x per-run``, is what two workers can share.  ``bound`` is the speed-up of a pool that
+cost nothing: ``T1 / (fixed + (T1 - fixed) / 2)``; ``pool cost`` is what ``--jobs 2`` took
+beyond that ideal (starting the fork server and workers, their first runs, handing out runs,
+closing the pool).
 ``--dir`` says where the sweeps write: each run creates about six files, and on a file system
 where creating files from two processes at once contends (ext4 without a journal, as on the
 machine these figures were taken on) that shows in the speed-up.
@@ -43,6 +51,22 @@ def same_parts(a: Path, b: Path) -> dict[str, bool]:
         "bytes": bool(parts) and all((a / p).read_bytes() == (b / p).read_bytes() for p in parts),
         "values": bool(parts)
         and all(pq.read_table(a / p).equals(pq.read_table(b / p)) for p in parts),
+    }
+
+
+def bound(one: float, two: float, one_seed: float, runs: int) -> dict[str, float]:
+    """The speed-up, and what bounds it (see the module docstring): ``one`` and ``two`` are the
+    sweep's wall with one and two jobs, ``one_seed`` a 2-run sweep's in one process."""
+    per_run = (one - one_seed) / (runs - 2)
+    fixed = one_seed - 2 * per_run
+    ideal = fixed + (one - fixed) / 2
+    return {
+        "speedup_jobs2": round(one / two, 3),
+        "ms_per_run_jobs1": round(1000 * one / runs, 2),
+        "ms_per_run_marginal": round(1000 * per_run, 2),
+        "fixed_s": round(fixed, 3),
+        "bound": round(one / ideal, 3),
+        "pool_cost_s": round(two - ideal, 3),
     }
 
 
@@ -86,6 +110,7 @@ def main() -> None:
             sweep(env, next(folders), "0-1", 2)
         configs = [(tree, jobs) for tree in envs for jobs in (1, 2)]
         times: dict[str, list[float]] = {f"{t} jobs={j}": [] for t, j in configs}
+        times.update({f"{t} one seed": [] for t in envs})
         last: dict[str, Path] = {}
         for i in range(args.repeat):
             for tree_name, jobs in configs[i % 4 :] + configs[: i % 4]:
@@ -94,13 +119,16 @@ def main() -> None:
                     sweep(envs[tree_name], out, args.seeds, jobs)
                 )
                 last[tree_name] = out
+            for tree_name in envs:
+                times[f"{tree_name} one seed"].append(sweep(envs[tree_name], next(folders), "0", 1))
         summary = {key: stats(values) for key, values in times.items()}
         for tree_name in envs:
-            one, two = summary[f"{tree_name} jobs=1"], summary[f"{tree_name} jobs=2"]
-            summary[tree_name] = {
-                "speedup_jobs2": round(one["min"] / two["min"], 3),
-                "ms_per_run_jobs1": round(1000 * one["min"] / runs, 2),
-            }
+            summary[tree_name] = bound(
+                summary[f"{tree_name} jobs=1"]["min"],
+                summary[f"{tree_name} jobs=2"]["min"],
+                summary[f"{tree_name} one seed"]["min"],
+                runs,
+            )
         figures["wall_s"] = summary
         figures["result_parts_identical"] = same_parts(last["before"], last["after"])
     figures["machine_after"] = machine()
@@ -112,7 +140,9 @@ def main() -> None:
     for tree_name in envs:
         row = summary[tree_name]
         print(f"{tree_name}: jobs 2 speed-up {row['speedup_jobs2']:.2f}x (target >= 1.7x), "
-              f"{row['ms_per_run_jobs1']:.1f} ms a run in one process")  # fmt: skip
+              f"{row['ms_per_run_jobs1']:.1f} ms a run in one process; fixed cost of a sweep "
+              f"process {row['fixed_s']:.2f} s, so a pool that cost nothing would give "
+              f"{row['bound']:.2f}x; the pool cost {row['pool_cost_s']:.2f} s")  # fmt: skip
     same = figures["result_parts_identical"]
     print(f"result parts before/after: byte-identical {same['bytes']}, values {same['values']}")
     report_end(figures, args.json)
