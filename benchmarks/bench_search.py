@@ -163,7 +163,11 @@ def _traced_row_bytes(rows: int) -> float:
     import numpy as np
 
     from benchsim.algorithms._base import Evaluate, Outcome
-    from benchsim.runner._trajectory import Trajectory
+
+    try:
+        from benchsim.runner._trajectory import Trajectory
+    except ModuleNotFoundError:  # older code (the baseline): it lived beside the search loop
+        from benchsim.runner._search import Trajectory
 
     jobs = [Evaluate(task="cifar10", arch=i % 15625) for i in range(1000)]
     outcomes = [
