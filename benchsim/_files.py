@@ -158,8 +158,8 @@ def _normalise(name: str) -> str:
 
 def _dist_info_versions() -> dict[str, str | None]:
     """Installed recorded package -> version, first on ``sys.path`` wins (as for imports): the
-    version in its ``.dist-info`` folder name, or None where another kind of record is found
-    (then read through :mod:`importlib.metadata`)."""
+    version in its ``.dist-info`` folder name or in its ``.egg-info`` folder's ``PKG-INFO``,
+    or None where neither says (then read through :mod:`importlib.metadata`)."""
     wanted = {_normalise(n): n for n in RECORDED_PACKAGES}
     found: dict[str, str | None] = {}
     for entry in sys.path:
@@ -173,10 +173,14 @@ def _dist_info_versions() -> dict[str, str | None]:
                 continue
             project, _, version = stem.partition("-")
             name = wanted.get(_normalise(project))
-            if name is not None and name not in found:
-                if kind == "egg-info" and not version:  # a checkout's `pip install -e .`
-                    version = _pkg_info_version(Path(entry or ".", item))
-                found[name] = version if kind != "egg" and version else None
+            if name is None or name in found:
+                continue
+            if kind == "dist-info":
+                found[name] = version or None
+            elif kind == "egg-info":  # e.g. a checkout's `pip install -e .`
+                found[name] = _pkg_info_version(Path(entry or ".", item))
+            else:
+                found[name] = None
     return found
 
 

@@ -5,10 +5,10 @@ The server lives until the sweep's process exits; Python's teardown of what the 
 whoever reads the sweep's output through a pipe (a script, ``| tee``, CI) waited for both.  The
 server holds no data and writes no file: ``os._exit`` as its teardown begins loses nothing.
 
-Only a process started with :data:`SERVER_MARK` in its environment (the fork server,
-:func:`benchsim._forkserver.ensure_server`) is affected; the mark is removed at once, so the
-workers forked from the server never see it (they exit through ``os._exit`` anyway).  Imported
-anywhere else, this module does nothing.
+Only the fork server is affected: :func:`benchsim._forkserver.ensure_server` starts it with
+:data:`SERVER_MARK` set to the starting process's id, which is the server's parent and no other
+process's.  The mark is removed at once, so the workers forked from the server never see it
+(they exit through ``os._exit`` anyway).  Imported anywhere else, this module does nothing.
 """
 
 from __future__ import annotations
@@ -18,5 +18,5 @@ import os
 
 SERVER_MARK = "BENCHSIM_FORK_SERVER"
 
-if os.environ.pop(SERVER_MARK, None) == "1":
+if os.environ.pop(SERVER_MARK, None) == str(os.getppid()):
     atexit.register(os._exit, 0)

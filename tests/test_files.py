@@ -56,6 +56,21 @@ def test_a_checkouts_egg_info_gives_its_version_without_importlib_metadata(tmp_p
     assert out.stdout.split() == ["9.8.7", "False", "9.8.7"]
 
 
+def test_an_egg_info_named_with_its_version_still_reads_pkg_info(tmp_path):
+    """Old installers name the folder ``<name>-<version>-py3.X.egg-info``: the name is not
+    the version, PKG-INFO is."""
+    from benchsim._files import _dist_info_versions
+
+    folder = tmp_path / "networkx-3.0-py3.11.egg-info"
+    folder.mkdir()
+    (folder / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: networkx\nVersion: 3.0\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        assert _dist_info_versions()["networkx"] == "3.0"
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
 def test_small_result_tables_are_snappy_large_ones_zstd():
     from benchsim._files import ZSTD_FROM_ROWS, parquet_codec
 

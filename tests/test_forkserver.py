@@ -56,13 +56,20 @@ print("marked" if "BENCHSIM_FORK_SERVER" in os.environ else "unmarked")
 """
 
 
-@pytest.mark.parametrize(("mark", "out"), [(None, "unmarked teardown ran"), ("1", "unmarked")])
+@pytest.mark.parametrize(
+    ("mark", "out"),
+    [
+        (None, "unmarked teardown ran"),
+        ("1", "unmarked teardown ran"),  # marked by someone else than its parent
+        ("parent", "unmarked"),  # what ensure_server gives the fork server it starts
+    ],
+)
 def test_only_the_marked_fork_server_skips_its_teardown(mark, out):
     """The fork server's interpreter teardown (25 ms) used to run after the sweep ended, and a
     pipe reading the sweep's output waited for it; anywhere else the module must do nothing."""
     env = {k: v for k, v in os.environ.items() if k != "BENCHSIM_FORK_SERVER"}
     if mark is not None:
-        env["BENCHSIM_FORK_SERVER"] = mark
+        env["BENCHSIM_FORK_SERVER"] = str(os.getpid()) if mark == "parent" else mark
     done = subprocess.run([sys.executable, "-c", FAST_EXIT], env=env, capture_output=True,
                           text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
