@@ -28,7 +28,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     for names in (
         "errors _version",
         "_paths",
-        "_checks _integrity _registry _files _ticker _arrow _linalg",
+        "_checks _integrity _registry _files _ticker _arrow _linalg _forkserver_exit",
         "_forkserver",
         "catalog spaces distances",
         "store algorithms",
