@@ -67,7 +67,8 @@ print("marked" if "BENCHSIM_FORK_SERVER" in os.environ else "unmarked")
 def test_only_the_marked_fork_server_skips_its_teardown(mark, out):
     """The fork server's interpreter teardown (25 ms) used to run after the sweep ended, and a
     pipe reading the sweep's output waited for it; anywhere else the module must do nothing."""
-    env = {k: v for k, v in os.environ.items() if k != "BENCHSIM_FORK_SERVER"}
+    unset = ("BENCHSIM_FORK_SERVER", "PYTHONUNBUFFERED")  # buffered, as in CI: flushed?
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     if mark is not None:
         env["BENCHSIM_FORK_SERVER"] = str(os.getpid()) if mark == "parent" else mark
     done = subprocess.run([sys.executable, "-c", FAST_EXIT], env=env, capture_output=True,
