@@ -299,6 +299,7 @@ def run_sweep(
         if stop.signum is not None:  # stopped while planning: start nothing
             tasks = []
         pool = make_executor(executor, jobs, address, gpu=gpu, devices=devices) if tasks else None
+        unheard: set[str] = set()
         last_table = time.perf_counter()
         try:
             waiting = True
@@ -322,17 +323,42 @@ def run_sweep(
             waiting = False
             if pool is not None:
                 pool.close()
+                unheard = _count_unheard(out, results, todo, rows, summary)
             _write_rows(results, planned, rows)
         if stop.signum is not None:
             summary.interrupted = True
             summary.signal = stop.signum
         if summary.interrupted:
-            ended = {r.run_id for r in summary.records if r.status in ("ok", "failed")}
+            ended = {r.run_id for r in summary.records if r.status in ("ok", "failed")} | unheard
             summary.checkpointed = sum(
                 has_checkpoint(p.folder) for p in todo.values() if p.run_id not in ended
             )
     summary.wall_seconds = time.perf_counter() - t0
     return summary
+
+
+def _count_unheard(
+    out: Path,
+    results: Path,
+    todo: dict[str, Planned],
+    rows: dict[str, list[dict]],
+    summary: SweepSummary,
+) -> set[str]:
+    """Count the runs that finished after the sweep stopped listening (a stop while workers
+    were inside a batch, or a run that ended as the signal came): their files are complete,
+    so they are finished runs, in ``_runs.parquet`` and the summary, not runs "not run".
+    Returns their ids."""
+    heard = {record.run_id for record in summary.records}
+    found = set()
+    for run_id, item in todo.items():
+        if run_id in heard or not (item.folder / "result.json").is_file():
+            continue
+        write_run_parts(item.folder, results, item.algo, run_id, only_missing=True)
+        rows[run_id] = run_rows(item, out)
+        (out / "failures" / f"{run_id}.json").unlink(missing_ok=True)
+        summary.finished += 1
+        found.add(run_id)
+    return found
 
 
 def _write_rows(results: Path, planned: list[Planned], rows: dict[str, list[dict]]) -> None:

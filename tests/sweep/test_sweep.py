@@ -262,6 +262,33 @@ def test_a_live_lock_is_refused_and_a_dead_one_taken_over(installed_home, tmp_pa
     assert not lock.exists()
 
 
+def test_runs_that_finish_after_a_stop_count_as_finished(installed_home, tmp_path, monkeypatch):
+    """A stop while a worker was inside a batch: the runs it finished after the sweep stopped
+    listening have their files, so they count as finished (summary, _runs.parquet, parts)
+    instead of "not run"."""
+    import benchsim.sweep._sweep as sweep_module
+    from benchsim.sweep._executors import InlineExecutor
+    from benchsim.sweep._worker import run_task
+
+    class StopsAfterOne(InlineExecutor):
+        def map_unordered(self, tasks):
+            tasks = list(tasks)
+            done = [run_task(task) for task in tasks[:3]]  # a batch of three, all finished
+            yield tasks[0], done[0]
+            raise KeyboardInterrupt  # the sweep stops listening after the first
+
+    monkeypatch.setattr(sweep_module, "make_executor", lambda *a, **k: StopsAfterOne())
+    out = tmp_path / "sw"
+    summary = run_sweep(_spec(seeds="0-2"), out)
+    assert summary.interrupted and (summary.finished, summary.left) == (3, 3)
+    assert "3 not run" in summary.line() and "checkpointed" not in summary.line()
+    runs = pd.read_parquet(out / "results" / "_runs.parquet")
+    assert (runs["status"] == "ok").sum() == 2 * 3  # two tasks a run
+    parts = list((out / "results").rglob("part-*.parquet"))
+    assert len(parts) == 2 * 3
+    assert run_sweep(_spec(seeds="0-2"), out).skipped == 3  # and the next sweep agrees
+
+
 def test_process_pool_gives_the_same_files_as_one_process(installed_home, tmp_path):
     spec = _spec(algos="rs,emtnas", params=["emtnas.population_size=4", "emtnas.generations=3"])
     inline = run_sweep(spec, tmp_path / "one", jobs=1)
