@@ -81,7 +81,7 @@ def ensure_server(jobs: int) -> None:
 
     from benchsim._forkserver_exit import SERVER_MARK
 
-    with _environment({**thread_defaults(jobs), SERVER_MARK: str(os.getpid())}):
+    with threads_per_worker(jobs), _environment({SERVER_MARK: str(os.getpid())}):
         forkserver.ensure_running()
 
 

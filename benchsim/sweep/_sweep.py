@@ -287,8 +287,7 @@ def run_sweep(
         summary = SweepSummary(out=out, total=len(planned))
         for item in planned:
             if item.state == "done":
-                write_run_parts(item.folder, results, item.algo, item.run_id, only_missing=True)
-                (out / "failures" / f"{item.run_id}.json").unlink(missing_ok=True)
+                _keep_finished(item, out, results)
                 summary.skipped += 1
             else:
                 summary.moved_stale += item.state == "stale"
@@ -353,12 +352,18 @@ def _count_unheard(
     for run_id, item in todo.items():
         if run_id in heard or not (item.folder / "result.json").is_file():
             continue
-        write_run_parts(item.folder, results, item.algo, run_id, only_missing=True)
+        _keep_finished(item, out, results)
         rows[run_id] = run_rows(item, out)
-        (out / "failures" / f"{run_id}.json").unlink(missing_ok=True)
         summary.finished += 1
         found.add(run_id)
     return found
+
+
+def _keep_finished(item: Planned, out: Path, results: Path) -> None:
+    """A run whose files are complete: its result parts written where missing (a worker
+    killed between its result and its parts), its failure record, if any, removed."""
+    write_run_parts(item.folder, results, item.algo, item.run_id, only_missing=True)
+    (out / "failures" / f"{item.run_id}.json").unlink(missing_ok=True)
 
 
 def _write_rows(results: Path, planned: list[Planned], rows: dict[str, list[dict]]) -> None:
