@@ -13,6 +13,7 @@ import click
 from benchsim._version import __version__
 from benchsim.cli._compat import compat
 from benchsim.cli._data import data
+from benchsim.cli._exit import run_to_exit
 from benchsim.cli._group import ENV_DEBUG, BenchsimGroup
 from benchsim.cli._query import query
 from benchsim.cli._report import report
@@ -55,4 +56,11 @@ main.add_command(reproduce)
 main.add_command(compat)
 main.add_command(task_distance)
 
-__all__ = ["main"]
+
+def entry() -> None:
+    """The ``benchsim`` program: :data:`main`, then the process ends without the interpreter's
+    teardown (:mod:`benchsim.cli._exit`)."""
+    run_to_exit(main)
+
+
+__all__ = ["entry", "main"]

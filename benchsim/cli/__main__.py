@@ -1,6 +1,6 @@
 """``python -m benchsim.cli``: the same as the ``benchsim`` script."""
 
-from benchsim.cli import main
+from benchsim.cli import entry
 
 if __name__ == "__main__":
-    main(prog_name="benchsim")
+    entry()
