@@ -81,3 +81,28 @@ def test_the_fork_server_preloads_the_fast_exit_last():
     from benchsim._forkserver import worker_modules
 
     assert worker_modules()[-1] == "benchsim._forkserver_exit"
+
+
+CONSOLE_SCRIPT = """
+import sys
+from benchsim.cli import {name}
+if __name__ == "__main__":
+    from concurrent.futures import ProcessPoolExecutor
+    from benchsim._forkserver import ensure_server, worker_context
+    ensure_server(1)
+    with ProcessPoolExecutor(1, mp_context=worker_context()) as pool:
+        print(pool.submit(eval, "'benchsim.cli' in __import__('sys').modules").result())
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fork server")
+@pytest.mark.parametrize(("name", "imported"), [("entry", "False"), ("main", "True")])
+def test_workers_do_not_run_the_console_script_again(tmp_path, name, imported):
+    """A worker re-creates a script ``__main__`` by running it (the console script imports
+    ``benchsim.cli``, 20 ms); the ``benchsim`` script (it calls ``entry``) is treated as
+    ``python -m benchsim.cli``, which is not run again; any other script still is."""
+    script = tmp_path / "benchsim"
+    script.write_text(CONSOLE_SCRIPT.format(name=name))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == imported
