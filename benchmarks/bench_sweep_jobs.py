@@ -33,10 +33,20 @@ from pathlib import Path
 
 from _baseline import BEFORE, baseline_tree, env_for, machine, report_end, stats, timed
 
+CONSOLE_SCRIPT = """import sys
+try:
+    from benchsim.cli import entry
+except ImportError:  # a benchsim whose script called main
+    from benchsim.cli import main as entry
+if __name__ == "__main__":
+    sys.exit(entry())
+"""
+"""What ``pip install`` writes as the ``benchsim`` command, for whichever tree is imported."""
 
-def sweep(env: dict[str, str], out: Path, seeds: str, jobs: int) -> float:
-    command = [sys.executable, "-m", "benchsim.cli", "sweep", "--algo", "rs,rea", "--seeds",
-               seeds, "--jobs", str(jobs), "--no-progress", "--out", str(out)]  # fmt: skip
+
+def sweep(env: dict[str, str], out: Path, seeds: str, jobs: int, program: list[str]) -> float:
+    command = [*program, "sweep", "--algo", "rs,rea", "--seeds", seeds, "--jobs", str(jobs),
+               "--no-progress", "--out", str(out)]  # fmt: skip
     return timed(command, env)
 
 
@@ -90,6 +100,12 @@ def main() -> None:
         help="where the sweeps write (default: the system's temporary folder); /dev/shm, a "
         "RAM disk, takes the disk's file creation out of the figures",
     )
+    parser.add_argument(
+        "--script",
+        action="store_true",
+        help="start each sweep as the `benchsim` command a user types (a console script, as "
+        "pip writes it) instead of `python -m benchsim.cli`",
+    )
     args = parser.parse_args()
 
     import benchsim
@@ -103,11 +119,17 @@ def main() -> None:
         "runs": runs,
     }
     figures["dir"] = str(args.dir or tempfile.gettempdir())
+    figures["program"] = "benchsim (console script)" if args.script else "python -m benchsim.cli"
     with baseline_tree(args.baseline) as tree, tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        program = [sys.executable, "-m", "benchsim.cli"]
+        if args.script:
+            script = Path(tmp) / "benchsim"
+            script.write_text(CONSOLE_SCRIPT)
+            program = [sys.executable, str(script)]
         envs = {"before": env_for(tree), "after": env_for(None)}
         folders = iter(Path(tmp) / f"s{i}" for i in range(10**6))
         for env in envs.values():  # warm-up: bytecode, OS caches
-            sweep(env, next(folders), "0-1", 2)
+            sweep(env, next(folders), "0-1", 2, program)
         configs = [(tree, jobs) for tree in envs for jobs in (1, 2)]
         times: dict[str, list[float]] = {f"{t} jobs={j}": [] for t, j in configs}
         times.update({f"{t} one seed": [] for t in envs})
@@ -116,11 +138,12 @@ def main() -> None:
             for tree_name, jobs in configs[i % 4 :] + configs[: i % 4]:
                 out = next(folders)
                 times[f"{tree_name} jobs={jobs}"].append(
-                    sweep(envs[tree_name], out, args.seeds, jobs)
+                    sweep(envs[tree_name], out, args.seeds, jobs, program)
                 )
                 last[tree_name] = out
             for tree_name in envs:
-                times[f"{tree_name} one seed"].append(sweep(envs[tree_name], next(folders), "0", 1))
+                one_seed = sweep(envs[tree_name], next(folders), "0", 1, program)
+                times[f"{tree_name} one seed"].append(one_seed)
         summary = {key: stats(values) for key, values in times.items()}
         for tree_name in envs:
             summary[tree_name] = bound(
@@ -133,7 +156,8 @@ def main() -> None:
         figures["result_parts_identical"] = same_parts(last["before"], last["after"])
     figures["machine_after"] = machine()
 
-    print(f"sweep --algo rs,rea --seeds {args.seeds}: {runs} runs, {args.repeat} repeats")
+    print(f"{figures['program']} sweep --algo rs,rea --seeds {args.seeds}: {runs} runs, "
+          f"{args.repeat} repeats")  # fmt: skip
     print(f"{'':<18}{'min s':>8}{'median s':>10}")
     for key in times:
         print(f"{key:<18}{summary[key]['min']:>8.2f}{summary[key]['median']:>10.2f}")
