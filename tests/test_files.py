@@ -76,3 +76,31 @@ def test_small_result_tables_are_snappy_large_ones_zstd():
 
     assert [parquet_codec(n) for n in (0, 1, ZSTD_FROM_ROWS - 1)] == ["snappy"] * 3
     assert [parquet_codec(n) for n in (ZSTD_FROM_ROWS, 10**7)] == ["zstd"] * 2
+
+
+def test_atomic_parquet_writes_the_bytes_pyarrow_writes(tmp_path):
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from benchsim._files import atomic_parquet
+
+    table = pa.table({"x": np.arange(5000.0), "task": pa.array(["a", "b"] * 2500)})
+    pq.write_table(table, tmp_path / "plain.parquet", compression="snappy")
+    atomic_parquet(tmp_path / "buffered.parquet", table, compression="snappy")
+    assert (tmp_path / "buffered.parquet").read_bytes() == (tmp_path / "plain.parquet").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["buffered.parquet", "plain.parquet"]
+
+
+def test_a_failed_atomic_parquet_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    import pyarrow as pa
+    import pytest
+
+    from benchsim._files import atomic_parquet
+
+    target = tmp_path / "part.parquet"
+    target.write_bytes(b"old")
+    with pytest.raises(TypeError):
+        atomic_parquet(target, pa.table({"x": [1]}), compression="snappy", no_such_option=1)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["part.parquet"]

@@ -11,10 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from benchsim._files import (
-    atomic_path,
+    atomic_parquet,
     atomic_write_bytes,
     atomic_write_json,
     check_output_path,
@@ -61,15 +60,14 @@ def write_trajectory(path: Path, table: pa.Table) -> None:
     read back as plain strings (``pd.read_parquet`` gives string columns, not categoricals
     that sort by first use), as trajectory files always have.
     """
-    with atomic_path(path) as tmp:
-        pq.write_table(
-            table,
-            tmp,
-            compression=parquet_codec(table.num_rows),
-            write_statistics=True,
-            store_schema=False,
-            use_dictionary=[name for name in DICTIONARY_COLUMNS if name in table.schema.names],
-        )
+    atomic_parquet(
+        path,
+        table,
+        compression=parquet_codec(table.num_rows),
+        write_statistics=True,
+        store_schema=False,
+        use_dictionary=[name for name in DICTIONARY_COLUMNS if name in table.schema.names],
+    )
 
 
 DICTIONARY_COLUMNS = ("task", "kind", "arch_str", "source")

@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benchsim._arrow import column, numbers, repeated, take_rows, to_numbers, to_strings
-from benchsim._files import atomic_path, atomic_write_json, parquet_codec
+from benchsim._files import atomic_parquet, atomic_write_json, parquet_codec
 
 RESULTS = "results"
 FULL_KINDS = ("evaluate", "full_eval")
@@ -230,8 +230,7 @@ def write_run_parts(
 
 
 def _atomic_parquet(path: Path, table: pa.Table) -> None:
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression=parquet_codec(table.num_rows), store_schema=False)
+    atomic_parquet(path, table, compression=parquet_codec(table.num_rows), store_schema=False)
 
 
 RUN_COLUMNS = {
