@@ -1,7 +1,7 @@
 """``benchsim sweep --jobs 2`` against one process doing the same 200 RS/REA runs, before and after.
 
     python benchmarks/bench_sweep_jobs.py [--baseline c4a903d] [--repeat 3] [--seeds 0-99] \\
-        [--json benchmarks/results/sweep_jobs.json]
+        [--dir /dev/shm] [--script] [--json benchmarks/results/sweep_jobs.json]
 
 Each repeat times four fresh ``benchsim sweep --algo rs,rea --seeds 0-99 --no-progress``
 processes into new folders (NB201 cifar10 + cifar100, the algorithms' default budgets: 200
@@ -19,6 +19,9 @@ planning, the first run's table reads, exit), which two jobs pay as one does; th
 cost nothing: ``T1 / (fixed + (T1 - fixed) / 2)``; ``pool cost`` is what ``--jobs 2`` took
 beyond that ideal (starting the fork server and workers, their first runs, handing out runs,
 closing the pool).
+``--script`` starts each sweep as the ``benchsim`` command a user types (a console script
+like the one pip writes) instead of ``python -m benchsim.cli``: a pool worker re-creates a
+script's ``__main__`` by running it, and a package's ``__main__`` not.
 ``--dir`` says where the sweeps write: each run creates about six files, and on a file system
 where creating files from two processes at once contends (ext4 without a journal, as on the
 machine these figures were taken on) that shows in the speed-up.
