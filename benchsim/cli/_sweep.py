@@ -41,7 +41,8 @@ from benchsim.cli._live import (
     "--jobs",
     type=int,
     default=None,
-    help="Runs at a time (default: the number of CPUs; 1 runs them in this process).",
+    help="Runs at a time (default: the number of CPUs; 1 runs them in this process); no more "
+    "workers start than there are runs to do.",
 )
 @click.option(
     "--executor",

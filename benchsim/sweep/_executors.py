@@ -271,13 +271,18 @@ def make_executor(
     address: str | None = None,
     gpu: bool = False,
     devices: list[str] | None = None,
+    runs: int | None = None,
 ) -> InlineExecutor | PoolExecutor | RayExecutor:
     """The executor called ``name`` (``local`` or ``ray``), started.
 
     ``gpu``: each Ray task reserves a GPU; ``devices``: the local pool spreads its workers over
-    these GPUs.
+    these GPUs.  ``runs``: how many runs it will be given; a local pool starts no more workers
+    than that (``--jobs 64`` resuming the last two runs of a sweep starts two processes, not
+    64 that would each import benchsim to sit idle).
     """
     check_executor(name, jobs, address)
     if name == "ray":
         return RayExecutor(jobs, address, gpu)
-    return InlineExecutor() if jobs == 1 else PoolExecutor(jobs, devices)
+    if jobs == 1:
+        return InlineExecutor()
+    return PoolExecutor(jobs if runs is None else max(1, min(jobs, runs)), devices)

@@ -297,7 +297,9 @@ def run_sweep(
         tasks = [_task(p, results, checkpoint_every) for p in todo.values()]
         if stop.signum is not None:  # stopped while planning: start nothing
             tasks = []
-        pool = make_executor(executor, jobs, address, gpu=gpu, devices=devices) if tasks else None
+        pool = None
+        if tasks:
+            pool = make_executor(executor, jobs, address, gpu=gpu, devices=devices, runs=len(tasks))
         unheard: set[str] = set()
         last_table = time.perf_counter()
         try:

@@ -252,3 +252,28 @@ def test_a_stopped_pool_hands_out_no_more_batches(monkeypatch):
             pool.stop = True
     handed_out = sum(len(batch) for batch in log)
     assert len(seen) == handed_out < 100  # what was in flight came back; nothing more went out
+
+
+@pytest.mark.parametrize(("jobs", "runs", "workers"), [(8, 3, 3), (8, 1, 1), (2, 200, 2)])
+def test_a_local_pool_starts_no_more_workers_than_runs(monkeypatch, jobs, runs, workers):
+    from benchsim.sweep._executors import make_executor
+
+    monkeypatch.setattr(PoolExecutor, "_start", lambda self: _InlinePool(set(), []))
+    pool = make_executor("local", jobs, runs=runs)
+    assert isinstance(pool, PoolExecutor) and pool.jobs == workers
+
+
+def test_a_sweep_hands_its_pool_the_number_of_runs_to_do(monkeypatch, installed_home, tmp_path):
+    from benchsim.sweep import _sweep, make_spec, run_sweep
+
+    asked = []
+
+    def no_pool(*args, **kwargs):
+        asked.append(kwargs["runs"])
+        raise KeyboardInterrupt  # (nothing needs to run)
+
+    monkeypatch.setattr(_sweep, "make_executor", no_pool)
+    spec = make_spec("rs", "0-2", benchmark="nb201", tasks="cifar10", budget="20")
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(spec, tmp_path / "sweep", jobs=8)
+    assert asked == [3]
