@@ -19,6 +19,11 @@ planning, the first run's table reads, exit), which two jobs pay as one does; th
 cost nothing: ``T1 / (fixed + (T1 - fixed) / 2)``; ``pool cost`` is what ``--jobs 2`` took
 beyond that ideal (starting the fork server and workers, their first runs, handing out runs,
 closing the pool).
+What the machine allows: each repeat also times the two halves of the seeds as two
+independent one-process sweeps started at the same moment (``side by side``: no pool, no
+messages, each with its own start-up on its own core), the wall until both have ended.
+``side_by_side`` is ``T1`` over that; ``vs_side_by_side`` is how far ``--jobs 2`` is from it
+(1.0: the pool costs what splitting the sweep by hand would).
 ``--script`` starts each sweep as the ``benchsim`` command a user types (a console script
 like the one pip writes) instead of ``python -m benchsim.cli``: a pool worker re-creates a
 script's ``__main__`` by running it, and a package's ``__main__`` not.
@@ -30,11 +35,13 @@ machine these figures were taken on) that shows in the speed-up.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from _baseline import BEFORE, baseline_tree, env_for, machine, report_end, stats, timed
+from _baseline import BEFORE, NEUTRAL, baseline_tree, env_for, machine, report_end, stats, timed
 
 CONSOLE_SCRIPT = """import sys
 try:
@@ -51,6 +58,34 @@ def sweep(env: dict[str, str], out: Path, seeds: str, jobs: int, program: list[s
     command = [*program, "sweep", "--algo", "rs,rea", "--seeds", seeds, "--jobs", str(jobs),
                "--no-progress", "--out", str(out)]  # fmt: skip
     return timed(command, env)
+
+
+def side_by_side(
+    env: dict[str, str], outs: tuple[Path, Path], seeds: tuple[str, str], program: list[str]
+) -> float:
+    """Wall seconds until two one-process sweeps, started together, have both ended."""
+    commands = [
+        [*program, "sweep", "--algo", "rs,rea", "--seeds", half, "--jobs", "1", "--no-progress",
+         "--out", str(out)]
+        for out, half in zip(outs, seeds, strict=True)
+    ]  # fmt: skip
+    t0 = time.perf_counter()
+    started = [
+        subprocess.Popen(command, env=env, cwd=NEUTRAL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+        for command in commands
+    ]  # fmt: skip
+    for command, process in zip(commands, started, strict=True):
+        _, err = process.communicate()
+        if process.returncode:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{err[-2000:]}")
+    return time.perf_counter() - t0
+
+
+def halves(seeds: tuple[int, ...]) -> tuple[str, str]:
+    """The first and second half of ``seeds`` as two ``--seeds`` values."""
+    middle = len(seeds) // 2
+    return ",".join(map(str, seeds[:middle])), ",".join(map(str, seeds[middle:]))
 
 
 def same_parts(a: Path, b: Path) -> dict[str, bool]:
@@ -115,7 +150,8 @@ def main() -> None:
     from benchsim.sweep import parse_seeds
 
     benchsim.benchmark("nb201")  # installed before anything is timed
-    runs = 2 * len(parse_seeds(args.seeds))
+    seed_list = parse_seeds(args.seeds)
+    runs = 2 * len(seed_list)
     figures: dict[str, object] = {
         "machine_before": machine(),
         "baseline": args.baseline,
@@ -136,6 +172,7 @@ def main() -> None:
         configs = [(tree, jobs) for tree in envs for jobs in (1, 2)]
         times: dict[str, list[float]] = {f"{t} jobs={j}": [] for t, j in configs}
         times.update({f"{t} one seed": [] for t in envs})
+        times["after side by side"] = []
         last: dict[str, Path] = {}
         for i in range(args.repeat):
             for tree_name, jobs in configs[i % 4 :] + configs[: i % 4]:
@@ -147,6 +184,10 @@ def main() -> None:
             for tree_name in envs:
                 one_seed = sweep(envs[tree_name], next(folders), "0", 1, program)
                 times[f"{tree_name} one seed"].append(one_seed)
+            pair = (next(folders), next(folders))
+            times["after side by side"].append(
+                side_by_side(envs["after"], pair, halves(seed_list), program)
+            )
         summary = {key: stats(values) for key, values in times.items()}
         for tree_name in envs:
             summary[tree_name] = bound(
@@ -155,6 +196,9 @@ def main() -> None:
                 summary[f"{tree_name} one seed"]["min"],
                 runs,
             )
+        after, one, two = summary["after"], summary["after jobs=1"], summary["after jobs=2"]
+        after["side_by_side"] = round(one["min"] / summary["after side by side"]["min"], 3)
+        after["vs_side_by_side"] = round(summary["after side by side"]["min"] / two["min"], 3)
         figures["wall_s"] = summary
         figures["result_parts_identical"] = same_parts(last["before"], last["after"])
     figures["machine_after"] = machine()
@@ -170,6 +214,10 @@ def main() -> None:
               f"{row['ms_per_run_jobs1']:.1f} ms a run in one process; fixed cost of a sweep "
               f"process {row['fixed_s']:.2f} s, so a pool that cost nothing would give "
               f"{row['bound']:.2f}x; the pool cost {row['pool_cost_s']:.2f} s")  # fmt: skip
+    after = summary["after"]
+    print(f"after: the two halves as two one-process sweeps side by side give "
+          f"{after['side_by_side']:.2f}x; jobs 2 is {after['vs_side_by_side']:.2f}x as fast as "
+          "they are")  # fmt: skip
     same = figures["result_parts_identical"]
     print(f"result parts before/after: byte-identical {same['bytes']}, values {same['values']}")
     report_end(figures, args.json)
