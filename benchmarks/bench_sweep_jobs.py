@@ -125,11 +125,26 @@ def _folder(text: str) -> Path:
     return Path(text)
 
 
+def _seeds(text: str) -> str:
+    """``--seeds``: a benchsim seed list of at least two seeds (two halves to run side by side;
+    argparse prints the refusal in one line)."""
+    from benchsim.errors import ConfigError
+    from benchsim.sweep import parse_seeds
+
+    try:
+        count = len(parse_seeds(text))
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    if count < 2:
+        raise argparse.ArgumentTypeError(f"{text!r} is one seed; give at least two, e.g. 0-99")
+    return text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default=BEFORE, help="git revision or source folder")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--seeds", default="0-99")
+    parser.add_argument("--seeds", type=_seeds, default="0-99", help="at least two seeds")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument(
         "--dir",
