@@ -24,6 +24,11 @@ independent one-process sweeps started at the same moment (``side by side``: no 
 messages, each with its own start-up on its own core), the wall until both have ended.
 ``side_by_side`` is ``T1`` over that; ``vs_side_by_side`` is how far ``--jobs 2`` is from it
 (1.0: the pool costs what splitting the sweep by hand would).
+What the cores allow: each repeat also times a pure-Python loop in a fresh process, alone and
+as two copies started together.  ``parallel_slowdown`` is the slower copy's time over the lone
+one's (on a shared or virtual machine two busy cores each run slower than one); ``bound_cores``
+is ``bound`` with the runs' half of the work slowed by that much, the speed-up of a pool that
+cost nothing on this machine.
 ``--script`` starts each sweep as the ``benchsim`` command a user types (a console script
 like the one pip writes) instead of ``python -m benchsim.cli``: a pool worker re-creates a
 script's ``__main__`` by running it, and a package's ``__main__`` not.
@@ -82,6 +87,26 @@ def side_by_side(
     return time.perf_counter() - t0
 
 
+CPU_LOOP = """import time
+start = time.perf_counter()
+total = 0
+for i in range(3_000_000):
+    total += i * i % 7
+print(time.perf_counter() - start)
+"""
+"""A tenth of a second or so of pure-Python work that touches no file and little memory."""
+
+
+def cpu_loops(copies: int) -> float:
+    """Seconds the slowest of ``copies`` fresh processes, started together, spent in
+    :data:`CPU_LOOP` (the loop alone: start-up is not timed)."""
+    started = [
+        subprocess.Popen([sys.executable, "-c", CPU_LOOP], stdout=subprocess.PIPE, text=True)
+        for _ in range(copies)
+    ]
+    return max(float(process.communicate()[0]) for process in started)
+
+
 def halves(seeds: tuple[int, ...]) -> tuple[str, str]:
     """The first and second half of ``seeds`` as two ``--seeds`` values."""
     middle = len(seeds) // 2
@@ -102,9 +127,12 @@ def same_parts(a: Path, b: Path) -> dict[str, bool]:
     }
 
 
-def bound(one: float, two: float, one_seed: float, runs: int) -> dict[str, float]:
+def bound(
+    one: float, two: float, one_seed: float, runs: int, slowdown: float = 1.0
+) -> dict[str, float]:
     """The speed-up, and what bounds it (see the module docstring): ``one`` and ``two`` are the
-    sweep's wall with one and two jobs, ``one_seed`` a 2-run sweep's in one process."""
+    sweep's wall with one and two jobs, ``one_seed`` a 2-run sweep's in one process,
+    ``slowdown`` how much slower each of two busy cores runs than one alone."""
     per_run = (one - one_seed) / (runs - 2)
     fixed = one_seed - 2 * per_run
     ideal = fixed + (one - fixed) / 2
@@ -114,6 +142,7 @@ def bound(one: float, two: float, one_seed: float, runs: int) -> dict[str, float
         "ms_per_run_marginal": round(1000 * per_run, 2),
         "fixed_s": round(fixed, 3),
         "bound": round(one / ideal, 3),
+        "bound_cores": round(one / (fixed + (one - fixed) / 2 * slowdown), 3),
         "pool_cost_s": round(two - ideal, 3),
     }
 
@@ -188,6 +217,7 @@ def main() -> None:
         times: dict[str, list[float]] = {f"{t} jobs={j}": [] for t, j in configs}
         times.update({f"{t} one seed": [] for t in envs})
         times["after side by side"] = []
+        times["loop alone"], times["loop pair"] = [], []
         last: dict[str, Path] = {}
         for i in range(args.repeat):
             for tree_name, jobs in configs[i % 4 :] + configs[: i % 4]:
@@ -203,13 +233,18 @@ def main() -> None:
             times["after side by side"].append(
                 side_by_side(envs["after"], pair, halves(seed_list), program)
             )
+            times["loop alone"].append(cpu_loops(1))
+            times["loop pair"].append(cpu_loops(2))
         summary = {key: stats(values) for key, values in times.items()}
+        slowdown = summary["loop pair"]["min"] / summary["loop alone"]["min"]
+        summary["parallel_slowdown"] = round(slowdown, 3)
         for tree_name in envs:
             summary[tree_name] = bound(
                 summary[f"{tree_name} jobs=1"]["min"],
                 summary[f"{tree_name} jobs=2"]["min"],
                 summary[f"{tree_name} one seed"]["min"],
                 runs,
+                slowdown,
             )
         after, one, two = summary["after"], summary["after jobs=1"], summary["after jobs=2"]
         after["side_by_side"] = round(one["min"] / summary["after side by side"]["min"], 3)
@@ -233,6 +268,8 @@ def main() -> None:
     print(f"after: the two halves as two one-process sweeps side by side give "
           f"{after['side_by_side']:.2f}x; jobs 2 is {after['vs_side_by_side']:.2f}x as fast as "
           "they are")  # fmt: skip
+    print(f"two copies of a pure-Python loop at once take {slowdown:.3f}x as long as one: a "
+          f"cost-free pool would give {after['bound_cores']:.2f}x on these cores")  # fmt: skip
     same = figures["result_parts_identical"]
     print(f"result parts before/after: byte-identical {same['bytes']}, values {same['values']}")
     report_end(figures, args.json)
