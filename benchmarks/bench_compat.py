@@ -34,6 +34,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _args import count
 
 ROOT = Path(__file__).resolve().parents[1]
 EMULATE = "hp12-proxy,eval-time,no-latency"
@@ -208,7 +209,7 @@ def rea_comparison(work: Path, runs: int) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=500, help="REA runs per side")
+    parser.add_argument("--runs", type=count(), default=500, help="REA runs per side")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/compat.json")
     args = parser.parse_args()
     calls = single_calls()

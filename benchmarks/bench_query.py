@@ -44,6 +44,7 @@ import timeit
 from pathlib import Path
 
 import numpy as np
+from _args import count
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ("nb201", "tnb101-micro", "tnb101-macro")
@@ -220,10 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     """Install if needed, measure, print the table; exit 0 (misses are reported, not fatal)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirror", help="offline mirror of the sources (installs if missing)")
-    parser.add_argument("--pairs", type=int, default=10**6, help="query_many batch size")
+    parser.add_argument("--pairs", type=count(), default=10**6, help="query_many batch size")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--baseline", default=None, help="also measure this revision/folder")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per tree with --baseline")
+    parser.add_argument("--repeat", type=count(), default=3, help="runs per tree with --baseline")
     args = parser.parse_args(argv)
     if args.baseline:
         return compare(args)

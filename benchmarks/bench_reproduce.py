@@ -19,6 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from _args import count
 from _baseline import BEFORE, baseline_tree, env_for, machine, report_end, stats, timed
 
 
@@ -38,9 +39,9 @@ def table(out: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default=BEFORE, help="git revision or source folder")
-    parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--runs", type=int, default=500, help="runs per method")
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--repeat", type=count(), default=2)
+    parser.add_argument("--runs", type=count(), default=500, help="runs per method")
+    parser.add_argument("--jobs", type=count(), default=2)
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
 

@@ -20,6 +20,8 @@ import tempfile
 import time
 from collections import defaultdict
 
+from _args import count
+
 
 def _layer(filename: str) -> str:
     for part in ("algorithms", "runner", "backends", "spaces"):
@@ -31,7 +33,7 @@ def _layer(filename: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--algo", default="emtnas")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=count(), default=5)
     args = parser.parse_args(argv)
 
     from benchsim.runner import RunConfig, execute_run

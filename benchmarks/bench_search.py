@@ -52,6 +52,8 @@ import sys
 import time
 from pathlib import Path
 
+from _args import count
+
 HERE = Path(__file__).resolve().parents[1]
 REA_EVALS = 10_000
 RS_EVALS = 1_000_000
@@ -340,9 +342,9 @@ def main(argv: list[str] | None = None) -> int:
         help="BENCHSIM_HOME of the older code (default: $BENCHSIM_HOME-base): benchsim rebuilds "
         "tables another version wrote, so the two must not share them",
     )
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--rea-evals", type=int, default=REA_EVALS)
-    parser.add_argument("--rs-evals", type=int, default=RS_EVALS)
+    parser.add_argument("--repeat", type=count(), default=5)
+    parser.add_argument("--rea-evals", type=count(), default=REA_EVALS)
+    parser.add_argument("--rs-evals", type=count(), default=RS_EVALS)
     parser.add_argument("--cases", default="rea,rea_fixed,rea_default,rea_numpy,rs,rs_numpy,pandas")
     parser.add_argument("--out", type=Path, default=HERE / "benchmarks/results/search.json")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)

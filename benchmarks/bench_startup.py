@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
+from _args import count
 from _baseline import BEFORE, NEUTRAL, baseline_tree, env_for, machine, report_end, stats, timed
 
 MAIN = ["-m", "benchsim.cli", "run", "--algo", "emtnas", "--backend", "table", "--no-progress"]
@@ -93,7 +94,7 @@ def compare_runs(before: Path, after: Path) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default=BEFORE, help="git revision or source folder")
-    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--repeat", type=count(), default=9)
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
 

@@ -34,6 +34,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from _args import count
+
 TASKS = ("cifar10", "cifar100")
 
 
@@ -178,7 +180,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0-99")
     parser.add_argument("--algos", default="rs,rea,emtnas,ktnas")
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=count(), default=2)
     parser.add_argument("--budget", default=None)
     parser.add_argument("--ray-seeds", default="0-9", help="'' skips the Ray comparison")
     parser.add_argument("--out", type=Path, default=None, help="keep the sweeps here")

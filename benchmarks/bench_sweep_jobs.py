@@ -46,6 +46,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _args import count
 from _baseline import BEFORE, NEUTRAL, baseline_tree, env_for, machine, report_end, stats, timed
 
 CONSOLE_SCRIPT = """import sys
@@ -172,7 +173,7 @@ def _seeds(text: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default=BEFORE, help="git revision or source folder")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=count(), default=3)
     parser.add_argument("--seeds", type=_seeds, default="0-99", help="at least two seeds")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument(

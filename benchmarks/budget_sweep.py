@@ -26,6 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from _args import count
 
 TASKS = ("cifar10", "cifar100")
 BASELINES = ("rs", "rea")
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generations", default="10,20,50,100,300")
     parser.add_argument("--seeds", type=int, default=30)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=count(), default=2)
     parser.add_argument(
         "--backend-option",
         action="append",

@@ -31,6 +31,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from _args import count
 
 QUERIES = 50
 CHECKPOINTS = (10, 25, 50)
@@ -287,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--benchmarks", default="tnb101-micro,tnb101-macro")
     parser.add_argument("--methods", default="catch,rs,rea,ppo")
     parser.add_argument("--seeds", type=int, default=30)
-    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--jobs", type=count(), default=1)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--markdown", type=Path, default=None)
     parser.add_argument("--plot", type=Path, default=None)

@@ -32,6 +32,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from _args import count
 
 DEFAULT_TASKS = {"nb201": "cifar10,cifar100", "tnb101-micro": "class_object,class_scene"}
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)
@@ -228,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--benchmark", default="nb201", choices=sorted(DEFAULT_TASKS))
     parser.add_argument("--tasks", default=None)
     parser.add_argument("--seeds", type=int, default=30)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=count(), default=2)
     parser.add_argument("--multi", default="emtnas,ktnas,jt-d,jt-s")
     parser.add_argument(
         "--budget-from",
