@@ -95,7 +95,8 @@ for i in range(3_000_000):
     total += i * i % 7
 print(time.perf_counter() - start)
 """
-"""A tenth of a second or so of pure-Python work that touches no file and little memory."""
+"""0.1-0.2 s of pure-Python work (on the machines measured) that touches no file and little
+memory."""
 
 
 def cpu_loops(copies: int) -> float:
