@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +27,25 @@ def _find_mirror() -> Path | None:
 
 
 MIRROR = _find_mirror()
+
+
+@pytest.fixture(scope="session")
+def fresh_python() -> Callable[..., str]:
+    """Run ``code`` (with ``args`` as ``sys.argv[1:]``) in a new interpreter and return what it
+    printed: what a fresh process imports, or whether it depends on the process, cannot be seen
+    from inside the test run, where earlier tests have imported everything.  The child must
+    succeed; if not, its stderr is the assertion message."""
+
+    def run(
+        code: str, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, cwd=cwd
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    return run
 
 
 @pytest.fixture(scope="session")

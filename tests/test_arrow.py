@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -45,7 +42,7 @@ def test_lists_with_nulls_and_repeats():
         to_numbers(pa.array([1, None]), np.int64)
 
 
-def test_nothing_here_imports_pandas():
+def test_nothing_here_imports_pandas(fresh_python):
     """pa.array / to_numpy import pandas (~0.2 s a process); these helpers must not."""
     code = (
         "import sys\n"
@@ -57,8 +54,7 @@ def test_nothing_here_imports_pandas():
         "to_numbers(t.column('a'), np.float64); to_strings(t.column('s'))\n"
         "print('pandas' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert fresh_python(code).strip() == "False"
 
 
 def _mixed_table() -> pa.Table:
@@ -97,7 +93,7 @@ def test_take_rows_hands_other_columns_to_arrow():
     assert take_rows(with_null, index[1:]).equals(with_null.take(pa.array([1])))
 
 
-def test_take_rows_of_numbers_and_dictionaries_needs_no_pyarrow_compute():
+def test_take_rows_of_numbers_and_dictionaries_needs_no_pyarrow_compute(fresh_python):
     """pyarrow.compute costs 22 ms to import: a sweep worker's first run paid it to split the
     run's rows by task."""
     code = (
@@ -111,5 +107,4 @@ def test_take_rows_of_numbers_and_dictionaries_needs_no_pyarrow_compute():
         "take_rows(t, np.array([2, 0]))\n"
         "print('pyarrow.compute' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert fresh_python(code).strip() == "False"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.metadata
-import subprocess
 import sys
 
 from benchsim._files import RECORDED_PACKAGES, package_versions
@@ -21,7 +20,9 @@ def test_package_versions_are_the_installed_ones():
             assert versions[name] == expected
 
 
-def test_package_versions_import_neither_the_packages_nor_importlib_metadata(tmp_path):
+def test_package_versions_import_neither_the_packages_nor_importlib_metadata(
+    tmp_path, fresh_python
+):
     """Reading the versions costs a directory listing, not ~20 ms of METADATA parsing (run
     outside the checkout, whose benchsim.egg-info is another kind of record)."""
     code = (
@@ -31,13 +32,11 @@ def test_package_versions_import_neither_the_packages_nor_importlib_metadata(tmp
         "print(sorted(m for m in ('importlib.metadata', 'numpy', 'scipy', 'pandas', 'torch', "
         "'networkx') if m in sys.modules))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
-    )
-    assert out.stdout.strip() == "['numpy']"  # numpy: imported by benchsim._files itself
+    # numpy: imported by benchsim._files itself
+    assert fresh_python(code, cwd=tmp_path).strip() == "['numpy']"
 
 
-def test_a_checkouts_egg_info_gives_its_version_without_importlib_metadata(tmp_path):
+def test_a_checkouts_egg_info_gives_its_version_without_importlib_metadata(tmp_path, fresh_python):
     """An editable install leaves ``benchsim.egg-info`` in the checkout, first on sys.path when
     a command runs there: its PKG-INFO holds the version importlib.metadata would report."""
     (tmp_path / "benchsim.egg-info").mkdir()
@@ -50,10 +49,7 @@ def test_a_checkouts_egg_info_gives_its_version_without_importlib_metadata(tmp_p
         "print(package_versions()['benchsim'], 'importlib.metadata' in sys.modules)\n"
         "print(importlib.import_module('importlib.metadata').version('benchsim'))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
-    )
-    assert out.stdout.split() == ["9.8.7", "False", "9.8.7"]
+    assert fresh_python(code, cwd=tmp_path).split() == ["9.8.7", "False", "9.8.7"]
 
 
 def test_an_egg_info_named_with_its_version_still_reads_pkg_info(tmp_path):

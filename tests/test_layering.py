@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import ast
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -101,14 +99,8 @@ EXISTING = sorted(u for u in LAYER_OF if (PACKAGE / u).is_dir() or (PACKAGE / f"
 
 
 @pytest.mark.parametrize("unit", EXISTING)
-def test_importing_a_package_loads_nothing_above_it(unit):
-    out = subprocess.run(
-        [sys.executable, "-c", _PROBE, f"benchsim.{unit}"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=PACKAGE.parent,
-    )
-    loaded = {_unit(m) for m in json.loads(out.stdout)}
+def test_importing_a_package_loads_nothing_above_it(unit, fresh_python):
+    out = fresh_python(_PROBE, f"benchsim.{unit}", cwd=PACKAGE.parent)
+    loaded = {_unit(m) for m in json.loads(out)}
     above = sorted(u for u in loaded if LAYER_OF.get(u, 99) > LAYER_OF[unit])
     assert not above, f"importing benchsim.{unit} loads {above}"

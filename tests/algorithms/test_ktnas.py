@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
 import sys
 
 import numpy as np
@@ -100,7 +99,7 @@ def test_embeddings_shape_determinism_and_cache(cache_home):
     assert len(np.unique(table.round(5), axis=0)) == space.size
 
 
-def test_embeddings_do_not_depend_on_the_process(cache_home):
+def test_embeddings_do_not_depend_on_the_process(cache_home, fresh_python):
     code = (
         "import numpy as np; from benchsim.spaces import get_space; "
         "from benchsim.algorithms._embedding import architecture_embeddings, EmbeddingSettings; "
@@ -111,9 +110,7 @@ def test_embeddings_do_not_depend_on_the_process(cache_home):
     for hash_seed in ("1", "2"):
         home = str(cache_home / hash_seed)
         env = {**os.environ, "PYTHONHASHSEED": hash_seed, "BENCHSIM_HOME": home}
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-        assert out.returncode == 0, out.stderr
-        sums.append(out.stdout.strip())
+        sums.append(fresh_python(code, env=env).strip())
     assert sums[0] == sums[1]
 
 

@@ -38,7 +38,7 @@ def test_help_lists_commands() -> None:
         assert re.search(rf"^\s+{command}\s", result.stdout, re.M), command
 
 
-def test_help_is_fast_and_imports_no_data_stack() -> None:
+def test_help_is_fast_and_imports_no_data_stack(fresh_python) -> None:
     """`benchsim --help` must not import pandas, pyarrow, torch or the store."""
     code = (
         "import sys; from benchsim.cli import main\n"
@@ -47,10 +47,7 @@ def test_help_is_fast_and_imports_no_data_stack() -> None:
         " if m in sys.modules]\n"
         "print('HEAVY', heavy)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert "HEAVY []" in out
+    assert "HEAVY []" in fresh_python(code)
 
 
 def test_unknown_command_is_one_line() -> None:

@@ -1,8 +1,6 @@
 """End-to-end runs on the real tables: outputs, determinism, resume, bad input."""
 
 import json
-import subprocess
-import sys
 
 import pyarrow.parquet as pq
 import pytest
@@ -277,7 +275,7 @@ def test_a_run_is_started_stepped_saved_and_finished(tmp_path, installed_home):
         Run.start(config(), None).save()
 
 
-def test_a_run_checkpoint_and_resume_import_no_pandas(installed_home, tmp_path):
+def test_a_run_checkpoint_and_resume_import_no_pandas(installed_home, tmp_path, fresh_python):
     """pyarrow imports pandas (a fifth of a second) from pa.array, to_numpy and read_table;
     the trajectory's conversions, its checkpoint parts and their reading avoid all three."""
     out = str(tmp_path / "run")
@@ -293,8 +291,7 @@ def test_a_run_checkpoint_and_resume_import_no_pandas(installed_home, tmp_path):
         "assert out.trajectory.num_rows == 300\n"
         "print('pandas' in sys.modules)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["False"]
+    assert fresh_python(code).split() == ["False"]
 
 
 # ---------------------------------------------------------------------- batches

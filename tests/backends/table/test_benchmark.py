@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import os
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -248,7 +246,7 @@ def test_cost_semantics(nb201, micro):
     assert np.isfinite(costs).all() and (costs > 0).all()
 
 
-def test_opening_and_querying_never_import_pandas_or_scipy(installed_home):
+def test_opening_and_querying_never_import_pandas_or_scipy(installed_home, fresh_python):
     code = (
         "import sys, benchsim\n"
         "b = benchsim.benchmark('nb201', install=False)\n"
@@ -259,8 +257,7 @@ def test_opening_and_querying_never_import_pandas_or_scipy(installed_home):
         "assert 'scipy.stats' not in sys.modules, 'scipy.stats imported'\n"
     )
     env = {**os.environ, "BENCHSIM_HOME": str(installed_home), "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    fresh_python(code, env=env)  # its asserts fail the child, and so this test
 
 
 def test_benchsim_benchmark_entry_point(installed_home):

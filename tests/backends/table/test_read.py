@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +48,7 @@ def test_numbers_that_do_not_fit_are_refused_in_one_line(array, message):
         _numbers(array, np.int64, "col", PATH)
 
 
-def test_tasks_read_as_dictionary_codes_without_pyarrow_compute(tmp_path):
+def test_tasks_read_as_dictionary_codes_without_pyarrow_compute(tmp_path, fresh_python):
     path = tmp_path / "seeds.parquet"
     table = pa.table({"task": ["b", "a", "b", "c"], "seed": pa.array([1, 2, 3, 4], pa.int16())})
     pq.write_table(table, path, row_group_size=2)
@@ -67,5 +65,4 @@ def test_tasks_read_as_dictionary_codes_without_pyarrow_compute(tmp_path):
         "read_rows(open_parquet(p, 'x'), p, {'seed': np.int64}, ('a', 'b', 'c'), 'x');"
         "print('pyarrow.compute' in sys.modules)"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert done.stdout.strip() == "False", done.stderr
+    assert fresh_python(script).strip() == "False"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -84,7 +82,7 @@ def test_the_normal_distribution_is_scipys_to_a_few_units_in_the_last_place():
     assert ends[0] == -np.inf and ends[1] == np.inf and np.isnan(ends[2:]).all()
 
 
-def test_the_emulation_imports_no_scipy(installed_home):
+def test_the_emulation_imports_no_scipy(installed_home, fresh_python):
     """A modelled estimate (cifar100 has no recorded supernet) and a partly trained supernet's
     answers without scipy: its stats, optimize and special modules cost about half a second
     to import, more than the rest of a default EMT-NAS run."""
@@ -97,5 +95,4 @@ def test_the_emulation_imports_no_scipy(installed_home):
         "assert values.source.startswith('modelled'), values.source\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert fresh_python(code).strip() == "[]"
